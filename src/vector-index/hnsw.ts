@@ -1,0 +1,102 @@
+import { createRequire } from 'node:module';
+import type { HierarchicalNSW as HnswType } from 'hnswlib-node';
+import { ErrorCode, SemrouteError } from '../errors.js';
+import { checkBatch, checkQuery } from './exact.js';
+import type { HnswParams, SearchHits, VectorIndex } from './vector-index.js';
+
+// hnswlib-node is CommonJS with a native addon.
+const { HierarchicalNSW } = createRequire(import.meta.url)('hnswlib-node') as typeof import('hnswlib-node');
+
+export const DEFAULT_HNSW: HnswParams = { M: 16, efConstruction: 200, efSearch: 64 };
+
+/**
+ * HNSW (hnswlib) over inner product. Vectors are unit length, so inner product is cosine and
+ * the per-query normalisation of the `cosine` space is skipped. Removal marks deleted and the
+ * slot is reused by later adds.
+ */
+export class HnswIndex implements VectorIndex {
+  readonly kind = 'hnsw';
+  private readonly live = new Set<number>();
+  private capacity: number;
+  private ef: number;
+
+  constructor(
+    readonly dimensions: number,
+    readonly params: HnswParams = DEFAULT_HNSW,
+    capacity = 1024,
+    private readonly index: HnswType = new HierarchicalNSW('ip', dimensions),
+    initialise = true,
+  ) {
+    this.capacity = Math.max(16, capacity);
+    this.ef = params.efSearch;
+    if (initialise) this.index.initIndex(this.capacity, params.M, params.efConstruction, 100, true);
+    this.index.setEf(this.ef);
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  has(label: number): boolean {
+    return this.live.has(label);
+  }
+
+  add(vectors: readonly Float32Array[], labels: readonly number[]): void {
+    checkBatch(this, vectors, labels);
+    const needed = this.index.getCurrentCount() + vectors.length;
+    if (needed > this.capacity) {
+      this.capacity = Math.max(needed, this.capacity * 2);
+      this.index.resizeIndex(this.capacity);
+    }
+    vectors.forEach((v, i) => {
+      // replaceDeleted reuses slots freed by remove(), so churn does not grow the graph.
+      this.index.addPoint(Array.from(v), labels[i]!, true);
+      this.live.add(labels[i]!);
+    });
+  }
+
+  remove(labels: readonly number[]): void {
+    for (const label of labels) {
+      if (!this.live.has(label)) {
+        throw new SemrouteError(ErrorCode.INDEX_INVALID, `remove(): label ${label} is not in the index`);
+      }
+      this.index.markDelete(label);
+      this.live.delete(label);
+    }
+  }
+
+  search(query: Float32Array, k: number): SearchHits {
+    checkQuery(this, query);
+    const want = Math.min(k, this.live.size);
+    if (want <= 0) return { labels: [], scores: [] };
+    // hnswlib needs ef >= k to return k results.
+    const ef = Math.max(this.params.efSearch, want);
+    if (ef !== this.ef) {
+      this.index.setEf(ef);
+      this.ef = ef;
+    }
+    const { neighbors, distances } = this.index.searchKnn(Array.from(query), want);
+    // hnswlib returns nearest first with distance = 1 - dot.
+    return { labels: neighbors, scores: distances.map((d) => 1 - d) };
+  }
+
+  async save(file: string): Promise<void> {
+    const temp = `${file}.${process.pid}.tmp`;
+    await this.index.writeIndex(temp);
+    const { rename } = await import('node:fs/promises');
+    await rename(temp, file);
+  }
+
+  /** Reads an index written by save(); `labels` are the live labels recorded beside it. */
+  static async load(file: string, dimensions: number, params: HnswParams, labels: readonly number[]): Promise<HnswIndex> {
+    const raw = new HierarchicalNSW('ip', dimensions);
+    try {
+      await raw.readIndex(file, true);
+    } catch (cause) {
+      throw new SemrouteError(ErrorCode.ARTEFACT_INVALID, `Cannot read HNSW index ${file}`, { file, cause });
+    }
+    const index = new HnswIndex(dimensions, params, raw.getMaxElements(), raw, false);
+    for (const label of labels) index.live.add(label);
+    return index;
+  }
+}
