@@ -1,6 +1,11 @@
 /** The public surface of semroute. Anything not exported here is internal. */
 export { SemanticRouter } from './semantic/semantic-router.js';
-export type { RouteCandidate, RouteOptions, RouteResult, SemanticRouterOptions } from './semantic/semantic-router.js';
+export type {
+  RouteCandidate,
+  RouteOptions,
+  RouteResult,
+  SemanticRouterOptions,
+} from './semantic/semantic-router.js';
 export type { ChatMessageLike, RouteInput } from './semantic/messages.js';
 export { evaluate, type LabelledRow, type Metrics } from './semantic/evaluate.js';
 export { fit, type FitOptions, type FitResult } from './semantic/fit.js';

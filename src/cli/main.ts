@@ -14,7 +14,15 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   models: modelsCommand,
 };
 
-const HELP = ['semroute — semantic routing for LLM traffic', '', routeHelp, compileHelp, evalHelp, embedHelp, modelsHelp].join('\n\n');
+const HELP = [
+  'semroute — semantic routing for LLM traffic',
+  '',
+  routeHelp,
+  compileHelp,
+  evalHelp,
+  embedHelp,
+  modelsHelp,
+].join('\n\n');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;

@@ -11,17 +11,24 @@ export async function readTextFile(file: string, maxBytes = 64 * 1024 * 1024): P
   try {
     bytes = await readFile(file);
   } catch (cause) {
-    throw new SemrouteError(ErrorCode.FILE_READ, `Cannot read ${file}: ${(cause as Error).message}`, { file, cause });
+    throw new SemrouteError(ErrorCode.FILE_READ, `Cannot read ${file}: ${(cause as Error).message}`, {
+      file,
+      cause,
+    });
   }
   return decodeText(bytes, file, maxBytes);
 }
 
 export function decodeText(bytes: Uint8Array, file: string | undefined, maxBytes = 64 * 1024 * 1024): string {
   if (bytes.length > maxBytes) {
-    throw new SemrouteError(ErrorCode.FILE_READ, `${file ?? 'input'} is ${bytes.length} bytes, over the ${maxBytes}-byte limit`, {
-      file,
-      expected: `at most ${maxBytes} bytes`,
-    });
+    throw new SemrouteError(
+      ErrorCode.FILE_READ,
+      `${file ?? 'input'} is ${bytes.length} bytes, over the ${maxBytes}-byte limit`,
+      {
+        file,
+        expected: `at most ${maxBytes} bytes`,
+      },
+    );
   }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -160,12 +167,12 @@ function locateJsonError(text: string): { offset: number; expected: string } {
         fail('"," or "]"');
       }
     }
-    if (c === '"') return string();
-    if (c === 't') return literal('true');
-    if (c === 'f') return literal('false');
-    if (c === 'n') return literal('null');
-    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return number();
-    fail('a JSON value');
+    if (c === '"') string();
+    else if (c === 't') literal('true');
+    else if (c === 'f') literal('false');
+    else if (c === 'n') literal('null');
+    else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) number();
+    else fail('a JSON value');
   };
   try {
     value();

@@ -8,8 +8,14 @@ import { parseJson, readTextFile } from './json-source.js';
 import { BUILTIN_SLOTS } from './slots.js';
 import { expandUtterance, type Variant } from './templates.js';
 
-const slotLists = z.record(z.string().min(1), z.array(z.string()).min(1, 'a slot list needs at least one value'));
-const threshold = z.number().min(0, 'a threshold is between 0 and 1').max(1, 'a threshold is between 0 and 1');
+const slotLists = z.record(
+  z.string().min(1),
+  z.array(z.string()).min(1, 'a slot list needs at least one value'),
+);
+const threshold = z
+  .number()
+  .min(0, 'a threshold is between 0 and 1')
+  .max(1, 'a threshold is between 0 and 1');
 
 export const RouteSchema = z.object({
   /** The route's name; in a gateway, the model group it sends to. */
@@ -90,13 +96,16 @@ function unknownKeys(raw: unknown, file: string | undefined): string[] {
   const check = (value: unknown, known: Set<string>, at: string) => {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
     for (const key of Object.keys(value)) {
-      if (!known.has(key)) warnings.push(`${where}: ${at === '' ? key : `${at}.${key}`}: unknown key, ignored`);
+      if (!known.has(key))
+        warnings.push(`${where}: ${at === '' ? key : `${at}.${key}`}: unknown key, ignored`);
     }
   };
   check(raw, ROOT_KEYS, '');
   const root = raw as { routes?: unknown; index?: unknown };
   check(root.index, INDEX_KEYS, 'index');
-  if (Array.isArray(root.routes)) root.routes.forEach((r, i) => check(r, ROUTE_KEYS, `routes[${i}]`));
+  if (Array.isArray(root.routes)) {
+    for (const [i, r] of root.routes.entries()) check(r, ROUTE_KEYS, `routes[${i}]`);
+  }
   return warnings;
 }
 
@@ -157,11 +166,16 @@ export interface ExpandedUtterance extends Variant {
 /** Expands every route's utterances (templates → variants), in route order. */
 export function expandRoutes(config: RouterConfig, file?: string): ExpandedUtterance[] {
   const out: ExpandedUtterance[] = [];
-  config.routes.forEach((route, r) => out.push(...expandRoute(config, route, r, file)));
+  for (const [r, route] of config.routes.entries()) out.push(...expandRoute(config, route, r, file));
   return out;
 }
 
-export function expandRoute(config: RouterConfig, route: RouteConfig, index: number, file?: string): ExpandedUtterance[] {
+export function expandRoute(
+  config: RouterConfig,
+  route: RouteConfig,
+  index: number,
+  file?: string,
+): ExpandedUtterance[] {
   const slots = { ...BUILTIN_SLOTS, ...config.slots, ...route.slots };
   const seen = new Set<string>();
   const out: ExpandedUtterance[] = [];

@@ -24,7 +24,10 @@ export interface ExpandContext {
   limit: number;
 }
 
-export function parseTemplate(utterance: string, ctx: Pick<ExpandContext, 'route' | 'path' | 'file'>): Part[] {
+export function parseTemplate(
+  utterance: string,
+  ctx: Pick<ExpandContext, 'route' | 'path' | 'file'>,
+): Part[] {
   const parts: Part[] = [];
   let text = '';
   for (let i = 0; i < utterance.length; i++) {
@@ -70,7 +73,12 @@ export function expandUtterance(utterance: string, ctx: ExpandContext): Variant[
       throw new SemrouteError(
         ErrorCode.TEMPLATE_SLOT_UNDEFINED,
         `Route "${ctx.route}", utterance "${utterance}": slot "${slot}" is not defined (define it in "slots" of the route or the router)`,
-        { file: ctx.file, path: ctx.path, expected: `a slot list named "${slot}"`, details: { route: ctx.route, slot } },
+        {
+          file: ctx.file,
+          path: ctx.path,
+          expected: `a slot list named "${slot}"`,
+          details: { route: ctx.route, slot },
+        },
       );
     }
     count *= values.length;
@@ -79,7 +87,12 @@ export function expandUtterance(utterance: string, ctx: ExpandContext): Variant[
     throw new SemrouteError(
       ErrorCode.TEMPLATE_EXPLOSION,
       `Route "${ctx.route}", utterance "${utterance}" expands into ${count} variants, over the limit of ${ctx.limit} (template_limit)`,
-      { file: ctx.file, path: ctx.path, expected: `at most ${ctx.limit} variants`, details: { route: ctx.route, count } },
+      {
+        file: ctx.file,
+        path: ctx.path,
+        expected: `at most ${ctx.limit} variants`,
+        details: { route: ctx.route, count },
+      },
     );
   }
   let texts = [''];

@@ -1,4 +1,4 @@
-import type { EmbedOptions, Encoder } from './encoder.js';
+import { assertTexts, type EmbedOptions, type Encoder } from './encoder.js';
 
 /**
  * An LRU of embeddings in front of any encoder, keyed by encoder id + text. Repeated queries
@@ -22,11 +22,12 @@ export class CachedEncoder implements Encoder {
   }
 
   async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    assertTexts(texts);
     if (this.capacity <= 0) return this.inner.embed(texts, options);
     const out = new Array<Float32Array>(texts.length);
     const missing: number[] = [];
     texts.forEach((text, i) => {
-      const hit = typeof text === 'string' ? this.entries.get(text) : undefined;
+      const hit = this.entries.get(text);
       if (hit === undefined) {
         missing.push(i);
         return;

@@ -40,10 +40,14 @@ const useLite: Factory = (spec) =>
 const onnx: Factory = (spec) => {
   const name = spec.name ?? str(spec.options?.path);
   if (!name) {
-    throw new SemrouteError(ErrorCode.CONFIG_INVALID, 'encoder_type "onnx" needs encoder_name (a folder or an installed model id)', {
-      path: 'encoder_name',
-      expected: 'a folder with model.onnx and tokenizer.json, or an id under models/',
-    });
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      'encoder_type "onnx" needs encoder_name (a folder or an installed model id)',
+      {
+        path: 'encoder_name',
+        expected: 'a folder with model.onnx and tokenizer.json, or an id under models/',
+      },
+    );
   }
   const dir = path.isAbsolute(name) || name.startsWith('.') ? name : path.join(modelsDir(), name);
   return OnnxEncoder.load({

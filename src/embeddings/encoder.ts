@@ -24,16 +24,24 @@ export interface Encoder {
 /** Rejects anything but an array of strings, naming the first bad element. */
 export function assertTexts(texts: unknown): asserts texts is readonly string[] {
   if (!Array.isArray(texts)) {
-    throw new SemrouteError(ErrorCode.INPUT_INVALID, `embed() takes an array of strings, got ${describe(texts)}`, {
-      expected: 'string[]',
-    });
+    throw new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `embed() takes an array of strings, got ${describe(texts)}`,
+      {
+        expected: 'string[]',
+      },
+    );
   }
   for (let i = 0; i < texts.length; i++) {
     if (typeof texts[i] !== 'string') {
-      throw new SemrouteError(ErrorCode.INPUT_INVALID, `embed() text ${i} is ${describe(texts[i])}, not a string`, {
-        path: `[${i}]`,
-        expected: 'string',
-      });
+      throw new SemrouteError(
+        ErrorCode.INPUT_INVALID,
+        `embed() text ${i} is ${describe(texts[i])}, not a string`,
+        {
+          path: `[${i}]`,
+          expected: 'string',
+        },
+      );
     }
   }
 }

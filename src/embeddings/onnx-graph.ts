@@ -59,7 +59,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node with one output and returns the output's name. */
-  op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, output?: string): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttributeValue> = {},
+    output?: string,
+  ): string {
     const out = output ?? this.fresh(opType);
     this.nodes.push({
       opType,
@@ -72,7 +77,12 @@ export class GraphBuilder {
   }
 
   /** Adds a node with several outputs. */
-  opMulti(opType: string, inputs: readonly string[], outputs: number, attributes: Record<string, AttributeValue> = {}): string[] {
+  opMulti(
+    opType: string,
+    inputs: readonly string[],
+    outputs: number,
+    attributes: Record<string, AttributeValue> = {},
+  ): string[] {
     const names = Array.from({ length: outputs }, () => this.fresh(opType));
     this.nodes.push({
       opType,
@@ -85,7 +95,13 @@ export class GraphBuilder {
   }
 
   /** Serialises the model (IR 8, default-domain opset `opset`). */
-  encode(options: { inputs: GraphInput[]; outputs: GraphInput[]; opset?: number; producer: string; docString?: string }): Uint8Array {
+  encode(options: {
+    inputs: GraphInput[];
+    outputs: GraphInput[];
+    opset?: number;
+    producer: string;
+    docString?: string;
+  }): Uint8Array {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: options.producer,

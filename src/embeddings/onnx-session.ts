@@ -27,11 +27,17 @@ export function resolveThreads(options: SessionOptions): number {
   return threads;
 }
 
-export async function openSession(modelPath: string, options: SessionOptions = {}): Promise<ort.InferenceSession> {
+export async function openSession(
+  modelPath: string,
+  options: SessionOptions = {},
+): Promise<ort.InferenceSession> {
   try {
     await access(modelPath);
   } catch (cause) {
-    throw new SemrouteError(ErrorCode.MODEL_MISSING, `Model file not found: ${modelPath}`, { file: modelPath, cause });
+    throw new SemrouteError(ErrorCode.MODEL_MISSING, `Model file not found: ${modelPath}`, {
+      file: modelPath,
+      cause,
+    });
   }
   try {
     return await ort.InferenceSession.create(modelPath, {
@@ -42,10 +48,14 @@ export async function openSession(modelPath: string, options: SessionOptions = {
     });
   } catch (cause) {
     if (cause instanceof SemrouteError) throw cause;
-    throw new SemrouteError(ErrorCode.MODEL_CORRUPT, `Cannot load ONNX model ${modelPath}: ${(cause as Error).message}`, {
-      file: modelPath,
-      cause,
-    });
+    throw new SemrouteError(
+      ErrorCode.MODEL_CORRUPT,
+      `Cannot load ONNX model ${modelPath}: ${(cause as Error).message}`,
+      {
+        file: modelPath,
+        cause,
+      },
+    );
   }
 }
 
@@ -74,9 +84,16 @@ export function packBatch(
 }
 
 /** Splits a [batch, dims] float output into rows, checking the dimension. */
-export function splitRows(output: ort.Tensor | undefined, batch: number, dims: number, model: string): Float32Array[] {
+export function splitRows(
+  output: ort.Tensor | undefined,
+  batch: number,
+  dims: number,
+  model: string,
+): Float32Array[] {
   if (output === undefined || !(output.data instanceof Float32Array)) {
-    throw new SemrouteError(ErrorCode.MODEL_DIMENSION, `Model ${model} returned no float output`, { file: model });
+    throw new SemrouteError(ErrorCode.MODEL_DIMENSION, `Model ${model} returned no float output`, {
+      file: model,
+    });
   }
   const shape = output.dims;
   if (shape.length !== 2 || shape[0] !== batch || shape[1] !== dims) {

@@ -23,7 +23,10 @@ export interface OnnxEncoderOptions extends SessionOptions {
 }
 
 interface HfTokenizer {
-  (texts: string[], options: Record<string, unknown>): Record<string, { data: BigInt64Array; dims: number[] }>;
+  (
+    texts: string[],
+    options: Record<string, unknown>,
+  ): Record<string, { data: BigInt64Array; dims: number[] }>;
   model_max_length: number;
 }
 
@@ -53,7 +56,10 @@ export class OnnxEncoder implements Encoder {
 
   static async load(options: OnnxEncoderOptions): Promise<OnnxEncoder> {
     const dir = path.resolve(options.dir);
-    const modelPath = await firstExisting([path.join(dir, 'model.onnx'), path.join(dir, 'onnx', 'model.onnx')]);
+    const modelPath = await firstExisting([
+      path.join(dir, 'model.onnx'),
+      path.join(dir, 'onnx', 'model.onnx'),
+    ]);
     if (modelPath === undefined) {
       throw new SemrouteError(ErrorCode.MODEL_MISSING, `No model.onnx in ${dir} (nor in ${dir}/onnx)`, {
         file: dir,
@@ -95,9 +101,13 @@ export class OnnxEncoder implements Encoder {
       const rows = await this.run(texts.slice(start, start + this.batchSize));
       for (const row of rows) {
         if (row.length !== this.dimensions) {
-          throw new SemrouteError(ErrorCode.MODEL_DIMENSION, `Model ${this.modelPath} changed width to ${row.length}`, {
-            expected: String(this.dimensions),
-          });
+          throw new SemrouteError(
+            ErrorCode.MODEL_DIMENSION,
+            `Model ${this.modelPath} changed width to ${row.length}`,
+            {
+              expected: String(this.dimensions),
+            },
+          );
         }
         out.push(row);
       }
@@ -107,7 +117,11 @@ export class OnnxEncoder implements Encoder {
   }
 
   private async run(texts: readonly string[]): Promise<Float32Array[]> {
-    const encoded = this.tokenizer([...texts], { padding: true, truncation: true, max_length: this.maxLength });
+    const encoded = this.tokenizer([...texts], {
+      padding: true,
+      truncation: true,
+      max_length: this.maxLength,
+    });
     const ids = encoded.input_ids!;
     const mask = encoded.attention_mask!;
     const [batch, length] = ids.dims as [number, number];
@@ -187,12 +201,19 @@ async function loadLocalTokenizer(dir: string): Promise<HfTokenizer> {
       readFile(path.join(dir, 'tokenizer.json'), 'utf8').then(JSON.parse),
       readFile(path.join(dir, 'tokenizer_config.json'), 'utf8').then(JSON.parse),
     ]);
-    const Tokenizer = transformers.PreTrainedTokenizer as unknown as new (json: unknown, config: unknown) => HfTokenizer;
+    const Tokenizer = transformers.PreTrainedTokenizer as unknown as new (
+      json: unknown,
+      config: unknown,
+    ) => HfTokenizer;
     return new Tokenizer(tokenizerJson, tokenizerConfig);
   } catch (cause) {
-    throw new SemrouteError(ErrorCode.TOKENIZER_MISSING, `Cannot load the tokenizer in ${dir}: ${(cause as Error).message}`, {
-      file: path.join(dir, 'tokenizer.json'),
-      cause,
-    });
+    throw new SemrouteError(
+      ErrorCode.TOKENIZER_MISSING,
+      `Cannot load the tokenizer in ${dir}: ${(cause as Error).message}`,
+      {
+        file: path.join(dir, 'tokenizer.json'),
+        cause,
+      },
+    );
   }
 }

@@ -57,26 +57,42 @@ export function modelDir(id: string, root = modelsDir()): string {
   return path.join(root, ...id.split('/'));
 }
 
-export async function pullModel(id: string, options: PullOptions = {}): Promise<{ dir: string; manifest: PulledManifest; downloaded: string[] }> {
+export async function pullModel(
+  id: string,
+  options: PullOptions = {},
+): Promise<{ dir: string; manifest: PulledManifest; downloaded: string[] }> {
   if (!ID_PATTERN.test(id) || id.includes('..')) {
-    throw new SemrouteError(ErrorCode.INPUT_INVALID, `"${id}" is not a model id like Xenova/all-MiniLM-L6-v2`, {
-      expected: 'owner/name',
-    });
+    throw new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `"${id}" is not a model id like Xenova/all-MiniLM-L6-v2`,
+      {
+        expected: 'owner/name',
+      },
+    );
   }
-  const baseUrl = (options.baseUrl ?? process.env.SEMROUTE_HF_BASE_URL ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const baseUrl = (options.baseUrl ?? process.env.SEMROUTE_HF_BASE_URL ?? 'https://huggingface.co').replace(
+    /\/+$/,
+    '',
+  );
   const revision = options.revision ?? 'main';
   const doFetch = options.fetch ?? fetch;
   const dir = modelDir(id, options.root);
   await mkdir(dir, { recursive: true });
   const manifestFile = path.join(dir, 'manifest.json');
-  const previous = await readFile(manifestFile, 'utf8').then((t) => JSON.parse(t) as PulledManifest).catch(() => undefined);
+  const previous = await readFile(manifestFile, 'utf8')
+    .then((t) => JSON.parse(t) as PulledManifest)
+    .catch(() => undefined);
   const files: PulledManifest['files'] = {};
   const downloaded: string[] = [];
 
   for (const want of WANTED) {
     const target = path.join(dir, want.local);
     const known = previous?.files[want.local];
-    if (known !== undefined && (await sizeOf(target)) === known.bytes && (await sha256File(target)) === known.sha256) {
+    if (
+      known !== undefined &&
+      (await sizeOf(target)) === known.bytes &&
+      (await sha256File(target)) === known.sha256
+    ) {
       files[want.local] = known;
       continue;
     }
@@ -91,9 +107,13 @@ export async function pullModel(id: string, options: PullOptions = {}): Promise<
       }
     }
     if (!done && want.required) {
-      throw new SemrouteError(ErrorCode.MODEL_DOWNLOAD, `${id}: none of ${want.remote.join(', ')} found at ${baseUrl}`, {
-        expected: 'a sentence-transformers model with an ONNX export',
-      });
+      throw new SemrouteError(
+        ErrorCode.MODEL_DOWNLOAD,
+        `${id}: none of ${want.remote.join(', ')} found at ${baseUrl}`,
+        {
+          expected: 'a sentence-transformers model with an ONNX export',
+        },
+      );
     }
   }
   const manifest: PulledManifest = { id, revision, baseUrl, files, pulledAt: new Date().toISOString() };
@@ -114,7 +134,9 @@ async function download(
   try {
     response = await doFetch(url, have > 0 ? { headers: { range: `bytes=${have}-` } } : {});
   } catch (cause) {
-    throw new SemrouteError(ErrorCode.MODEL_DOWNLOAD, `Cannot reach ${url}: ${(cause as Error).message}`, { cause });
+    throw new SemrouteError(ErrorCode.MODEL_DOWNLOAD, `Cannot reach ${url}: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (response.status === 404) return false;
   if (response.status === 416) {
@@ -137,7 +159,10 @@ async function download(
     }
   }
   if (total !== undefined && have !== total) {
-    throw new SemrouteError(ErrorCode.MODEL_DOWNLOAD, `${url}: got ${have} of ${total} bytes; run pull again to resume`);
+    throw new SemrouteError(
+      ErrorCode.MODEL_DOWNLOAD,
+      `${url}: got ${have} of ${total} bytes; run pull again to resume`,
+    );
   }
   await rename(part, target);
   return true;

@@ -71,7 +71,7 @@ export async function writeArtefact(
 ): Promise<void> {
   const files = artefactFiles(cacheDir, manifest.key);
   const body = new Float32Array(vectors.length * manifest.dimensions);
-  vectors.forEach((v, i) => body.set(v, i * manifest.dimensions));
+  for (const [i, v] of vectors.entries()) body.set(v, i * manifest.dimensions);
   await writeFileAtomic(files.vectors, new Uint8Array(body.buffer));
   if (saveIndex) await saveIndex(files.index);
   // Manifest last: a folder without one is an unfinished write and is ignored.

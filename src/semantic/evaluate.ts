@@ -49,10 +49,14 @@ export async function embedRows(
     }
     const index = router.routeIndexOf(row.label);
     if (index === undefined) {
-      throw new SemrouteError(ErrorCode.ROUTE_NOT_FOUND, `Labelled row ${i} names unknown route "${row.label}"`, {
-        path: `[${i}].label`,
-        expected: 'a route name or null',
-      });
+      throw new SemrouteError(
+        ErrorCode.ROUTE_NOT_FOUND,
+        `Labelled row ${i} names unknown route "${row.label}"`,
+        {
+          path: `[${i}].label`,
+          expected: 'a route name or null',
+        },
+      );
     }
     expected[i] = index;
   });
@@ -90,7 +94,8 @@ export function metricsFrom(
     }
     const e = want < 0 ? NO_ROUTE : router.routeNameAt(want);
     const p = predicted < 0 ? NO_ROUTE : router.routeNameAt(predicted);
-    const row = (confusion[e] ??= {});
+    confusion[e] ??= {};
+    const row = confusion[e];
     row[p] = (row[p] ?? 0) + 1;
   });
   return {
@@ -120,5 +125,10 @@ export function rankAll(
 export async function evaluate(router: SemanticRouter, rows: readonly LabelledRow[]): Promise<Metrics> {
   const { vectors, expected } = await embedRows(router, rows);
   const thresholds = router.routes.map((r) => router.thresholdOf(r.name));
-  return metricsFrom(router, rankAll(router, searchAll(router, vectors), router.currentScoring), expected, thresholds);
+  return metricsFrom(
+    router,
+    rankAll(router, searchAll(router, vectors), router.currentScoring),
+    expected,
+    thresholds,
+  );
 }

@@ -122,7 +122,10 @@ function refinePerRoute(
         thresholds[r] = v;
         const n = count();
         // Strictly better, or as good and closer to the global threshold (less overfit).
-        if (n > bestCount + 1e-12 || (Math.abs(n - bestCount) <= 1e-12 && Math.abs(v - global) < Math.abs(bestValue - global))) {
+        if (
+          n > bestCount + 1e-12 ||
+          (Math.abs(n - bestCount) <= 1e-12 && Math.abs(v - global) < Math.abs(bestValue - global))
+        ) {
           bestCount = n;
           bestValue = v;
         }
@@ -184,16 +187,32 @@ function chooseShrinkage(
   return SHRINKAGE[best]!;
 }
 
-export async function fit(router: SemanticRouter, rows: readonly LabelledRow[], options: FitOptions = {}): Promise<FitResult> {
+export async function fit(
+  router: SemanticRouter,
+  rows: readonly LabelledRow[],
+  options: FitOptions = {},
+): Promise<FitResult> {
   const { vectors, expected } = await embedRows(router, rows);
   const routeCount = router.routes.length;
   const currentThresholds = router.routes.map((r) => router.thresholdOf(r.name));
   const hits = searchAll(router, vectors);
   const weights = rowWeights(expected, options.objective ?? 'accuracy');
-  const before = metricsFrom(router, rankAll(router, hits, router.currentScoring), expected, currentThresholds);
+  const before = metricsFrom(
+    router,
+    rankAll(router, hits, router.currentScoring),
+    expected,
+    currentThresholds,
+  );
 
   const scorings = options.searchAggregation === false ? [router.currentScoring] : SCORINGS;
-  let choice: { scoring: { aggregation: Aggregation; topK: number }; ranked: RouteScore[][]; threshold: number; correct: number } | undefined;
+  let choice:
+    | {
+        scoring: { aggregation: Aggregation; topK: number };
+        ranked: RouteScore[][];
+        threshold: number;
+        correct: number;
+      }
+    | undefined;
   for (const scoring of scorings) {
     const ranked = rankAll(router, hits, scoring).map((c) => c.slice(0, CANDIDATES_KEPT));
     const { threshold, correct } = bestGlobalThreshold(ranked, expected, weights);

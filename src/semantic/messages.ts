@@ -7,6 +7,7 @@
 export interface ChatMessageLike {
   role?: unknown;
   content?: unknown;
+  [key: string]: unknown;
 }
 
 export type RouteInput = string | readonly ChatMessageLike[];
@@ -26,7 +27,10 @@ export function contentText(content: unknown): string {
     if (typeof part === 'string') texts.push(part);
     else if (part !== null && typeof part === 'object') {
       const p = part as { type?: unknown; text?: unknown };
-      if ((p.type === 'text' || p.type === 'input_text' || p.type === undefined) && typeof p.text === 'string') {
+      if (
+        (p.type === 'text' || p.type === 'input_text' || p.type === undefined) &&
+        typeof p.text === 'string'
+      ) {
         texts.push(p.text);
       }
     }
@@ -35,7 +39,10 @@ export function contentText(content: unknown): string {
 }
 
 /** The text to embed, or undefined when the messages carry none. */
-export function routingText(input: readonly ChatMessageLike[], options: TextOptions = {}): string | undefined {
+export function routingText(
+  input: readonly ChatMessageLike[],
+  options: TextOptions = {},
+): string | undefined {
   const userTexts: string[] = [];
   for (const message of input) {
     if (message === null || typeof message !== 'object' || message.role !== 'user') continue;

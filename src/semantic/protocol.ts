@@ -16,7 +16,11 @@ const RowSchema = z.object({ text: z.string(), label: z.string().nullable() });
 export const DatasetSchema = z.object({
   name: z.string().default('dataset'),
   labels: z.array(z.string()).optional(),
-  splits: z.object({ train: z.array(RowSchema), val: z.array(RowSchema).optional(), test: z.array(RowSchema) }),
+  splits: z.object({
+    train: z.array(RowSchema),
+    val: z.array(RowSchema).optional(),
+    test: z.array(RowSchema),
+  }),
 });
 export type Dataset = z.infer<typeof DatasetSchema>;
 
@@ -25,17 +29,25 @@ export async function loadDataset(file: string): Promise<Dataset> {
   const parsed = DatasetSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new SemrouteError(ErrorCode.CONFIG_INVALID, `${file}: ${formatPath(issue.path)}: ${issue.message}`, {
-      file,
-      path: formatPath(issue.path),
-      expected: '{"splits": {"train": [{"text", "label"}], "val"?: [...], "test": [...]}}',
-    });
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      `${file}: ${formatPath(issue.path)}: ${issue.message}`,
+      {
+        file,
+        path: formatPath(issue.path),
+        expected: '{"splits": {"train": [{"text", "label"}], "val"?: [...], "test": [...]}}',
+      },
+    );
   }
   return parsed.data;
 }
 
 /** Routes from the first `shots` train rows of each label, in file order. */
-export function fewShotConfig(dataset: Dataset, shots: number, extra: Partial<RouterConfigInput> = {}): RouterConfigInput {
+export function fewShotConfig(
+  dataset: Dataset,
+  shots: number,
+  extra: Partial<RouterConfigInput> = {},
+): RouterConfigInput {
   const byLabel = new Map<string, string[]>();
   for (const label of dataset.labels ?? []) byLabel.set(label, []);
   for (const row of dataset.splits.train) {
@@ -47,7 +59,10 @@ export function fewShotConfig(dataset: Dataset, shots: number, extra: Partial<Ro
   const routes = [...byLabel.entries()]
     .filter(([, utterances]) => utterances.length > 0)
     // Escape brackets: dataset text is literal, never a template.
-    .map(([name, utterances]) => ({ name, utterances: utterances.map((u) => u.replace(/[[\]\\]/g, '\\$&')) }));
+    .map(([name, utterances]) => ({
+      name,
+      utterances: utterances.map((u) => u.replace(/[[\]\\]/g, '\\$&')),
+    }));
   return { routes, ...extra };
 }
 
@@ -86,7 +101,8 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
     top_k: options.topK ?? 3,
     index: { type: options.index },
   });
-  const progress = (stage: string) => (done: number, total: number) => options.onProgress?.(stage, done, total);
+  const progress = (stage: string) => (done: number, total: number) =>
+    options.onProgress?.(stage, done, total);
   const router = await SemanticRouter.fromConfig(config, {
     encoder: options.encoder,
     cacheDir: options.cacheDir ?? false,
@@ -127,10 +143,13 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
 
   let agreementWithExact = 1;
   if (options.index !== 'exact') {
-    const exact = await SemanticRouter.fromConfig({ ...config, index: { type: 'exact' } }, {
-      encoder: options.encoder,
-      cacheDir: options.cacheDir ?? false,
-    });
+    const exact = await SemanticRouter.fromConfig(
+      { ...config, index: { type: 'exact' } },
+      {
+        encoder: options.encoder,
+        cacheDir: options.cacheDir ?? false,
+      },
+    );
     const exactRanked = rankAll(exact, searchAll(exact, vectors), router.currentScoring);
     let same = 0;
     ranked.forEach((c, i) => {

@@ -119,7 +119,10 @@ export class SemanticRouter {
     return SemanticRouter.compile(validateRouterConfig(config), options);
   }
 
-  private static async compile(loaded: LoadedRouterConfig, options: SemanticRouterOptions): Promise<SemanticRouter> {
+  private static async compile(
+    loaded: LoadedRouterConfig,
+    options: SemanticRouterOptions,
+  ): Promise<SemanticRouter> {
     const { config } = loaded;
     const encoder =
       options.encoder ??
@@ -130,15 +133,27 @@ export class SemanticRouter {
         fetch: options.fetch,
       }));
     const cacheDir =
-      options.cacheDir === false ? undefined : (options.cacheDir ?? process.env.SEMROUTE_CACHE_DIR ?? '.semroute-cache');
+      options.cacheDir === false
+        ? undefined
+        : (options.cacheDir ?? process.env.SEMROUTE_CACHE_DIR ?? '.semroute-cache');
     const utterances = expandRoutes(config, loaded.file);
-    const kind = chooseIndexKind(options.index ?? config.index.type, utterances.length, config.index.exact_below);
+    const kind = chooseIndexKind(
+      options.index ?? config.index.type,
+      utterances.length,
+      config.index.exact_below,
+    );
     const key = artefactKey(encoder.id, utterances, config.index, kind);
 
-    const cached = cacheDir === undefined ? undefined : await readArtefact(cacheDir, key).catch(() => undefined);
-    const usable = cached !== undefined && cached.manifest.dimensions === encoder.dimensions ? cached : undefined;
+    const cached =
+      cacheDir === undefined ? undefined : await readArtefact(cacheDir, key).catch(() => undefined);
+    const usable =
+      cached !== undefined && cached.manifest.dimensions === encoder.dimensions ? cached : undefined;
     // Records in label order: from the artefact (labels may have gaps after edits) or fresh.
-    let entries: Array<{ label: number; u: { route: string; text: string; template: string | undefined }; vector: Float32Array }>;
+    let entries: Array<{
+      label: number;
+      u: { route: string; text: string; template: string | undefined };
+      vector: Float32Array;
+    }>;
     let index: VectorIndex;
     if (usable !== undefined) {
       entries = usable.manifest.utterances.map((u, i) => ({ label: u.label, u, vector: usable.vectors[i]! }));
@@ -165,12 +180,22 @@ export class SemanticRouter {
       );
     }
 
-    const router = new SemanticRouter(loaded, encoder, index, cacheDir, options.encoder === undefined, loaded.warnings);
+    const router = new SemanticRouter(
+      loaded,
+      encoder,
+      index,
+      cacheDir,
+      options.encoder === undefined,
+      loaded.warnings,
+    );
     router.rebuildRouteTables();
     for (const { label, u, vector } of entries) {
       const route = router.routeIndex.get(u.route);
       if (route === undefined) {
-        throw new SemrouteError(ErrorCode.ARTEFACT_INVALID, `Compiled artefact ${key} names unknown route "${u.route}"`);
+        throw new SemrouteError(
+          ErrorCode.ARTEFACT_INVALID,
+          `Compiled artefact ${key} names unknown route "${u.route}"`,
+        );
       }
       router.records.set(label, { route, text: u.text, template: u.template, vector });
       if (label >= router.nextLabel) router.nextLabel = label + 1;
@@ -233,7 +258,11 @@ export class SemanticRouter {
     const vectors = await this.encoder.embed(present, { signal: options.signal });
     const embedded = performance.now();
     let next = 0;
-    return texts.map((t) => (t === undefined ? this.noText(started) : this.decideVector(vectors[next++]!, options, started, embedded)));
+    return texts.map((t) =>
+      t === undefined
+        ? this.noText(started)
+        : this.decideVector(vectors[next++]!, options, started, embedded),
+    );
   }
 
   /** Decides from a query vector already embedded (bench, evaluation). */
@@ -270,24 +299,35 @@ export class SemanticRouter {
   private textOf(input: RouteInput, options: TextOptions): string | undefined {
     if (typeof input === 'string') {
       if (input.trim() === '') {
-        throw new SemrouteError(ErrorCode.EMPTY_QUERY, 'route() was given an empty query', { expected: 'non-empty text' });
+        throw new SemrouteError(ErrorCode.EMPTY_QUERY, 'route() was given an empty query', {
+          expected: 'non-empty text',
+        });
       }
       const max = options.maxChars ?? 8192;
       return input.length > max ? input.slice(0, max) : input;
     }
     if (!Array.isArray(input)) {
-      throw new SemrouteError(ErrorCode.INPUT_INVALID, 'route() takes a string or an array of chat messages', {
-        expected: 'string | Array<{ role, content }>',
-      });
+      throw new SemrouteError(
+        ErrorCode.INPUT_INVALID,
+        'route() takes a string or an array of chat messages',
+        {
+          expected: 'string | Array<{ role, content }>',
+        },
+      );
     }
     return routingText(input as readonly ChatMessageLike[], options);
   }
 
-  private decideVector(vector: Float32Array, options: RouteOptions, started: number, embedded: number): RouteResult {
+  private decideVector(
+    vector: Float32Array,
+    options: RouteOptions,
+    started: number,
+    embedded: number,
+  ): RouteResult {
     const ranked = this.scoreVector(vector);
     const chosen = decide(ranked, this.thresholds);
     const searched = performance.now();
-    const report = ranked[chosen < 0 ? 0 : chosen];
+    const report = ranked[Math.max(chosen, 0)];
     const best = report === undefined ? undefined : this.records.get(report.best);
     return {
       name: chosen < 0 ? null : this.routeNameAt(ranked[chosen]!.route),
@@ -361,7 +401,8 @@ export class SemanticRouter {
 
   private requireRoute(config: RouterConfig, name: string): number {
     const at = config.routes.findIndex((r) => r.name === name);
-    if (at < 0) throw new SemrouteError(ErrorCode.ROUTE_NOT_FOUND, `No route named "${name}"`, { path: 'name' });
+    if (at < 0)
+      throw new SemrouteError(ErrorCode.ROUTE_NOT_FOUND, `No route named "${name}"`, { path: 'name' });
     return at;
   }
 
@@ -374,16 +415,21 @@ export class SemanticRouter {
   private async applyChange(next: RouterConfig, file?: string): Promise<void> {
     // Validate the whole new config the same way a file load does; this step may throw.
     const loaded = validateRouterConfig(structuredClone(next), file);
-    if (loaded.config.encoder_type !== this.config.encoder_type || loaded.config.encoder_name !== this.config.encoder_name) {
+    if (
+      loaded.config.encoder_type !== this.config.encoder_type ||
+      loaded.config.encoder_name !== this.config.encoder_name
+    ) {
       throw new SemrouteError(ErrorCode.CONFIG_INVALID, 'Changing the encoder needs a new SemanticRouter', {
         path: 'encoder_type',
         expected: `${this.config.encoder_type ?? 'use-lite'} (unchanged)`,
       });
     }
     const wanted: ExpandedUtterance[] = [];
-    loaded.config.routes.forEach((route, i) => wanted.push(...expandRoute(loaded.config, route, i, file)));
+    for (const [i, route] of loaded.config.routes.entries())
+      wanted.push(...expandRoute(loaded.config, route, i, file));
     const have = new Map<string, number>();
-    for (const [label, rec] of this.records) have.set(`${this.config.routes[rec.route]!.name}\u0000${rec.text}`, label);
+    for (const [label, rec] of this.records)
+      have.set(`${this.config.routes[rec.route]!.name}\u0000${rec.text}`, label);
     const keep = new Set<number>();
     const fresh: ExpandedUtterance[] = [];
     for (const u of wanted) {
@@ -405,7 +451,12 @@ export class SemanticRouter {
     const labels = fresh.map(() => this.nextLabel++);
     this.index.add(vectors, labels);
     fresh.forEach((u, i) => {
-      this.records.set(labels[i]!, { route: newRouteIndex.get(u.route)!, text: u.text, template: u.template, vector: vectors[i]! });
+      this.records.set(labels[i]!, {
+        route: newRouteIndex.get(u.route)!,
+        text: u.text,
+        template: u.template,
+        vector: vectors[i]!,
+      });
     });
     this.config = loaded.config;
     this.scoring = { aggregation: loaded.config.aggregation, topK: loaded.config.top_k };
@@ -416,7 +467,10 @@ export class SemanticRouter {
 
   private rebuildRouteTables(): void {
     this.routeIndex = new Map(this.config.routes.map((r, i) => [r.name, i]));
-    this.thresholds = Float64Array.from(this.config.routes, (r) => r.score_threshold ?? this.config.score_threshold);
+    this.thresholds = Float64Array.from(
+      this.config.routes,
+      (r) => r.score_threshold ?? this.config.score_threshold,
+    );
   }
 
   /** Hash of the threshold settings a fit starts from. */
@@ -482,15 +536,30 @@ export class SemanticRouter {
   }
 }
 
-function chooseIndexKind(type: 'auto' | 'hnsw' | 'exact', count: number, exactBelow: number): 'exact' | 'hnsw' {
+function chooseIndexKind(
+  type: 'auto' | 'hnsw' | 'exact',
+  count: number,
+  exactBelow: number,
+): 'exact' | 'hnsw' {
   if (type !== 'auto') return type;
   return count < exactBelow ? 'exact' : 'hnsw';
 }
 
 function hnswParams(config: RouterConfig) {
-  return { M: config.index.M, efConstruction: config.index.ef_construction, efSearch: config.index.ef_search };
+  return {
+    M: config.index.M,
+    efConstruction: config.index.ef_construction,
+    efSearch: config.index.ef_search,
+  };
 }
 
-function newIndex(kind: 'exact' | 'hnsw', dimensions: number, config: RouterConfig, capacity: number): VectorIndex {
-  return kind === 'hnsw' ? new HnswIndex(dimensions, hnswParams(config), capacity) : new ExactIndex(dimensions, capacity);
+function newIndex(
+  kind: 'exact' | 'hnsw',
+  dimensions: number,
+  config: RouterConfig,
+  capacity: number,
+): VectorIndex {
+  return kind === 'hnsw'
+    ? new HnswIndex(dimensions, hnswParams(config), capacity)
+    : new ExactIndex(dimensions, capacity);
 }

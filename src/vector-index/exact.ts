@@ -99,8 +99,14 @@ export class ExactIndex implements VectorIndex {
 
   /** Format: JSON header line, then the float32 rows. */
   async save(file: string): Promise<void> {
-    const header = Buffer.from(`${JSON.stringify({ kind: 'exact', dimensions: this.dimensions, labels: this.labels })}\n`);
-    const body = Buffer.from(this.data.buffer, this.data.byteOffset, this.labels.length * this.dimensions * 4);
+    const header = Buffer.from(
+      `${JSON.stringify({ kind: 'exact', dimensions: this.dimensions, labels: this.labels })}\n`,
+    );
+    const body = Buffer.from(
+      this.data.buffer,
+      this.data.byteOffset,
+      this.labels.length * this.dimensions * 4,
+    );
     await writeFileAtomic(file, Buffer.concat([header, body]));
   }
 
@@ -115,25 +121,41 @@ export class ExactIndex implements VectorIndex {
     }
     const count = header.labels.length;
     if (header.kind !== 'exact' || bytes.length - newline - 1 !== count * header.dimensions * 4) {
-      throw new SemrouteError(ErrorCode.ARTEFACT_INVALID, `${file} is truncated or not an exact index`, { file });
+      throw new SemrouteError(ErrorCode.ARTEFACT_INVALID, `${file} is truncated or not an exact index`, {
+        file,
+      });
     }
     const index = new ExactIndex(header.dimensions, count);
-    const rows = new Float32Array(bytes.buffer.slice(bytes.byteOffset + newline + 1, bytes.byteOffset + bytes.length));
-    const vectors = header.labels.map((_, i) => rows.subarray(i * header.dimensions, (i + 1) * header.dimensions));
+    const rows = new Float32Array(
+      bytes.buffer.slice(bytes.byteOffset + newline + 1, bytes.byteOffset + bytes.length),
+    );
+    const vectors = header.labels.map((_, i) =>
+      rows.subarray(i * header.dimensions, (i + 1) * header.dimensions),
+    );
     index.add(vectors, header.labels);
     return index;
   }
 }
 
-export function checkBatch(index: VectorIndex, vectors: readonly Float32Array[], labels: readonly number[]): void {
+export function checkBatch(
+  index: VectorIndex,
+  vectors: readonly Float32Array[],
+  labels: readonly number[],
+): void {
   if (vectors.length !== labels.length) {
-    throw new SemrouteError(ErrorCode.INDEX_INVALID, `add(): ${vectors.length} vectors for ${labels.length} labels`);
+    throw new SemrouteError(
+      ErrorCode.INDEX_INVALID,
+      `add(): ${vectors.length} vectors for ${labels.length} labels`,
+    );
   }
   const batch = new Set<number>();
   vectors.forEach((v, i) => {
     const label = labels[i]!;
     if (v.length !== index.dimensions) {
-      throw new SemrouteError(ErrorCode.INDEX_INVALID, `add(): vector ${i} has ${v.length} dimensions, index has ${index.dimensions}`);
+      throw new SemrouteError(
+        ErrorCode.INDEX_INVALID,
+        `add(): vector ${i} has ${v.length} dimensions, index has ${index.dimensions}`,
+      );
     }
     if (!Number.isInteger(label) || label < 0 || index.has(label) || batch.has(label)) {
       throw new SemrouteError(ErrorCode.INDEX_INVALID, `add(): label ${label} is invalid or already present`);

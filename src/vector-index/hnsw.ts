@@ -88,7 +88,12 @@ export class HnswIndex implements VectorIndex {
   }
 
   /** Reads an index written by save(); `labels` are the live labels recorded beside it. */
-  static async load(file: string, dimensions: number, params: HnswParams, labels: readonly number[]): Promise<HnswIndex> {
+  static async load(
+    file: string,
+    dimensions: number,
+    params: HnswParams,
+    labels: readonly number[],
+  ): Promise<HnswIndex> {
     const raw = new HierarchicalNSW('ip', dimensions);
     try {
       await raw.readIndex(file, true);

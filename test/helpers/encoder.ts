@@ -31,7 +31,9 @@ export class CountingEncoder implements Encoder {
   async close() {}
 }
 
-export async function tempDir(prefix = 'semroute-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+export async function tempDir(
+  prefix = 'semroute-test-',
+): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -9,7 +9,11 @@ export async function compileCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { 'cache-dir': { type: 'string' }, index: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      'cache-dir': { type: 'string' },
+      index: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   const [file] = positionals;
   if (file === undefined) throw new UsageError(compileHelp);

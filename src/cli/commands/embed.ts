@@ -23,11 +23,17 @@ export async function embedCommand(argv: string[]): Promise<number> {
   try {
     const rows = await encoder.embed(positionals);
     if (values.json) {
-      printJson({ model: encoder.id, dimensions: encoder.dimensions, embeddings: rows.map((r) => Array.from(r)) });
+      printJson({
+        model: encoder.id,
+        dimensions: encoder.dimensions,
+        embeddings: rows.map((r) => Array.from(r)),
+      });
     } else {
       rows.forEach((row, i) => {
         const head = Array.from(row.subarray(0, 6), (x) => x.toFixed(5)).join(', ');
-        process.stdout.write(`${positionals[i]}\n  [${head}, …] (${encoder.dimensions} dims, ${encoder.id})\n`);
+        process.stdout.write(
+          `${positionals[i]}\n  [${head}, …] (${encoder.dimensions} dims, ${encoder.id})\n`,
+        );
       });
     }
     return 0;

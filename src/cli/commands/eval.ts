@@ -29,9 +29,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (values.dataset === undefined) throw new UsageError(evalHelp);
   const shots = Number(values.shots);
   if (!Number.isInteger(shots) || shots < 1) throw new UsageError('--shots takes a positive integer');
-  if (values.index !== 'hnsw' && values.index !== 'exact') throw new UsageError('--index takes hnsw or exact');
+  if (values.index !== 'hnsw' && values.index !== 'exact')
+    throw new UsageError('--index takes hnsw or exact');
   const objective = values.objective ?? (values.fit ? 'balanced' : 'accuracy');
-  if (objective !== 'accuracy' && objective !== 'balanced') throw new UsageError('--objective takes accuracy or balanced');
+  if (objective !== 'accuracy' && objective !== 'balanced')
+    throw new UsageError('--objective takes accuracy or balanced');
   const dataset = await loadDataset(values.dataset);
   const encoder = await createEncoder({ type: values.encoder, cacheSize: 0 });
   const cached = new CachedEncoder(encoder, 1_000_000);

@@ -36,7 +36,9 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     const models = await listModels();
     if (values.json) printJson(models);
     else if (models.length === 0) process.stdout.write('no models installed (run: semroute models build)\n');
-    else for (const m of models) process.stdout.write(`${m.id}\t${m.kind}\t${(m.bytes / 1e6).toFixed(1)} MB\t${m.dir}\n`);
+    else
+      for (const m of models)
+        process.stdout.write(`${m.id}\t${m.kind}\t${(m.bytes / 1e6).toFixed(1)} MB\t${m.dir}\n`);
     return 0;
   }
   if (sub === 'pull') {
@@ -51,7 +53,8 @@ export async function modelsCommand(argv: string[]): Promise<number> {
         bars.get(file)!(done, total ?? done);
       },
     });
-    if (values.json) printJson({ dir: result.dir, downloaded: result.downloaded, files: result.manifest.files });
+    if (values.json)
+      printJson({ dir: result.dir, downloaded: result.downloaded, files: result.manifest.files });
     else process.stdout.write(`${id}: ${result.downloaded.length} file(s) downloaded into ${result.dir}\n`);
     return 0;
   }

@@ -34,7 +34,11 @@ export async function routeCommand(argv: string[]): Promise<number> {
         threshold: result.threshold,
         default: result.defaultRoute,
         matched: result.matched,
-        candidates: result.candidates.map((c) => ({ route: c.route, score: c.score, threshold: c.threshold })),
+        candidates: result.candidates.map((c) => ({
+          route: c.route,
+          score: c.score,
+          threshold: c.threshold,
+        })),
         timing: result.timing,
       });
       return 0;
@@ -47,11 +51,16 @@ export async function routeCommand(argv: string[]): Promise<number> {
       out.write(`route: ${result.name}  score ${result.score.toFixed(4)} (threshold ${result.threshold})\n`);
     }
     if (result.matched) {
-      out.write(`matched: "${result.matched.utterance}"${result.matched.template ? ` (template "${result.matched.template}")` : ''}\n`);
+      out.write(
+        `matched: "${result.matched.utterance}"${result.matched.template ? ` (template "${result.matched.template}")` : ''}\n`,
+      );
     }
     out.write('candidates:\n');
-    for (const c of result.candidates) out.write(`  ${c.score.toFixed(4)}  ${c.route}  (threshold ${c.threshold})\n`);
-    out.write(`time: ${result.timing.totalMs.toFixed(2)} ms (embed ${result.timing.embedMs.toFixed(2)}, search ${result.timing.searchMs.toFixed(3)})\n`);
+    for (const c of result.candidates)
+      out.write(`  ${c.score.toFixed(4)}  ${c.route}  (threshold ${c.threshold})\n`);
+    out.write(
+      `time: ${result.timing.totalMs.toFixed(2)} ms (embed ${result.timing.embedMs.toFixed(2)}, search ${result.timing.searchMs.toFixed(3)})\n`,
+    );
     return 0;
   } finally {
     await router.close();

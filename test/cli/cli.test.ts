@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/encoder.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/semroute.js');
+let tmp: { dir: string; cleanup: () => Promise<void> };
+
+beforeAll(async () => {
+  tmp = await tempDir();
+});
+afterAll(() => tmp.cleanup());
+
+async function semroute(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('semroute CLI contract', () => {
+  it('route --json prints one object with route, score, threshold and candidates', async () => {
+    const { code, stdout } = await semroute(
+      'route',
+      'routes/assistant.json',
+      '--json',
+      'how do I reverse a list in python',
+    );
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]!);
+    expect(out.route).toBe('coding');
+    expect(typeof out.score).toBe('number');
+    expect(out.threshold).toBe(0.45);
+    expect(out.candidates[0]).toMatchObject({ route: 'coding', score: out.score });
+    for (const c of out.candidates)
+      expect(Object.keys(c)).toEqual(expect.arrayContaining(['route', 'score']));
+  });
+
+  it('route prints a readable decision, and null when nothing passes', async () => {
+    const plain = await semroute('route', 'routes/assistant.json', 'what', 'is', '7', 'times', '8');
+    expect(plain.stdout).toMatch(/^route: math/);
+    const none = await semroute(
+      'route',
+      '--json',
+      'routes/assistant.json',
+      'the mitochondria is the powerhouse of the cell',
+    );
+    expect(JSON.parse(none.stdout).route).toBeNull();
+  });
+
+  it('fails with the error code and exit 1 on a bad file; exit 2 on bad usage', async () => {
+    const bad = path.join(tmp.dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ routes: [{ name: 'a', utterances: [] }] }));
+    const invalid = await semroute('route', bad, 'hello');
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('SEMROUTE_CONFIG_INVALID');
+    expect(invalid.stderr).toContain('routes[0].utterances');
+    const missing = await semroute('route', path.join(tmp.dir, 'nope.json'), 'hello');
+    expect(missing.stderr).toContain('SEMROUTE_FILE_READ');
+    expect((await semroute('route')).code).toBe(2);
+    expect((await semroute('frobnicate')).code).toBe(2);
+  });
+
+  it('embed --json prints model, dimensions and one row per text', async () => {
+    const { code, stdout } = await semroute('embed', '--json', 'hello world', 'how are you');
+    expect(code).toBe(0);
+    const out = JSON.parse(stdout);
+    expect(out.model).toMatch(/^use-lite@/);
+    expect(out.dimensions).toBe(512);
+    expect(out.embeddings).toHaveLength(2);
+    expect(out.embeddings[0]).toHaveLength(512);
+  });
+
+  it('compile --json reports routes, utterances and the index; a second compile is cached', async () => {
+    const first = JSON.parse((await semroute('compile', '--json', 'routes/assistant.json')).stdout);
+    expect(first.routes).toBe(6);
+    expect(first.utterances).toBeGreaterThan(100);
+    const second = JSON.parse((await semroute('compile', '--json', 'routes/assistant.json')).stdout);
+    expect(second.key).toBe(first.key);
+  });
+
+  it('eval --json runs the protocol on any dataset in the normalised format', async () => {
+    const dataset = {
+      name: 'tiny',
+      labels: ['weather', 'music'],
+      splits: {
+        train: [
+          { text: 'will it rain today', label: 'weather' },
+          { text: 'how hot is it outside', label: 'weather' },
+          { text: 'play some jazz', label: 'music' },
+          { text: 'put on my workout playlist', label: 'music' },
+        ],
+        val: [
+          { text: 'is it going to snow', label: 'weather' },
+          { text: 'play a song by the beatles', label: 'music' },
+          { text: 'what is the capital of peru', label: null },
+        ],
+        test: [
+          { text: 'what is the forecast for tomorrow', label: 'weather' },
+          { text: 'shuffle my favourite songs', label: 'music' },
+          { text: 'how do I file my taxes', label: null },
+          { text: 'who won the world cup', label: null },
+        ],
+      },
+    };
+    const file = path.join(tmp.dir, 'tiny.json');
+    await writeFile(file, JSON.stringify(dataset));
+    for (const extra of [[], ['--fit'], ['--index', 'exact']]) {
+      const { code, stdout, stderr } = await semroute(
+        'eval',
+        '--dataset',
+        file,
+        '--shots',
+        '2',
+        '--json',
+        ...extra,
+      );
+      expect(code, stderr).toBe(0);
+      const out = JSON.parse(stdout);
+      for (const key of [
+        'inScopeAccuracy',
+        'oosRecall',
+        'overallAccuracy',
+        'agreementWithExact',
+        'encoder',
+        'shots',
+      ]) {
+        expect(out).toHaveProperty(key);
+      }
+      expect(out.shots).toBe(2);
+      expect(out.testRows).toBe(4);
+      expect(out.inScopeAccuracy).toBeGreaterThanOrEqual(0.5);
+      expect(out.overallAccuracy).toBeGreaterThanOrEqual(0);
+      expect(out.overallAccuracy).toBeLessThanOrEqual(1);
+    }
+    const noOos = {
+      ...dataset,
+      splits: { ...dataset.splits, test: dataset.splits.test.filter((r) => r.label !== null) },
+    };
+    await writeFile(file, JSON.stringify(noOos));
+    expect(
+      JSON.parse((await semroute('eval', '--dataset', file, '--shots', '2', '--json')).stdout).oosRecall,
+    ).toBeNull();
+  });
+
+  it('models list shows the built default model', async () => {
+    const { stdout } = await semroute('models', 'list', '--json');
+    expect(JSON.parse(stdout).map((m: { id: string }) => m.id)).toContain('use-lite');
+  });
+});

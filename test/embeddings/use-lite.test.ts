@@ -1,0 +1,62 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { UseLiteEncoder } from '../../src/embeddings/use-lite/encoder.js';
+import { ensureUseLiteModel, useLiteFiles } from '../../src/embeddings/use-lite/model-files.js';
+import { ErrorCode, SemrouteError } from '../../src/errors.js';
+import { tempDir, useLite } from '../helpers/encoder.js';
+import { runEncoderConformance } from './encoder.case.js';
+
+runEncoderConformance('use-lite', useLite, { semantic: true, dispose: false });
+
+describe('USE-lite model files', () => {
+  it('builds into an empty models folder, then reuses it, and rebuilds when the source version changes', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const first = await ensureUseLiteModel({ root: dir });
+      expect(first.built).toBe(true);
+      expect(first.manifest.bytes).toBe((await stat(first.files.model)).size);
+      const second = await ensureUseLiteModel({ root: dir });
+      expect(second.built).toBe(false);
+      // A manifest from another source version marks the model stale.
+      const manifest = JSON.parse(await readFile(first.files.manifest, 'utf8'));
+      manifest.source.version = '0.0.1';
+      await writeFile(first.files.manifest, JSON.stringify(manifest));
+      const third = await ensureUseLiteModel({ root: dir });
+      expect(third.built).toBe(true);
+      const encoder = await UseLiteEncoder.load({ modelsDir: dir });
+      expect(encoder.id).toMatch(/^use-lite@0\.2\./);
+      await encoder.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('fails with MODEL_MISSING when the model file is absent and building is off', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const error = await UseLiteEncoder.load({ modelsDir: dir, build: false }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SemrouteError);
+      expect([ErrorCode.TOKENIZER_MISSING, ErrorCode.MODEL_MISSING]).toContain((error as SemrouteError).code);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('fails with MODEL_CORRUPT on a damaged model file', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const { files } = await ensureUseLiteModel({ root: dir });
+      await writeFile(files.model, 'not a protobuf');
+      const error = await UseLiteEncoder.load({ modelsDir: dir, build: false }).catch((e: unknown) => e);
+      expect((error as SemrouteError).code).toBe(ErrorCode.MODEL_CORRUPT);
+      expect((error as SemrouteError).file).toBe(useLiteFiles(dir).model);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('rejects a bad thread count clearly', async () => {
+    const error = await UseLiteEncoder.load({ threads: 0 }).catch((e: unknown) => e);
+    expect((error as SemrouteError).code).toBe(ErrorCode.INPUT_INVALID);
+  });
+});
