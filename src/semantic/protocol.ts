@@ -72,6 +72,8 @@ export interface ProtocolOptions {
   fit: boolean;
   aggregation?: Aggregation | undefined;
   topK?: number | undefined;
+  /** Nearest utterances retrieved per query (router.json `search_k`). */
+  searchK?: number | undefined;
   encoder: Encoder;
   objective?: 'accuracy' | 'balanced' | undefined;
   cacheDir?: string | false | undefined;
@@ -99,6 +101,7 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
   const config = fewShotConfig(dataset, options.shots, {
     aggregation: options.aggregation ?? 'top_k_mean',
     top_k: options.topK ?? 3,
+    ...(options.searchK === undefined ? {} : { search_k: options.searchK }),
     index: { type: options.index },
   });
   const progress = (stage: string) => (done: number, total: number) =>

