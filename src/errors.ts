@@ -48,6 +48,12 @@ export const ErrorCode = {
   ARTEFACT_INVALID: 'SEMROUTE_ARTEFACT_INVALID',
   /** The operation was aborted through an AbortSignal. */
   ABORTED: 'SEMROUTE_ABORTED',
+  /** A request named a model that no group, alias or auto entry serves. */
+  MODEL_NOT_FOUND: 'SEMROUTE_MODEL_NOT_FOUND',
+  /** Every deployment of a group is cooling down (the message says when the first returns). */
+  NO_DEPLOYMENT_AVAILABLE: 'SEMROUTE_NO_DEPLOYMENT_AVAILABLE',
+  /** An upstream call failed (see `kind` and `status`) after retries and fallbacks. */
+  UPSTREAM: 'SEMROUTE_UPSTREAM',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -112,4 +118,70 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) {
     throw new SemrouteError(ErrorCode.ABORTED, 'The operation was aborted', { cause: signal.reason });
   }
+}
+
+/**
+ * The kinds of upstream failure, named as LiteLLM and the OpenAI SDK name them, so that
+ * `retry_policy` keys read the same. One factory (`classifyUpstream`) maps a status to a kind.
+ */
+export type UpstreamErrorKind =
+  | 'BadRequestError'
+  | 'AuthenticationError'
+  | 'PermissionDeniedError'
+  | 'NotFoundError'
+  | 'ContextWindowExceededError'
+  | 'ContentPolicyViolationError'
+  | 'RateLimitError'
+  | 'Timeout'
+  | 'InternalServerError'
+  | 'ServiceUnavailableError'
+  | 'APIConnectionError';
+
+export class UpstreamError extends SemrouteError {
+  constructor(
+    readonly kind: UpstreamErrorKind,
+    message: string,
+    readonly status: number | undefined,
+    /** Response headers (lower-case), for Retry-After. */
+    readonly headers: Readonly<Record<string, string>> = {},
+    options: SemrouteErrorOptions = {},
+  ) {
+    super(ErrorCode.UPSTREAM, message, { ...options, details: { kind, status, ...options.details } });
+  }
+
+  /** The HTTP status the proxy answers with for this failure. */
+  get httpStatus(): number {
+    if (this.status !== undefined && this.status >= 400) return this.status;
+    return this.kind === 'Timeout' ? 504 : 502;
+  }
+}
+
+const CONTEXT_PATTERN =
+  /context[_ ]length|maximum context|context window|too many tokens|prompt is too long/i;
+const POLICY_PATTERN = /content[_ ]policy|content_filter|safety system/i;
+
+/** Maps an upstream status (and message) to a kind; the one place that does so. */
+export function classifyUpstream(
+  status: number | undefined,
+  message: string,
+  code?: string | null,
+): UpstreamErrorKind {
+  if (status === undefined) return /timed? ?out|timeout/i.test(message) ? 'Timeout' : 'APIConnectionError';
+  if (status === 400 || status === 422) {
+    if (code === 'context_length_exceeded' || CONTEXT_PATTERN.test(message))
+      return 'ContextWindowExceededError';
+    if (code === 'content_filter' || code === 'content_policy_violation' || POLICY_PATTERN.test(message)) {
+      return 'ContentPolicyViolationError';
+    }
+    return 'BadRequestError';
+  }
+  if (status === 401) return 'AuthenticationError';
+  if (status === 403) return 'PermissionDeniedError';
+  if (status === 404) return 'NotFoundError';
+  if (status === 408) return 'Timeout';
+  if (status === 413) return 'ContextWindowExceededError';
+  if (status === 429) return 'RateLimitError';
+  if (status === 503) return 'ServiceUnavailableError';
+  if (status === 504) return 'Timeout';
+  return status >= 500 ? 'InternalServerError' : 'BadRequestError';
 }

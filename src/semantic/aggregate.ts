@@ -23,6 +23,8 @@ export function aggregateHits(
   routeOf: (label: number) => number,
   aggregation: Aggregation,
   topK: number,
+  /** Utterances a route has in all; a route with fewer than topK averages over what it has. */
+  routeSize: (route: number) => number = () => topK,
 ): RouteScore[] {
   const acc = new Map<number, { sum: number; n: number; best: number; max: number }>();
   for (let i = 0; i < labels.length; i++) {
@@ -40,12 +42,16 @@ export function aggregateHits(
   }
   // A route with fewer than topK hits among those retrieved has its missing hits scored at
   // the last retrieved score: an upper bound on them, so one lucky hit is not averaged alone.
+  // A route with fewer than topK utterances in all averages over the ones it has.
   const floor = scores.length > 0 ? scores[scores.length - 1]! : 0;
   const out: RouteScore[] = [];
   for (const [route, a] of acc) {
     let score = a.max;
     if (aggregation === 'mean') score = a.sum / a.n;
-    else if (aggregation === 'top_k_mean') score = (a.sum + (topK - a.n) * floor) / topK;
+    else if (aggregation === 'top_k_mean') {
+      const k = Math.max(a.n, Math.min(topK, routeSize(route)));
+      score = (a.sum + (k - a.n) * floor) / k;
+    }
     out.push({ route, score, best: a.best });
   }
   out.sort((x, y) => y.score - x.score || x.route - y.route);

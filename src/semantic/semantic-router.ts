@@ -200,6 +200,8 @@ export class SemanticRouter {
       router.records.set(label, { route, text: u.text, template: u.template, vector });
       if (label >= router.nextLabel) router.nextLabel = label + 1;
     }
+    // Again, now that records exist: per-route utterance counts.
+    router.rebuildRouteTables();
     if (cacheDir !== undefined) {
       if (usable === undefined) await router.save().catch(() => undefined);
       router.applyFit(await readFit(cacheDir, key));
@@ -283,10 +285,19 @@ export class SemanticRouter {
 
   /** Route scores from utterance hits under a scoring. */
   aggregate(hits: SearchHits, scoring: Scoring = this.scoring): RouteScore[] {
-    return aggregateHits(hits.labels, hits.scores, this.routeOfLabel, scoring.aggregation, scoring.topK);
+    return aggregateHits(
+      hits.labels,
+      hits.scores,
+      this.routeOfLabel,
+      scoring.aggregation,
+      scoring.topK,
+      this.routeSizeOf,
+    );
   }
 
   private readonly routeOfLabel = (label: number): number => this.records.get(label)?.route ?? -1;
+  private routeSizes: Int32Array = new Int32Array(0);
+  private readonly routeSizeOf = (route: number): number => this.routeSizes[route] ?? 0;
 
   routeNameAt(index: number): string {
     return this.config.routes[index]!.name;
@@ -467,6 +478,9 @@ export class SemanticRouter {
 
   private rebuildRouteTables(): void {
     this.routeIndex = new Map(this.config.routes.map((r, i) => [r.name, i]));
+    this.routeSizes = new Int32Array(this.config.routes.length);
+    for (const rec of this.records.values())
+      if (rec.route < this.routeSizes.length) this.routeSizes[rec.route]! += 1;
     this.thresholds = Float64Array.from(
       this.config.routes,
       (r) => r.score_threshold ?? this.config.score_threshold,

@@ -16,6 +16,24 @@ export interface ScriptStep {
   reset?: boolean;
   /** Error body for non-2xx answers. */
   body?: unknown;
+  /** Answer 400 with OpenAI's context_length_exceeded error. */
+  contextLength?: boolean;
+  /** For streams: destroy the socket after this many chunks. */
+  cutAfterChunks?: number;
+  /** Delay before the first streamed byte (slow first byte), ms. */
+  firstByteDelayMs?: number;
+}
+
+export interface UpstreamBehaviour {
+  /** Added to every answer, ms. Default 0. */
+  latencyMs?: number;
+  /** Share of requests (0–1) answered 500, decided by a seeded generator. Default 0. */
+  failRate?: number;
+  /** Status used for those failures. Default 500. */
+  failStatus?: number;
+  /** Chunks a streamed answer is split into. Default 4. */
+  streamChunks?: number;
+  seed?: number;
 }
 
 export interface RecordedRequest {
@@ -31,8 +49,10 @@ export interface FakeUpstream {
   requests: RecordedRequest[];
   /** Requests received, scripted failures included. */
   readonly attempts: number;
-  /** Queues steps consumed one per request; when empty, requests succeed. */
+  /** Queues steps consumed one per request; when empty, requests follow the behaviour. */
   script(steps: ScriptStep[]): void;
+  /** Changes the default behaviour (latency, failure rate …) from now on. */
+  behave(changes: UpstreamBehaviour): void;
   close(): Promise<void>;
 }
 
@@ -46,8 +66,17 @@ export function pseudoEmbedding(text: string, dimensions: number): number[] {
   return out;
 }
 
-export async function startFakeUpstream(options: { dimensions?: number } = {}): Promise<FakeUpstream> {
+export async function startFakeUpstream(
+  options: { dimensions?: number } & UpstreamBehaviour = {},
+): Promise<FakeUpstream> {
   const dimensions = options.dimensions ?? 64;
+  const behaviour: UpstreamBehaviour = { ...options };
+  let seed = options.seed ?? 42;
+  const random = () => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed / 4294967296;
+  };
+  const steps = new WeakMap<object, ScriptStep>();
   const app = Fastify({ logger: false });
   const queue: ScriptStep[] = [];
   const requests: RecordedRequest[] = [];
@@ -55,9 +84,25 @@ export async function startFakeUpstream(options: { dimensions?: number } = {}): 
 
   app.addHook('onRequest', async (request, reply) => {
     attempts++;
-    const step = queue.shift();
+    let step = queue.shift();
+    if (step === undefined && behaviour.failRate && random() < behaviour.failRate)
+      step = { status: behaviour.failStatus ?? 500 };
+    const delay = (behaviour.latencyMs ?? 0) + (step?.delayMs ?? 0);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (step === undefined) return;
-    if (step.delayMs) await new Promise((r) => setTimeout(r, step.delayMs));
+    steps.set(request.raw, step);
+    if (step.contextLength) {
+      reply.code(400);
+      return reply.send({
+        error: {
+          message:
+            "This model's maximum context length is 128 tokens. However, your messages resulted in 4000 tokens.",
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'context_length_exceeded',
+        },
+      });
+    }
     if (step.reset) {
       request.raw.socket.destroy();
       return reply;
@@ -88,6 +133,71 @@ export async function startFakeUpstream(options: { dimensions?: number } = {}): 
     };
   });
 
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const body = request.body as {
+      model: string;
+      messages: Array<{ role: string; content: unknown }>;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+    };
+    requests.push({ method: 'POST', url: request.url, headers: request.headers, body });
+    const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
+    const text = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
+    const content = `echo: ${text}`;
+    const promptTokens = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
+    const usage = { prompt_tokens: promptTokens, completion_tokens: 5, total_tokens: promptTokens + 5 };
+    const id = `chatcmpl-${attempts}`;
+    const created = Math.floor(Date.now() / 1000);
+    if (!body.stream) {
+      return {
+        id,
+        object: 'chat.completion',
+        created,
+        model: body.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content, refusal: null },
+            finish_reason: 'stop',
+            logprobs: null,
+          },
+        ],
+        usage,
+      };
+    }
+    const step = steps.get(request.raw);
+    reply.hijack();
+    const res = reply.raw;
+    if (step?.firstByteDelayMs) await new Promise((r) => setTimeout(r, step.firstByteDelayMs));
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const n = Math.max(1, behaviour.streamChunks ?? 4);
+    const size = Math.ceil(content.length / n);
+    const chunk = (delta: object, finish: string | null, extra: object = {}) =>
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`;
+    const pieces = [chunk({ role: 'assistant', content: '' }, null)];
+    for (let i = 0; i < content.length; i += size)
+      pieces.push(chunk({ content: content.slice(i, i + size) }, null));
+    pieces.push(chunk({}, 'stop'));
+    if (body.stream_options?.include_usage) {
+      pieces.push(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage })}\n\n`,
+      );
+    }
+    for (const [i, piece] of pieces.entries()) {
+      if (step?.cutAfterChunks !== undefined && i >= step.cutAfterChunks) {
+        res.destroy();
+        return;
+      }
+      res.write(piece);
+      await new Promise((r) => setImmediate(r));
+    }
+    res.end('data: [DONE]\n\n');
+  });
+
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -98,7 +208,8 @@ export async function startFakeUpstream(options: { dimensions?: number } = {}): 
     get attempts() {
       return attempts;
     },
-    script: (steps) => queue.push(...steps),
+    script: (more) => queue.push(...more),
+    behave: (changes) => Object.assign(behaviour, changes),
     close: () => app.close(),
   };
 }

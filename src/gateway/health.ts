@@ -1,0 +1,72 @@
+/**
+ * Cooldowns: a deployment that fails too often (more than `allowed_fails` in a minute) or with
+ * 429/401/404/408 rests for `cooldown_time`. Failing again while resting pushes the deadline
+ * later (LiteLLM #40130 kept the first). Fallback calls go through the same path, so failing
+ * fallbacks are cooled too (LiteLLM #31876).
+ */
+import type { UpstreamErrorKind } from '../errors.js';
+import type { GatewayConfig } from './config.js';
+import type { Deployment } from './deployment.js';
+import type { Clock, StateStore } from './state/state-store.js';
+
+const IMMEDIATE: ReadonlySet<UpstreamErrorKind> = new Set([
+  'RateLimitError',
+  'AuthenticationError',
+  'NotFoundError',
+]);
+/** The caller's fault, not the deployment's: never counted. */
+const NOT_COUNTED: ReadonlySet<UpstreamErrorKind> = new Set([
+  'BadRequestError',
+  'ContextWindowExceededError',
+  'ContentPolicyViolationError',
+]);
+
+export interface CooldownEvent {
+  deployment: Deployment;
+  until: number;
+  kind: UpstreamErrorKind;
+}
+
+export class Health {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly store: StateStore,
+    private readonly now: Clock,
+    private readonly onCooldown: (event: CooldownEvent) => void = () => {},
+  ) {}
+
+  private settings(d: Deployment): { allowedFails: number; cooldownMs: number } {
+    const group = this.config.model_group_cooldown?.[d.group];
+    return {
+      allowedFails: group?.allowed_fails ?? this.config.allowed_fails,
+      cooldownMs: (d.cooldownTime ?? group?.cooldown_time ?? this.config.cooldown_time) * 1000,
+    };
+  }
+
+  /** Records a failure; returns the cooldown deadline when the deployment now rests. */
+  async failed(
+    d: Deployment,
+    kind: UpstreamErrorKind,
+    status: number | undefined,
+  ): Promise<number | undefined> {
+    if (this.config.disable_cooldowns || NOT_COUNTED.has(kind)) return undefined;
+    const { allowedFails, cooldownMs } = this.settings(d);
+    const immediate = IMMEDIATE.has(kind) || status === 408;
+    const count = await this.store.recordFailure(d.id);
+    if (!immediate && count <= allowedFails) return undefined;
+    const until = await this.store.coolDown(d.id, this.now() + cooldownMs);
+    this.onCooldown({ deployment: d, until, kind });
+    return until;
+  }
+
+  /** The deployments not resting, and the earliest return among those that are. */
+  async available(
+    deployments: readonly Deployment[],
+  ): Promise<{ healthy: Deployment[]; earliestReturn: number | undefined }> {
+    if (this.config.disable_cooldowns) return { healthy: [...deployments], earliestReturn: undefined };
+    const cooling = await this.store.cooldowns(deployments.map((d) => d.id));
+    const healthy = deployments.filter((d) => !cooling.has(d.id));
+    const earliestReturn = cooling.size === 0 ? undefined : Math.min(...cooling.values());
+    return { healthy, earliestReturn };
+  }
+}

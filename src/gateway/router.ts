@@ -1,0 +1,733 @@
+/**
+ * The gateway Router, LiteLLM-style: model groups of deployments, a balancing strategy,
+ * retries with per-error policies, fallbacks, cooldowns and a response cache; `auto_router/…`
+ * entries put a SemanticRouter in front, and `auto` picks from a pool by cost and quality.
+ * Compose, don't nest: resolve → (cache) → group call with retries → fallbacks.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type OpenAI from 'openai';
+import type { Encoder } from '../embeddings/encoder.js';
+import { ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
+import type { RouteResult } from '../semantic/semantic-router.js';
+import { SemanticRouter } from '../semantic/semantic-router.js';
+import { AUTO_MODELS, autoOptions, filterPool, profileGroup, rankByTradeoff, sessionKey } from './auto.js';
+import { backoffDelay } from './backoff.js';
+import {
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type ModelEntry,
+  parseGatewayConfig,
+  toDeployment,
+} from './config.js';
+import type { Deployment } from './deployment.js';
+import { type CooldownEvent, Health } from './health.js';
+import { fallsBack, retriesFor } from './retry-policy.js';
+import { MemoryStateStore } from './state/memory.js';
+import type { StateStore } from './state/state-store.js';
+import { STRATEGIES } from './strategies/index.js';
+import type { BalancingStrategy } from './strategies/strategy.js';
+import {
+  type ChatBody,
+  type ChatChunk,
+  type ChatCompletion,
+  callChat,
+  callEmbedding,
+  createClient,
+  type EmbeddingResponse,
+  openChatStream,
+} from './upstream.js';
+
+export interface RouterIO {
+  store?: StateStore | undefined;
+  fetch?: typeof fetch | undefined;
+  clock?: (() => number) | undefined;
+  random?: (() => number) | undefined;
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** Folder that relative paths (auto_router_config_path) resolve against. */
+  baseDir?: string | undefined;
+  /** Shared local encoder for semantic routers (one model load for all). */
+  encoder?: Encoder | undefined;
+  /** Custom strategies by name, next to the built-in ones. */
+  strategies?: Record<string, (options: object) => BalancingStrategy> | undefined;
+  /** Observability hooks (metrics, logs). */
+  events?: Partial<RouterEvents> | undefined;
+}
+
+export interface RouterEvents {
+  retry(group: string, deployment: Deployment, error: UpstreamError, delayMs: number): void;
+  fallback(from: string, to: string, error: SemrouteError): void;
+  cooldown(event: CooldownEvent): void;
+  cacheHit(model: string): void;
+  route(model: string, result: RouteResult): void;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+  /** x-session-id header for `auto` stickiness. */
+  sessionId?: string | undefined;
+  /** Model groups this caller may use (virtual keys); undefined = all. */
+  allowedModels?: readonly string[] | undefined;
+}
+
+export interface Served {
+  /** The model group that answered. */
+  model: string;
+  deploymentId: string;
+  /** The semantic decision, for auto_router entries and `auto`. */
+  route: RouteResult | undefined;
+  attempts: number;
+  /** Groups tried before the one that answered. */
+  fallbacksTried: string[];
+  cached: boolean;
+}
+
+export type ChatOutcome = Served &
+  ({ stream: false; response: ChatCompletion } | { stream: true; chunks: AsyncIterable<ChatChunk> });
+
+interface SemanticEntry {
+  router: SemanticRouter;
+  defaultModel: string;
+}
+
+interface Plan {
+  /** Groups to try in order before fallbacks. */
+  group: string;
+  route: RouteResult | undefined;
+  /** Deployment pinned by a sticky session. */
+  prefer: string | undefined;
+  sticky: string | undefined;
+  pool: string[] | undefined;
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(new SemrouteError(ErrorCode.ABORTED, 'aborted while waiting to retry'));
+      },
+      { once: true },
+    );
+  });
+
+export class Router {
+  readonly config: GatewayConfig;
+  private readonly groups = new Map<string, Deployment[]>();
+  private readonly entries = new Map<string, ModelEntry>();
+  private readonly clients = new Map<string, OpenAI>();
+  private readonly semantic = new Map<string, SemanticEntry>();
+  private autoSemantic: SemanticRouter | undefined;
+  private readonly store: StateStore;
+  private readonly health: Health;
+  private readonly strategy: BalancingStrategy;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly events: Partial<RouterEvents>;
+
+  private constructor(
+    config: GatewayConfig,
+    private readonly io: RouterIO,
+  ) {
+    this.config = config;
+    this.store = io.store ?? new MemoryStateStore(io.clock);
+    this.now = io.clock ?? Date.now;
+    this.random = io.random ?? Math.random;
+    this.sleep = io.sleep ?? defaultSleep;
+    this.events = io.events ?? {};
+    this.health = new Health(config, this.store, this.now, (e) => this.events.cooldown?.(e));
+    const factory = io.strategies?.[config.routing_strategy] ?? STRATEGIES[config.routing_strategy];
+    if (factory === undefined) {
+      throw new SemrouteError(
+        ErrorCode.CONFIG_INVALID,
+        `routing_strategy "${config.routing_strategy}" is unknown`,
+        {
+          path: 'routing_strategy',
+          expected: [...Object.keys(STRATEGIES), ...Object.keys(io.strategies ?? {})].join(' | '),
+        },
+      );
+    }
+    this.strategy = factory({
+      ttlMs: (config.routing_strategy_args?.ttl ?? 60) * 1000,
+      lowestLatencyBuffer: config.routing_strategy_args?.lowest_latency_buffer,
+    });
+    for (const entry of config.model_list) {
+      if (entry.litellm_params.model.startsWith('auto_router/')) continue;
+      const d = toDeployment(entry);
+      if (this.entries.has(d.id)) {
+        throw new SemrouteError(
+          ErrorCode.CONFIG_INVALID,
+          `Two deployments share the id ${d.id} (${d.group})`,
+          {
+            path: 'model_list',
+            expected: 'distinct model_info.id or parameters',
+          },
+        );
+      }
+      this.entries.set(d.id, entry);
+      this.clients.set(d.id, createClient(entry, io.fetch));
+      this.groups.set(d.group, [...(this.groups.get(d.group) ?? []), d]);
+    }
+  }
+
+  /** Validates the config and compiles every semantic router now, not on the first request. */
+  static async create(config: GatewayConfigInput | GatewayConfig, io: RouterIO = {}): Promise<Router> {
+    const router = new Router(parseGatewayConfig(config), io);
+    await router.compileSemantic();
+    return router;
+  }
+
+  private async compileSemantic(): Promise<void> {
+    const base = this.io.baseDir ?? process.cwd();
+    for (const entry of this.config.model_list) {
+      const p = entry.litellm_params;
+      if (!p.model.startsWith('auto_router/')) continue;
+      if (p.auto_router_config_path === undefined && p.auto_router_config === undefined) {
+        throw new SemrouteError(
+          ErrorCode.CONFIG_INVALID,
+          `${entry.model_name}: auto_router needs auto_router_config_path`,
+          {
+            path: 'litellm_params.auto_router_config_path',
+          },
+        );
+      }
+      const options = { encoder: await this.encoderFor(p.auto_router_embedding_model), fetch: this.io.fetch };
+      const router =
+        p.auto_router_config !== undefined
+          ? await SemanticRouter.fromConfig(p.auto_router_config, options)
+          : await SemanticRouter.fromFile(path.resolve(base, p.auto_router_config_path!), options);
+      this.semantic.set(entry.model_name, {
+        router,
+        defaultModel: p.auto_router_default_model ?? router.routerConfig.default_route ?? '',
+      });
+    }
+    if (this.config.auto_router_config_path !== undefined) {
+      this.autoSemantic = await SemanticRouter.fromFile(
+        path.resolve(base, this.config.auto_router_config_path),
+        {
+          encoder: await this.encoderFor(undefined),
+        },
+      );
+    }
+  }
+
+  /**
+   * The encoder of an auto_router: a model_list group serving embeddings (called like any
+   * OpenAI-compatible endpoint), or the shared local encoder. Never an implicit network one.
+   */
+  private async encoderFor(name: string | undefined): Promise<Encoder | undefined> {
+    const group = name === undefined ? undefined : this.groups.get(name);
+    if (group !== undefined) {
+      const { OpenAIEncoder } = await import('../embeddings/openai.js');
+      const entry = this.entries.get(group[0]!.id)!;
+      return OpenAIEncoder.load({
+        model: group[0]!.model,
+        apiKey: entry.litellm_params.api_key ?? 'sk-no-key',
+        baseURL: entry.litellm_params.api_base,
+        fetch: this.io.fetch,
+      });
+    }
+    return this.io.encoder;
+  }
+
+  /** Names a client may ask for: groups, aliases, auto_router entries and `auto`. */
+  listModels(): Array<{ id: string; kind: 'group' | 'alias' | 'auto_router' | 'auto'; target?: string }> {
+    const out: Array<{ id: string; kind: 'group' | 'alias' | 'auto_router' | 'auto'; target?: string }> = [];
+    for (const g of this.groups.keys()) out.push({ id: g, kind: 'group' });
+    for (const [alias, target] of Object.entries(this.config.model_group_alias)) {
+      if (typeof target === 'object' && target.hidden) continue;
+      out.push({ id: alias, kind: 'alias', target: typeof target === 'string' ? target : target.model });
+    }
+    for (const g of this.semantic.keys()) out.push({ id: g, kind: 'auto_router' });
+    out.push({ id: 'auto', kind: 'auto' });
+    return out;
+  }
+
+  private aliasTarget(model: string): string {
+    const target = this.config.model_group_alias[model];
+    return target === undefined ? model : typeof target === 'string' ? target : target.model;
+  }
+
+  private chatGroups(): string[] {
+    return [...this.groups.keys()].filter(
+      (g) => this.entries.get(this.groups.get(g)![0]!.id)?.model_info?.mode !== 'embedding',
+    );
+  }
+
+  private checkAllowed(group: string, options: RequestOptions): void {
+    if (options.allowedModels !== undefined && !options.allowedModels.includes(group)) {
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `This key may not use model "${group}"`, {
+        details: { status: 403 },
+      });
+    }
+  }
+
+  /** Decides where a chat request goes, without calling anything. */
+  async plan(body: ChatBody & { model?: unknown }, options: RequestOptions = {}): Promise<Plan> {
+    if (typeof body.model !== 'string' || body.model === '') {
+      throw new SemrouteError(ErrorCode.INPUT_INVALID, 'model is required', {
+        path: 'model',
+        expected: 'a model name',
+      });
+    }
+    const requested = this.aliasTarget(body.model);
+    const semantic = this.semantic.get(requested);
+    if (semantic !== undefined) {
+      this.checkAllowed(requested, options);
+      const route = await semantic.router.route(body.messages as never, { signal: options.signal });
+      this.events.route?.(requested, route);
+      const target = route.name !== null && this.groups.has(route.name) ? route.name : semantic.defaultModel;
+      return {
+        group: this.aliasTarget(target),
+        route,
+        prefer: undefined,
+        sticky: undefined,
+        pool: undefined,
+      };
+    }
+    if (AUTO_MODELS.has(requested)) return this.planAuto(body, options);
+    if (!this.groups.has(requested)) {
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `The model "${body.model}" does not exist`, {
+        path: 'model',
+        expected: this.listModels()
+          .map((m) => m.id)
+          .join(', '),
+        details: { status: 404 },
+      });
+    }
+    this.checkAllowed(requested, options);
+    return { group: requested, route: undefined, prefer: undefined, sticky: undefined, pool: undefined };
+  }
+
+  private async planAuto(body: ChatBody, options: RequestOptions): Promise<Plan> {
+    const auto = autoOptions(body);
+    let pool = filterPool(this.chatGroups(), auto.allowedModels);
+    if (options.allowedModels !== undefined) pool = pool.filter((g) => options.allowedModels!.includes(g));
+    if (pool.length === 0) {
+      throw new SemrouteError(
+        ErrorCode.MODEL_NOT_FOUND,
+        'No model matches the auto-router pool (allowed_models / models)',
+        {
+          path: 'plugins[].allowed_models',
+          details: { status: 400 },
+        },
+      );
+    }
+    const key = sessionKey(body, options.sessionId);
+    if (key !== undefined) {
+      const pinned = await this.store.getSticky(`sticky:${key}`);
+      if (pinned !== undefined) {
+        const { group, deployment } = JSON.parse(pinned) as { group: string; deployment: string };
+        if (pool.includes(group)) return { group, route: undefined, prefer: deployment, sticky: key, pool };
+      }
+    }
+    let route: RouteResult | undefined;
+    let candidates = pool;
+    let routeQuality: Record<string, number> = {};
+    if (this.autoSemantic !== undefined) {
+      route = await this.autoSemantic.route(body.messages as never, { signal: options.signal });
+      this.events.route?.('auto', route);
+      const chosen =
+        route.name === null ? undefined : this.autoSemantic.routes.find((r) => r.name === route!.name);
+      const meta = (chosen?.metadata ?? {}) as { models?: unknown; quality?: unknown };
+      const patterns = Array.isArray(meta.models)
+        ? meta.models.filter((m): m is string => typeof m === 'string')
+        : chosen
+          ? [chosen.name]
+          : undefined;
+      const narrowed = patterns === undefined ? [] : filterPool(pool, patterns);
+      if (narrowed.length > 0) candidates = narrowed;
+      if (typeof meta.quality === 'object' && meta.quality !== null)
+        routeQuality = meta.quality as Record<string, number>;
+    }
+    const ranked = rankByTradeoff(
+      candidates.map((g) => profileGroup(g, this.groups.get(g)!, routeQuality[g])),
+      auto.tradeoff ?? this.config.cost_quality_tradeoff,
+    );
+    return { group: ranked[0]!.group, route, prefer: undefined, sticky: key, pool };
+  }
+
+  /** A chat completion, streamed or not, with retries, fallbacks, cooldowns and cache. */
+  async chatCompletion(
+    body: ChatBody & { model?: unknown },
+    options: RequestOptions = {},
+  ): Promise<ChatOutcome> {
+    const plan = await this.plan(body, options);
+    const stream = body.stream === true;
+    const cacheKey = this.cacheKey(plan.group, body, stream);
+    if (cacheKey !== undefined) {
+      const hit = await this.store.getCached(cacheKey);
+      if (hit !== undefined) {
+        this.events.cacheHit?.(plan.group);
+        const cached = JSON.parse(hit) as { response: ChatCompletion; deploymentId: string };
+        const served = {
+          model: plan.group,
+          deploymentId: cached.deploymentId,
+          route: plan.route,
+          attempts: 0,
+          fallbacksTried: [],
+          cached: true,
+        };
+        return stream
+          ? { ...served, stream: true, chunks: replay(cached.response) }
+          : { ...served, stream: false, response: cached.response };
+      }
+    }
+    const tried: string[] = [];
+    let chain: string[] | undefined;
+    let group = plan.group;
+    let prefer = plan.prefer;
+    let attempts = 0;
+    for (;;) {
+      try {
+        const result = await this.callGroup(group, body, stream, prefer, options, (n) => (attempts += n));
+        // Pin (or refresh) only when the planned model answered: an error never moves a session.
+        if (plan.sticky !== undefined && tried.length === 0) {
+          await this.store.setSticky(
+            `sticky:${plan.sticky}`,
+            JSON.stringify({ group, deployment: result.deploymentId }),
+            this.config.sticky_session_ttl * 1000,
+          );
+        }
+        const served = {
+          model: group,
+          deploymentId: result.deploymentId,
+          route: plan.route,
+          attempts,
+          fallbacksTried: tried,
+          cached: false,
+        };
+        if (result.kind === 'stream') return { ...served, stream: true, chunks: result.chunks };
+        result.response.model = group;
+        if (cacheKey !== undefined) {
+          await this.store.setCached(
+            cacheKey,
+            JSON.stringify({ response: result.response, deploymentId: result.deploymentId }),
+            this.config.default_cache_time_seconds * 1000,
+          );
+        }
+        return { ...served, stream: false, response: result.response };
+      } catch (error) {
+        if (!(error instanceof SemrouteError) || error.code === ErrorCode.ABORTED) throw error;
+        if (error instanceof UpstreamError && !fallsBack(error.kind)) throw error;
+        chain ??= this.fallbacksFor(plan.group, error, plan.pool);
+        tried.push(group);
+        const next = chain.find(
+          (g) =>
+            !tried.includes(g) && (options.allowedModels === undefined || options.allowedModels.includes(g)),
+        );
+        if (next === undefined) throw error;
+        this.events.fallback?.(group, next, error);
+        group = next;
+        prefer = undefined;
+      }
+    }
+  }
+
+  private fallbacksFor(group: string, error: SemrouteError, pool: string[] | undefined): string[] {
+    const from = (list: GatewayConfig['fallbacks']) => list.find((f) => f[group] !== undefined)?.[group];
+    const kind = error instanceof UpstreamError ? error.kind : undefined;
+    const specific =
+      kind === 'ContextWindowExceededError'
+        ? from(this.config.context_window_fallbacks)
+        : kind === 'ContentPolicyViolationError'
+          ? from(this.config.content_policy_fallbacks)
+          : undefined;
+    const chain = (specific ?? from(this.config.fallbacks) ?? this.config.default_fallbacks).map((g) =>
+      this.aliasTarget(g),
+    );
+    // `auto` falls back within its own pool when no list says otherwise.
+    return chain.length > 0 || pool === undefined ? chain : pool.filter((g) => g !== group);
+  }
+
+  private estimateTokens(body: ChatBody): { input: number; total: number } {
+    let chars = 0;
+    for (const m of body.messages as Array<{ content?: unknown }>) {
+      const c = m?.content;
+      chars += typeof c === 'string' ? c.length : JSON.stringify(c ?? '').length;
+    }
+    // ~4 characters a token for English; enough for limits and pre-call context checks.
+    const input = Math.ceil(chars / 4);
+    const maxTokens =
+      typeof body.max_tokens === 'number'
+        ? body.max_tokens
+        : typeof body.max_completion_tokens === 'number'
+          ? body.max_completion_tokens
+          : 256;
+    return { input, total: input + maxTokens };
+  }
+
+  private async pickDeployment(
+    group: string,
+    tokens: number,
+    prefer: string | undefined,
+    exclude: ReadonlySet<string>,
+    signal: AbortSignal | undefined,
+  ): Promise<Deployment> {
+    const all = this.groups.get(group);
+    if (all === undefined)
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `The model "${group}" does not exist`, {
+        details: { status: 404 },
+      });
+    for (;;) {
+      const { healthy, earliestReturn } = await this.health.available(all);
+      if (healthy.length > 0) {
+        const fresh = healthy.filter((d) => !exclude.has(d.id));
+        let pool = fresh.length > 0 ? fresh : healthy;
+        const lowestOrder = Math.min(...pool.map((d) => d.order ?? 1));
+        pool = pool.filter((d) => (d.order ?? 1) === lowestOrder);
+        const preferred = prefer === undefined ? undefined : pool.find((d) => d.id === prefer);
+        if (preferred) return preferred;
+        const ids = pool.map((d) => d.id);
+        const needs = this.strategy.needs;
+        const [usage, latency, inFlight] = await Promise.all([
+          needs.usage ? this.store.usage(ids) : new Map(),
+          needs.latency
+            ? this.store.latencies(ids, (this.config.routing_strategy_args?.ttl ?? 60) * 1000)
+            : new Map(),
+          needs.inFlight ? this.store.inFlight(ids) : new Map(),
+        ]);
+        const chosen = this.strategy.pick({
+          candidates: pool,
+          estimatedTokens: tokens,
+          usage,
+          latency,
+          inFlight,
+          random: this.random,
+        });
+        if (chosen !== undefined) return chosen;
+        throw new UpstreamError('RateLimitError', `${group}: every deployment is at its rpm/tpm limit`, 429, {
+          'retry-after': '1',
+        });
+      }
+      const wait = (earliestReturn ?? this.now()) - this.now();
+      if (wait > 0 && wait <= this.config.wait_for_cooldown_seconds * 1000) {
+        await this.sleep(wait, signal);
+        continue;
+      }
+      const at = new Date(earliestReturn ?? this.now()).toISOString();
+      throw new SemrouteError(
+        ErrorCode.NO_DEPLOYMENT_AVAILABLE,
+        `All ${all.length} deployment(s) of "${group}" are cooling down; the first returns in ${Math.max(0, wait / 1000).toFixed(1)} s (${at})`,
+        { details: { status: 429, group, retryAt: earliestReturn } },
+      );
+    }
+  }
+
+  private async callGroup(
+    group: string,
+    body: ChatBody,
+    stream: boolean,
+    prefer: string | undefined,
+    options: RequestOptions,
+    countAttempts: (n: number) => void,
+  ): Promise<
+    | { kind: 'json'; response: ChatCompletion; deploymentId: string }
+    | { kind: 'stream'; chunks: AsyncIterable<ChatChunk>; deploymentId: string }
+  > {
+    const tokens = this.estimateTokens(body);
+    const all = this.groups.get(group) ?? [];
+    if (
+      all.length > 0 &&
+      all.every((d) => d.info.maxInputTokens !== undefined && tokens.input > d.info.maxInputTokens)
+    ) {
+      throw new UpstreamError(
+        'ContextWindowExceededError',
+        `${group}: about ${tokens.input} input tokens exceed max_input_tokens`,
+        undefined,
+      );
+    }
+    const failed = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const d = await this.pickDeployment(
+        group,
+        tokens.total,
+        attempt === 0 ? prefer : undefined,
+        failed,
+        options.signal,
+      );
+      countAttempts(1);
+      const client = this.clients.get(d.id)!;
+      const call = { signal: options.signal, timeoutMs: d.timeoutMs ?? this.config.timeout * 1000 };
+      const started = this.now();
+      await this.store.addInFlight(d.id, 1);
+      let released = false;
+      const release = async () => {
+        if (released) return;
+        released = true;
+        await this.store.addInFlight(d.id, -1);
+      };
+      try {
+        if (stream) {
+          const opened = await openChatStream(client, d, body, call);
+          await this.succeeded(d, this.now() - started, tokens.total);
+          return { kind: 'stream', chunks: relay(opened, group, release), deploymentId: d.id };
+        }
+        const response = await callChat(client, d, body, call);
+        await release();
+        await this.succeeded(d, this.now() - started, response.usage?.total_tokens ?? tokens.total);
+        return { kind: 'json', response, deploymentId: d.id };
+      } catch (error) {
+        await release();
+        if (!(error instanceof UpstreamError)) throw error;
+        failed.add(d.id);
+        await this.health.failed(d, error.kind, error.status);
+        if (attempt >= retriesFor(this.config, group, error.kind)) throw error;
+        const delay = backoffDelay(
+          attempt + 1,
+          error.headers,
+          { minMs: this.config.retry_after * 1000 },
+          this.random,
+          this.now(),
+        );
+        this.events.retry?.(group, d, error, delay);
+        await this.sleep(delay, options.signal);
+      }
+    }
+  }
+
+  private async succeeded(d: Deployment, ms: number, tokens: number): Promise<void> {
+    await Promise.all([this.store.addUsage(d.id, 1, tokens), this.store.recordLatency(d.id, ms)]);
+  }
+
+  /** Embeddings through a group (retries and cooldowns as for chat; no semantic routing). */
+  async embedding(
+    body: Record<string, unknown> & { model?: unknown },
+    options: RequestOptions = {},
+  ): Promise<Served & { response: EmbeddingResponse }> {
+    if (typeof body.model !== 'string')
+      throw new SemrouteError(ErrorCode.INPUT_INVALID, 'model is required', { path: 'model' });
+    const group = this.aliasTarget(body.model);
+    if (!this.groups.has(group))
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `The model "${body.model}" does not exist`, {
+        details: { status: 404 },
+      });
+    this.checkAllowed(group, options);
+    const failed = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const d = await this.pickDeployment(group, 0, undefined, failed, options.signal);
+      try {
+        const response = await callEmbedding(this.clients.get(d.id)!, d, body, {
+          signal: options.signal,
+          timeoutMs: d.timeoutMs ?? this.config.timeout * 1000,
+        });
+        response.model = group;
+        return {
+          model: group,
+          deploymentId: d.id,
+          route: undefined,
+          attempts: attempt + 1,
+          fallbacksTried: [],
+          cached: false,
+          response,
+        };
+      } catch (error) {
+        if (!(error instanceof UpstreamError)) throw error;
+        failed.add(d.id);
+        await this.health.failed(d, error.kind, error.status);
+        if (attempt >= retriesFor(this.config, group, error.kind)) throw error;
+        await this.sleep(
+          backoffDelay(attempt + 1, error.headers, {}, this.random, this.now()),
+          options.signal,
+        );
+      }
+    }
+  }
+
+  /** What would serve this request: route, group and deployment, without calling upstream. */
+  async explain(
+    body: ChatBody & { model?: unknown },
+    options: RequestOptions = {},
+  ): Promise<{ model: string; deploymentId: string | undefined; route: RouteResult | undefined }> {
+    const plan = await this.plan(body, options);
+    const d = await this.pickDeployment(
+      plan.group,
+      this.estimateTokens(body).total,
+      plan.prefer,
+      new Set(),
+      options.signal,
+    ).catch(() => undefined);
+    return { model: plan.group, deploymentId: d?.id, route: plan.route };
+  }
+
+  private cacheKey(group: string, body: ChatBody, stream: boolean): string | undefined {
+    if (!this.config.cache_responses || (stream && !this.config.cache_streams)) return undefined;
+    const {
+      stream: _s,
+      user: _u,
+      metadata: _m,
+      cache,
+      ...rest
+    } = body as ChatBody & { user?: unknown; metadata?: unknown; cache?: { 'no-cache'?: boolean } };
+    if (cache?.['no-cache']) return undefined;
+    return `cache:${createHash('sha256')
+      .update(JSON.stringify([group, sortKeys(rest)]))
+      .digest('hex')}`;
+  }
+
+  deployments(group: string): readonly Deployment[] {
+    return this.groups.get(group) ?? [];
+  }
+
+  semanticRouter(model: string): SemanticRouter | undefined {
+    return model === 'auto' ? this.autoSemantic : this.semantic.get(model)?.router;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.semantic.values()].map((s) => s.router.close()));
+    await this.autoSemantic?.close();
+    await this.store.close();
+  }
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** Yields the first chunk and the rest, renaming `model`, and releases in-flight tracking once. */
+async function* relay(
+  opened: { first: ChatChunk | undefined; rest: AsyncIterator<ChatChunk>; abort: () => void },
+  group: string,
+  release: () => Promise<void>,
+): AsyncGenerator<ChatChunk> {
+  try {
+    if (opened.first !== undefined) yield { ...opened.first, model: group };
+    for (;;) {
+      const next = await opened.rest.next();
+      if (next.done) return;
+      yield { ...next.value, model: group };
+    }
+  } finally {
+    opened.abort();
+    await release();
+  }
+}
+
+async function* replay(response: ChatCompletion): AsyncGenerator<ChatChunk> {
+  const choice = response.choices[0];
+  yield {
+    id: response.id,
+    object: 'chat.completion.chunk',
+    created: response.created,
+    model: response.model,
+    choices: [
+      {
+        index: 0,
+        delta: { role: 'assistant', content: choice?.message.content ?? '' },
+        finish_reason: choice?.finish_reason ?? 'stop',
+        logprobs: null,
+      },
+    ],
+  } as ChatChunk;
+}

@@ -1,0 +1,145 @@
+import type { Clock, StateStore, Usage } from './state-store.js';
+
+const MINUTE = 60_000;
+const LATENCY_SAMPLES = 50;
+
+/** In-process state. The clock is injected so tests move time without sleeping. */
+export class MemoryStateStore implements StateStore {
+  private readonly usageByMinute = new Map<string, { minute: number; usage: Usage }>();
+  private readonly failures = new Map<string, { minute: number; count: number }>();
+  private readonly cooling = new Map<string, number>();
+  private readonly latency = new Map<string, Array<{ at: number; ms: number }>>();
+  private readonly flight = new Map<string, number>();
+  private readonly sticky = new Map<string, { value: string; expires: number }>();
+  private readonly cache = new Map<string, { value: string; expires: number }>();
+
+  constructor(
+    private readonly now: Clock = Date.now,
+    /** Most cached responses kept (LRU). Default 1000. */
+    private readonly cacheCapacity = 1000,
+  ) {}
+
+  private minute(): number {
+    return Math.floor(this.now() / MINUTE);
+  }
+
+  async addUsage(id: string, requests: number, tokens: number): Promise<void> {
+    const minute = this.minute();
+    const entry = this.usageByMinute.get(id);
+    if (entry === undefined || entry.minute !== minute) {
+      this.usageByMinute.set(id, { minute, usage: { requests, tokens } });
+    } else {
+      entry.usage.requests += requests;
+      entry.usage.tokens += tokens;
+    }
+  }
+
+  async usage(ids: readonly string[]): Promise<Map<string, Usage>> {
+    const minute = this.minute();
+    return new Map(
+      ids.map((id) => {
+        const entry = this.usageByMinute.get(id);
+        return [id, entry?.minute === minute ? { ...entry.usage } : { requests: 0, tokens: 0 }];
+      }),
+    );
+  }
+
+  async recordFailure(id: string): Promise<number> {
+    const minute = this.minute();
+    const entry = this.failures.get(id);
+    const count = entry?.minute === minute ? entry.count + 1 : 1;
+    this.failures.set(id, { minute, count });
+    return count;
+  }
+
+  async clearFailures(id: string): Promise<void> {
+    this.failures.delete(id);
+  }
+
+  async coolDown(id: string, until: number): Promise<number> {
+    const deadline = Math.max(until, this.cooling.get(id) ?? 0);
+    this.cooling.set(id, deadline);
+    return deadline;
+  }
+
+  async cooldowns(ids: readonly string[]): Promise<Map<string, number>> {
+    const now = this.now();
+    const out = new Map<string, number>();
+    for (const id of ids) {
+      const until = this.cooling.get(id);
+      if (until === undefined) continue;
+      if (until > now) out.set(id, until);
+      else this.cooling.delete(id);
+    }
+    return out;
+  }
+
+  async recordLatency(id: string, ms: number): Promise<void> {
+    const samples = this.latency.get(id) ?? [];
+    samples.push({ at: this.now(), ms });
+    if (samples.length > LATENCY_SAMPLES) samples.shift();
+    this.latency.set(id, samples);
+  }
+
+  async latencies(ids: readonly string[], ttlMs: number): Promise<Map<string, number>> {
+    const cutoff = this.now() - ttlMs;
+    const out = new Map<string, number>();
+    for (const id of ids) {
+      const fresh = (this.latency.get(id) ?? []).filter((s) => s.at >= cutoff);
+      if (fresh.length > 0) out.set(id, fresh.reduce((a, s) => a + s.ms, 0) / fresh.length);
+    }
+    return out;
+  }
+
+  async addInFlight(id: string, delta: number): Promise<number> {
+    const value = Math.max(0, (this.flight.get(id) ?? 0) + delta);
+    if (value === 0) this.flight.delete(id);
+    else this.flight.set(id, value);
+    return value;
+  }
+
+  async inFlight(ids: readonly string[]): Promise<Map<string, number>> {
+    return new Map(ids.map((id) => [id, this.flight.get(id) ?? 0]));
+  }
+
+  async getSticky(key: string): Promise<string | undefined> {
+    return this.live(this.sticky, key);
+  }
+
+  async setSticky(key: string, value: string, ttlMs: number): Promise<void> {
+    this.sticky.set(key, { value, expires: this.now() + ttlMs });
+  }
+
+  async getCached(key: string): Promise<string | undefined> {
+    const value = this.live(this.cache, key);
+    if (value !== undefined) {
+      const entry = this.cache.get(key)!;
+      this.cache.delete(key);
+      this.cache.set(key, entry);
+    }
+    return value;
+  }
+
+  async setCached(key: string, value: string, ttlMs: number): Promise<void> {
+    this.cache.delete(key);
+    this.cache.set(key, { value, expires: this.now() + ttlMs });
+    while (this.cache.size > this.cacheCapacity) this.cache.delete(this.cache.keys().next().value as string);
+  }
+
+  private live(map: Map<string, { value: string; expires: number }>, key: string): string | undefined {
+    const entry = map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expires <= this.now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  /** Deployments with in-flight entries: for leak checks. */
+  get inFlightSize(): number {
+    return this.flight.size;
+  }
+
+  async close(): Promise<void> {}
+}
