@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { embedSuite } from './embed.js';
+import { gatewaySuite } from './gateway.js';
 import type { BenchContext, Suite } from './lib/context.js';
 import { environment, markdownTables, type ResultRow } from './lib/report.js';
 import { qualitySuite } from './quality.js';
@@ -18,6 +19,7 @@ const SUITES: Record<string, Suite> = {
   search: searchSuite,
   route: routeSuite,
   quality: qualitySuite,
+  gateway: gatewaySuite,
 };
 const DEFAULT_DATASET = path.resolve('../shared/datasets/clinc150/clinc150_normalized.json');
 
