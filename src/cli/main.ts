@@ -4,6 +4,7 @@ import { embedCommand, embedHelp } from './commands/embed.js';
 import { evalCommand, evalHelp } from './commands/eval.js';
 import { modelsCommand, modelsHelp } from './commands/models.js';
 import { routeCommand, routeHelp } from './commands/route.js';
+import { fakeUpstreamCommand, serveCommand, serveHelp } from './commands/serve.js';
 import { reportError } from './output.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
@@ -12,6 +13,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   eval: evalCommand,
   embed: embedCommand,
   models: modelsCommand,
+  serve: serveCommand,
+  'fake-upstream': fakeUpstreamCommand,
 };
 
 const HELP = [
@@ -22,6 +25,7 @@ const HELP = [
   evalHelp,
   embedHelp,
   modelsHelp,
+  serveHelp,
 ].join('\n\n');
 
 export async function main(argv: string[]): Promise<number> {

@@ -80,6 +80,8 @@ export interface Served {
   /** Groups tried before the one that answered. */
   fallbacksTried: string[];
   cached: boolean;
+  /** Time spent waiting on upstreams (all attempts; to the first chunk for streams), ms. */
+  upstreamMs: number;
 }
 
 export type ChatOutcome = Served &
@@ -121,6 +123,8 @@ export class Router {
   private readonly semantic = new Map<string, SemanticEntry>();
   private autoSemantic: SemanticRouter | undefined;
   private readonly store: StateStore;
+  /** Whether close() closes the store (false when the caller passed one in, e.g. across hot reloads). */
+  private readonly ownsStore: boolean;
   private readonly health: Health;
   private readonly strategy: BalancingStrategy;
   private readonly now: () => number;
@@ -134,6 +138,7 @@ export class Router {
   ) {
     this.config = config;
     this.store = io.store ?? new MemoryStateStore(io.clock);
+    this.ownsStore = io.store === undefined;
     this.now = io.clock ?? Date.now;
     this.random = io.random ?? Math.random;
     this.sleep = io.sleep ?? defaultSleep;
@@ -370,6 +375,7 @@ export class Router {
           attempts: 0,
           fallbacksTried: [],
           cached: true,
+          upstreamMs: 0,
         };
         return stream
           ? { ...served, stream: true, chunks: replay(cached.response) }
@@ -381,9 +387,13 @@ export class Router {
     let group = plan.group;
     let prefer = plan.prefer;
     let attempts = 0;
+    let upstreamMs = 0;
     for (;;) {
       try {
-        const result = await this.callGroup(group, body, stream, prefer, options, (n) => (attempts += n));
+        const result = await this.callGroup(group, body, stream, prefer, options, (n, ms) => {
+          attempts += n;
+          upstreamMs += ms;
+        });
         // Pin (or refresh) only when the planned model answered: an error never moves a session.
         if (plan.sticky !== undefined && tried.length === 0) {
           await this.store.setSticky(
@@ -399,6 +409,7 @@ export class Router {
           attempts,
           fallbacksTried: tried,
           cached: false,
+          upstreamMs,
         };
         if (result.kind === 'stream') return { ...served, stream: true, chunks: result.chunks };
         result.response.model = group;
@@ -523,7 +534,7 @@ export class Router {
     stream: boolean,
     prefer: string | undefined,
     options: RequestOptions,
-    countAttempts: (n: number) => void,
+    countAttempts: (n: number, upstreamMs: number) => void,
   ): Promise<
     | { kind: 'json'; response: ChatCompletion; deploymentId: string }
     | { kind: 'stream'; chunks: AsyncIterable<ChatChunk>; deploymentId: string }
@@ -549,10 +560,9 @@ export class Router {
         failed,
         options.signal,
       );
-      countAttempts(1);
       const client = this.clients.get(d.id)!;
       const call = { signal: options.signal, timeoutMs: d.timeoutMs ?? this.config.timeout * 1000 };
-      const started = this.now();
+      const started = performance.now();
       await this.store.addInFlight(d.id, 1);
       let released = false;
       const release = async () => {
@@ -563,14 +573,19 @@ export class Router {
       try {
         if (stream) {
           const opened = await openChatStream(client, d, body, call);
-          await this.succeeded(d, this.now() - started, tokens.total);
+          const ms = performance.now() - started;
+          countAttempts(1, ms);
+          await this.succeeded(d, ms, tokens.total);
           return { kind: 'stream', chunks: relay(opened, group, release), deploymentId: d.id };
         }
         const response = await callChat(client, d, body, call);
+        const ms = performance.now() - started;
+        countAttempts(1, ms);
         await release();
-        await this.succeeded(d, this.now() - started, response.usage?.total_tokens ?? tokens.total);
+        await this.succeeded(d, ms, response.usage?.total_tokens ?? tokens.total);
         return { kind: 'json', response, deploymentId: d.id };
       } catch (error) {
+        countAttempts(1, performance.now() - started);
         await release();
         if (!(error instanceof UpstreamError)) throw error;
         failed.add(d.id);
@@ -622,6 +637,7 @@ export class Router {
           attempts: attempt + 1,
           fallbacksTried: [],
           cached: false,
+          upstreamMs: 0,
           response,
         };
       } catch (error) {
@@ -679,7 +695,7 @@ export class Router {
   async close(): Promise<void> {
     await Promise.all([...this.semantic.values()].map((s) => s.router.close()));
     await this.autoSemantic?.close();
-    await this.store.close();
+    if (this.ownsStore) await this.store.close();
   }
 }
 

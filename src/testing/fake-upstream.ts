@@ -67,7 +67,7 @@ export function pseudoEmbedding(text: string, dimensions: number): number[] {
 }
 
 export async function startFakeUpstream(
-  options: { dimensions?: number } & UpstreamBehaviour = {},
+  options: { dimensions?: number; port?: number } & UpstreamBehaviour = {},
 ): Promise<FakeUpstream> {
   const dimensions = options.dimensions ?? 64;
   const behaviour: UpstreamBehaviour = { ...options };
@@ -198,7 +198,7 @@ export async function startFakeUpstream(
     res.end('data: [DONE]\n\n');
   });
 
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {

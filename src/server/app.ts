@@ -1,0 +1,324 @@
+/**
+ * The OpenAI-compatible proxy: fastify routes over the gateway Router. Thin on purpose: parse
+ * and check the request, hand it to the Router, write OpenAI's JSON or SSE back.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
+import type { ChatOutcome, RequestOptions } from '../gateway/router.js';
+import type { ChatBody } from '../gateway/upstream.js';
+import type { ProxyMetrics } from './metrics.js';
+import { openAIError, toOpenAIError } from './openai-errors.js';
+import type { ProxyRuntime } from './runtime.js';
+
+export const ChatRequestSchema = z.looseObject({
+  model: z.string().min(1, 'model is required'),
+  messages: z.array(z.looseObject({ role: z.string().min(1) })).min(1, 'messages needs at least one message'),
+  stream: z.boolean().nullish(),
+  session_id: z.string().optional(),
+});
+
+export const EmbeddingRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
+});
+
+export interface AppOptions {
+  runtime: ProxyRuntime;
+  metrics: ProxyMetrics;
+  logger?: object | boolean | undefined;
+}
+
+/** Paths any caller may reach, key or not. */
+const OPEN_PATHS = new Set(['/health', '/health/liveliness', '/health/readiness']);
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function validate<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const at = formatPath(issue.path);
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, `${at}: ${issue.message}`, {
+      path: at,
+      expected: issue.message,
+    });
+  }
+  return result.data;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    allowedModels: readonly string[] | undefined;
+    startedAt: number;
+  }
+}
+
+export async function buildApp(options: AppOptions) {
+  const { runtime, metrics } = options;
+  const general = () => runtime.serving.config.general;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: general().max_request_size_bytes,
+    disableRequestLogging: true,
+    // Clients that go away must cancel their upstream call; fastify tells us through the socket.
+    return503OnClosing: true,
+  });
+  let draining = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  app.decorateRequest('allowedModels', undefined);
+  app.decorateRequest('startedAt', 0);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.startedAt = performance.now();
+    const url = request.url.split('?')[0]!;
+    if (draining && !OPEN_PATHS.has(url)) {
+      return reply
+        .code(503)
+        .header('connection', 'close')
+        .send(openAIError(503, 'semroute is shutting down', 'shutting_down'));
+    }
+    const { master_key, metrics_open, ui_open } = general();
+    if (master_key === undefined || OPEN_PATHS.has(url)) return;
+    if ((url === '/metrics' && metrics_open) || (url.startsWith('/ui') && ui_open)) return;
+    const header = request.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ')
+      ? header.slice(7).trim()
+      : (request.headers['x-api-key'] as string | undefined);
+    if (!token)
+      return reply
+        .code(401)
+        .send(openAIError(401, 'Missing API key: send Authorization: Bearer <key>', 'invalid_api_key'));
+    if (sameSecret(token, master_key)) return;
+    const key = runtime.serving.keys.get(token);
+    if (key === undefined)
+      return reply.code(401).send(openAIError(401, 'Invalid API key', 'invalid_api_key'));
+    request.allowedModels = key.models;
+  });
+
+  app.addHook('onRequest', async () => {
+    inFlight++;
+  });
+  app.addHook('onResponse', async () => {
+    inFlight--;
+    if (inFlight === 0) idle?.();
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, body } = toOpenAIError(error);
+    if (status >= 500)
+      request.log.error(
+        { code: (error as SemrouteError).code, message: (error as Error).message },
+        'request failed',
+      );
+    reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(openAIError(404, `No route ${request.method} ${request.url}`, 'not_found'));
+  });
+
+  const requestOptions = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): RequestOptions & { signal: AbortSignal } => {
+    const controller = new AbortController();
+    // The client hung up before we answered: cancel the upstream call.
+    reply.raw.on('close', () => {
+      if (!reply.raw.writableFinished) controller.abort();
+    });
+    const session = request.headers['x-session-id'];
+    return {
+      signal: controller.signal,
+      sessionId: typeof session === 'string' ? session : undefined,
+      allowedModels: request.allowedModels,
+    };
+  };
+
+  const record = (endpoint: string, model: string, status: number, started: number) => {
+    const seconds = (performance.now() - started) / 1000;
+    metrics.requests.inc({ endpoint, model, status: String(status) });
+    metrics.latency.observe({ endpoint, model, status: String(status) }, seconds);
+  };
+
+  const servedHeaders = (reply: FastifyReply, outcome: ChatOutcome, started: number) => {
+    const overhead = Math.max(0, performance.now() - started - outcome.upstreamMs);
+    metrics.overhead.observe({ endpoint: 'chat' }, overhead / 1000);
+    reply.header('x-semroute-model-id', outcome.deploymentId);
+    reply.header('x-semroute-model', outcome.model);
+    reply.header('x-semroute-overhead-ms', overhead.toFixed(3));
+    if (outcome.route !== undefined) {
+      reply.header('x-semroute-route', outcome.route.name ?? '');
+      reply.header('x-semroute-score', outcome.route.score.toFixed(4));
+    }
+    if (outcome.cached) reply.header('x-semroute-cache', 'hit');
+  };
+
+  const chat = async (request: FastifyRequest, reply: FastifyReply) => {
+    const started = request.startedAt;
+    let model = 'unknown';
+    try {
+      const body = validate(ChatRequestSchema, request.body) as ChatBody & { model: string };
+      model = body.model;
+      const outcome = await runtime.serving.router.chatCompletion(body, requestOptions(request, reply));
+      servedHeaders(reply, outcome, started);
+      if (!outcome.stream) {
+        record('chat', outcome.model, 200, started);
+        return reply.send(outcome.response);
+      }
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      try {
+        for await (const chunk of outcome.chunks) {
+          if (raw.destroyed) break;
+          raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        }
+        if (!raw.destroyed) raw.write('data: [DONE]\n\n');
+        record('chat', outcome.model, 200, started);
+      } catch (error) {
+        // Bytes already went out: the status cannot change, so the error travels as an SSE event.
+        const { status, body: errorBody } = toOpenAIError(error);
+        if (!raw.destroyed) raw.write(`data: ${JSON.stringify(errorBody)}\n\n`);
+        record('chat', outcome.model, status, started);
+      } finally {
+        raw.end();
+      }
+      return reply;
+    } catch (error) {
+      const { status } = toOpenAIError(error);
+      record('chat', model, status, started);
+      throw error;
+    }
+  };
+  app.post('/v1/chat/completions', chat);
+  app.post('/chat/completions', chat);
+
+  const embeddings = async (request: FastifyRequest, reply: FastifyReply) => {
+    const body = validate(EmbeddingRequestSchema, request.body);
+    try {
+      const served = await runtime.serving.router.embedding(body, requestOptions(request, reply));
+      record('embeddings', served.model, 200, request.startedAt);
+      reply.header('x-semroute-model-id', served.deploymentId);
+      return served.response;
+    } catch (error) {
+      record('embeddings', body.model, toOpenAIError(error).status, request.startedAt);
+      throw error;
+    }
+  };
+  app.post('/v1/embeddings', embeddings);
+  app.post('/embeddings', embeddings);
+
+  const models = async (request: FastifyRequest) => {
+    const allowed = request.allowedModels;
+    const created = Math.floor(runtime.serving.loadedAt / 1000);
+    return {
+      object: 'list',
+      data: runtime.serving.router
+        .listModels()
+        .filter((m) => allowed === undefined || allowed.includes(m.id))
+        .map((m) => ({
+          id: m.id,
+          object: 'model',
+          created,
+          owned_by: 'semroute',
+          semroute: { kind: m.kind, ...(m.target ? { target: m.target } : {}) },
+        })),
+    };
+  };
+  app.get('/v1/models', models);
+  app.get('/models', models);
+
+  app.post('/v1/route', async (request) => {
+    const body = validate(
+      ChatRequestSchema.partial({ messages: true }).extend({ prompt: z.string().optional() }),
+      request.body,
+    );
+    const messages =
+      body.messages ?? (body.prompt !== undefined ? [{ role: 'user', content: body.prompt }] : undefined);
+    if (messages === undefined) {
+      throw new SemrouteError(ErrorCode.INPUT_INVALID, 'messages or prompt is required', {
+        path: 'messages',
+        expected: 'messages or prompt',
+      });
+    }
+    const started = performance.now();
+    const explained = await runtime.serving.router.explain(
+      { ...body, messages } as ChatBody & { model: string },
+      {
+        allowedModels: request.allowedModels,
+        sessionId: request.headers['x-session-id'] as string | undefined,
+      },
+    );
+    const r = explained.route;
+    return {
+      model: explained.model,
+      deployment: explained.deploymentId ?? null,
+      route: r?.name ?? null,
+      score: r?.score ?? null,
+      threshold: r?.threshold ?? null,
+      matched: r?.matched ?? null,
+      candidates: r?.candidates ?? [],
+      reason: r?.reason ?? null,
+      timing_ms: performance.now() - started,
+    };
+  });
+
+  app.get('/health/liveliness', async () => ({ status: 'ok' }));
+  app.get('/health/readiness', async (_request, reply) => {
+    const ready = !draining;
+    if (!ready) reply.code(503);
+    return {
+      status: ready ? 'ok' : 'draining',
+      models: runtime.serving.router.listModels().length,
+      config_loaded_at: new Date(runtime.serving.loadedAt).toISOString(),
+      state_store: runtime.store.constructor.name,
+    };
+  });
+  app.get('/health', async () => {
+    const groups = runtime.serving.router.listModels().filter((m) => m.kind === 'group');
+    const cooling = await runtime.store.cooldowns(
+      groups.flatMap((g) => runtime.serving.router.deployments(g.id).map((d) => d.id)),
+    );
+    const deployments = groups.flatMap((g) =>
+      runtime.serving.router.deployments(g.id).map((d) => ({
+        model: g.id,
+        id: d.id,
+        healthy: !cooling.has(d.id),
+        cooling_until: cooling.has(d.id) ? new Date(cooling.get(d.id)!).toISOString() : null,
+      })),
+    );
+    return {
+      healthy_count: deployments.filter((d) => d.healthy).length,
+      unhealthy_count: deployments.filter((d) => !d.healthy).length,
+      deployments,
+    };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  // Returned in an object: a fastify instance is thenable, so awaiting it directly would unwrap it.
+  return {
+    app,
+    /** Stops taking requests (503) and resolves when those in flight have finished. */
+    async drain(): Promise<void> {
+      draining = true;
+      if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/** Prometheus metrics (prom-client), one registry per server. */
+import { Counter, Histogram, Registry } from 'prom-client';
+import type { RouterEvents } from '../gateway/router.js';
+
+export class ProxyMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({
+    name: 'semroute_requests_total',
+    help: 'Requests by model and HTTP status',
+    labelNames: ['endpoint', 'model', 'status'],
+    registers: [this.registry],
+  });
+  readonly latency = new Histogram({
+    name: 'semroute_request_duration_seconds',
+    help: 'Request latency by model and HTTP status',
+    labelNames: ['endpoint', 'model', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+  readonly overhead = new Histogram({
+    name: 'semroute_overhead_seconds',
+    help: 'Time semroute adds to a request (total minus upstream)',
+    labelNames: ['endpoint'],
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly routes = new Counter({
+    name: 'semroute_route_decisions_total',
+    help: 'Semantic routing decisions',
+    labelNames: ['router', 'route'],
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'semroute_retries_total',
+    help: 'Upstream retries',
+    labelNames: ['model', 'kind'],
+    registers: [this.registry],
+  });
+  readonly fallbacks = new Counter({
+    name: 'semroute_fallbacks_total',
+    help: 'Fallbacks between model groups',
+    labelNames: ['from', 'to'],
+    registers: [this.registry],
+  });
+  readonly cooldowns = new Counter({
+    name: 'semroute_cooldowns_total',
+    help: 'Deployments put in cooldown',
+    labelNames: ['model', 'deployment'],
+    registers: [this.registry],
+  });
+  readonly cacheHits = new Counter({
+    name: 'semroute_cache_hits_total',
+    help: 'Responses served from cache',
+    labelNames: ['model'],
+    registers: [this.registry],
+  });
+  readonly reloads = new Counter({
+    name: 'semroute_config_reloads_total',
+    help: 'Config reloads',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  /** Router hooks feeding these metrics. */
+  events(): Partial<RouterEvents> {
+    return {
+      retry: (group, _d, error) => this.retries.inc({ model: group, kind: error.kind }),
+      fallback: (from, to) => this.fallbacks.inc({ from, to }),
+      cooldown: (e) => this.cooldowns.inc({ model: e.deployment.group, deployment: e.deployment.id }),
+      cacheHit: (model) => this.cacheHits.inc({ model }),
+      route: (router, result) => this.routes.inc({ router, route: result.name ?? '(default)' }),
+    };
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * What the proxy serves with: the validated config and the Router built from it. Hot reload
+ * (file watch and SIGHUP) builds the next Router off the request path and swaps it in one
+ * assignment; a broken file keeps the old one serving and logs why.
+ */
+import { type FSWatcher, watch } from 'node:fs';
+import path from 'node:path';
+import type { Encoder } from '../embeddings/encoder.js';
+import { isSemrouteError } from '../errors.js';
+import { Router, type RouterEvents } from '../gateway/router.js';
+import { MemoryStateStore } from '../gateway/state/memory.js';
+import type { StateStore } from '../gateway/state/state-store.js';
+import { loadProxyConfig, type ProxyConfig, type VirtualKey } from './proxy-config.js';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface Serving {
+  config: ProxyConfig;
+  router: Router;
+  keys: Map<string, VirtualKey>;
+  loadedAt: number;
+}
+
+export interface RuntimeOptions {
+  file: string;
+  store?: StateStore | undefined;
+  encoder?: Encoder | undefined;
+  fetch?: typeof fetch | undefined;
+  events?: Partial<RouterEvents> | undefined;
+  logger: Logger;
+  onReload?: ((ok: boolean, error?: unknown) => void) | undefined;
+}
+
+export class ProxyRuntime {
+  private watchers: FSWatcher[] = [];
+  private pending: NodeJS.Timeout | undefined;
+  private reloading: Promise<boolean> = Promise.resolve(true);
+  readonly store: StateStore;
+
+  private constructor(
+    public serving: Serving,
+    private readonly options: RuntimeOptions,
+    store: StateStore,
+  ) {
+    this.store = store;
+  }
+
+  static async start(options: RuntimeOptions): Promise<ProxyRuntime> {
+    const store = options.store ?? new MemoryStateStore();
+    const serving = await ProxyRuntime.build(options, store);
+    if (serving.config.unsupported.length > 0) {
+      options.logger.warn(
+        { keys: serving.config.unsupported },
+        `config keys semroute does not support (ignored): ${serving.config.unsupported.join(', ')}`,
+      );
+    }
+    return new ProxyRuntime(serving, options, store);
+  }
+
+  private static async build(options: RuntimeOptions, store: StateStore): Promise<Serving> {
+    const file = path.resolve(options.file);
+    const config = await loadProxyConfig(file);
+    const router = await Router.create(config.gateway, {
+      store,
+      encoder: options.encoder,
+      fetch: options.fetch,
+      events: options.events,
+      baseDir: path.dirname(file),
+    });
+    const keys = new Map(config.general.keys.map((k) => [k.key, k]));
+    return { config, router, keys, loadedAt: Date.now() };
+  }
+
+  /** Rebuilds from the files; on failure the old config keeps serving. Serialised. */
+  reload(reason: string): Promise<boolean> {
+    this.reloading = this.reloading.then(async () => {
+      try {
+        const next = await ProxyRuntime.build(this.options, this.store);
+        const previous = this.serving;
+        this.serving = next;
+        this.rewatch();
+        this.options.logger.info({ reason, models: next.router.listModels().length }, 'config reloaded');
+        this.options.onReload?.(true);
+        // Requests already running keep their Router object; it holds no sockets of its own to close.
+        setTimeout(() => void previous.router.close(), 30_000).unref();
+        return true;
+      } catch (error) {
+        const detail = isSemrouteError(error) ? error.toJSON() : { message: (error as Error).message };
+        this.options.logger.error(
+          { reason, error: detail },
+          'config reload failed; still serving the previous config',
+        );
+        this.options.onReload?.(false, error);
+        return false;
+      }
+    });
+    return this.reloading;
+  }
+
+  private watching = false;
+
+  /** Watches config.yaml and the router.json files it names (again after each reload). */
+  startWatching(): void {
+    this.watching = true;
+    this.rewatch();
+  }
+
+  private rewatch(): void {
+    if (!this.watching) return;
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    const files = [path.resolve(this.options.file), ...this.serving.config.routerFiles];
+    // Watch folders, not files: editors replace files by rename, which ends a file watch.
+    for (const dir of new Set(files.map((f) => path.dirname(f)))) {
+      const names = new Set(files.filter((f) => path.dirname(f) === dir).map((f) => path.basename(f)));
+      try {
+        const watcher = watch(dir, (_event, name) => {
+          if (name !== null && names.has(name.toString())) this.schedule(`${name} changed`);
+        });
+        watcher.unref();
+        this.watchers.push(watcher);
+      } catch (error) {
+        this.options.logger.warn(
+          { dir, error: (error as Error).message },
+          'cannot watch folder; SIGHUP still reloads',
+        );
+      }
+    }
+  }
+
+  private schedule(reason: string): void {
+    clearTimeout(this.pending);
+    this.pending = setTimeout(() => {
+      this.pending = undefined;
+      void this.reload(reason);
+    }, 150);
+    this.pending.unref();
+  }
+
+  async close(): Promise<void> {
+    this.watching = false;
+    clearTimeout(this.pending);
+    for (const w of this.watchers) w.close();
+    this.watchers = [];
+    await this.reloading;
+    await this.serving.router.close();
+    await this.store.close();
+  }
+}

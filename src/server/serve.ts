@@ -1,0 +1,104 @@
+/** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
+import { createEncoder } from '../embeddings/create.js';
+import type { StateStore } from '../gateway/state/state-store.js';
+import { buildApp } from './app.js';
+import { ProxyMetrics } from './metrics.js';
+import { ProxyRuntime } from './runtime.js';
+
+export interface ServeOptions {
+  config: string;
+  port?: number | undefined;
+  host?: string | undefined;
+  /** Pino options or a destination stream; default JSON lines on stdout. */
+  logger?: Record<string, unknown> | undefined;
+  store?: StateStore | undefined;
+  fetch?: typeof fetch | undefined;
+  /** Handle SIGHUP (reload) and SIGTERM/SIGINT (graceful stop). Default true. */
+  signals?: boolean | undefined;
+  /** Watch config files for changes. Default true. */
+  watch?: boolean | undefined;
+}
+
+/** Paths pino removes from every log line: keys never reach the logs. */
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'headers.authorization',
+  '*.api_key',
+  '*.master_key',
+  '*.key',
+  'api_key',
+  'master_key',
+];
+
+export async function serve(options: ServeOptions) {
+  const metrics = new ProxyMetrics();
+  const app0Logger = { level: 'info', redact: { paths: REDACT, censor: '[redacted]' }, ...options.logger };
+  // One local encoder shared by every semantic router, loaded once.
+  const encoder = await createEncoder({ type: 'use-lite' });
+  let logger: {
+    info(o: object, m?: string): void;
+    warn(o: object, m?: string): void;
+    error(o: object, m?: string): void;
+  } = {
+    info: () => {},
+    warn: () => {},
+    error: () => {},
+  };
+  const proxyLogger = {
+    info: (o: object, m?: string) => logger.info(o, m),
+    warn: (o: object, m?: string) => logger.warn(o, m),
+    error: (o: object, m?: string) => logger.error(o, m),
+  };
+  const runtime = await ProxyRuntime.start({
+    file: options.config,
+    store: options.store,
+    encoder,
+    fetch: options.fetch,
+    events: metrics.events(),
+    logger: proxyLogger,
+    onReload: (ok) => metrics.reloads.inc({ result: ok ? 'ok' : 'failed' }),
+  });
+  const { app, drain } = await buildApp({ runtime, metrics, logger: app0Logger });
+  logger = app.log;
+  if (runtime.serving.config.unsupported.length > 0) {
+    app.log.warn(
+      { keys: runtime.serving.config.unsupported },
+      'config keys semroute does not support (ignored)',
+    );
+  }
+  await app.listen({ port: options.port ?? 4000, host: options.host ?? '127.0.0.1' });
+  if (options.watch !== false) runtime.startWatching();
+
+  const onHup = () => void runtime.reload('SIGHUP');
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      await drain();
+      await app.close();
+      await runtime.close();
+      await encoder.close();
+    })();
+    return stopping;
+  };
+  const onTerm = () => void stop().then(() => process.exit(0));
+  if (options.signals !== false) {
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onTerm);
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 4000);
+  return {
+    app,
+    runtime,
+    metrics,
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    async close() {
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onTerm);
+      await stop();
+    },
+  };
+}
