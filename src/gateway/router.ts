@@ -64,6 +64,8 @@ export interface RouterEvents {
 
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
+  /** Timeout for each upstream call of this request, ms (body `timeout` in seconds sets it too). */
+  timeoutMs?: number | undefined;
   /** x-session-id header for `auto` stickiness. */
   sessionId?: string | undefined;
   /** Model groups this caller may use (virtual keys); undefined = all. */
@@ -362,6 +364,7 @@ export class Router {
   ): Promise<ChatOutcome> {
     const plan = await this.plan(body, options);
     const stream = body.stream === true;
+    const { upstreamBody, timeoutMs } = prepareBody(body, plan.pool !== undefined);
     const cacheKey = this.cacheKey(plan.group, body, stream);
     if (cacheKey !== undefined) {
       const hit = await this.store.getCached(cacheKey);
@@ -390,10 +393,17 @@ export class Router {
     let upstreamMs = 0;
     for (;;) {
       try {
-        const result = await this.callGroup(group, body, stream, prefer, options, (n, ms) => {
-          attempts += n;
-          upstreamMs += ms;
-        });
+        const result = await this.callGroup(
+          group,
+          upstreamBody,
+          stream,
+          prefer,
+          { ...options, timeoutMs },
+          (n, ms) => {
+            attempts += n;
+            upstreamMs += ms;
+          },
+        );
         // Pin (or refresh) only when the planned model answered: an error never moves a session.
         if (plan.sticky !== undefined && tried.length === 0) {
           await this.store.setSticky(
@@ -561,7 +571,11 @@ export class Router {
         options.signal,
       );
       const client = this.clients.get(d.id)!;
-      const call = { signal: options.signal, timeoutMs: d.timeoutMs ?? this.config.timeout * 1000 };
+      // The tightest of: the request's own timeout, the deployment's, the router's.
+      const call = {
+        signal: options.signal,
+        timeoutMs: Math.min(options.timeoutMs ?? Infinity, d.timeoutMs ?? this.config.timeout * 1000),
+      };
       const started = performance.now();
       await this.store.addInFlight(d.id, 1);
       let released = false;
@@ -697,6 +711,28 @@ export class Router {
     await this.autoSemantic?.close();
     if (this.ownsStore) await this.store.close();
   }
+}
+
+/** Parameters semroute consumes (LiteLLM's `timeout`; OpenRouter's auto fields) are not sent upstream. */
+function prepareBody(
+  body: ChatBody & { model?: unknown },
+  auto: boolean,
+): { upstreamBody: ChatBody; timeoutMs: number | undefined } {
+  const { timeout, request_timeout, ...rest } = body as ChatBody & {
+    timeout?: unknown;
+    request_timeout?: unknown;
+  };
+  const seconds =
+    typeof timeout === 'number' ? timeout : typeof request_timeout === 'number' ? request_timeout : undefined;
+  if (auto) {
+    delete (rest as Record<string, unknown>).models;
+    delete (rest as Record<string, unknown>).plugins;
+    delete (rest as Record<string, unknown>).session_id;
+  }
+  return {
+    upstreamBody: rest as ChatBody,
+    timeoutMs: seconds !== undefined && seconds > 0 ? seconds * 1000 : undefined,
+  };
 }
 
 function sortKeys(value: unknown): unknown {

@@ -3,7 +3,7 @@
  * and check the request, hand it to the Router, write OpenAI's JSON or SSE back.
  */
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { z } from 'zod';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
 import type { ChatOutcome, RequestOptions } from '../gateway/router.js';
@@ -65,9 +65,12 @@ export async function buildApp(options: AppOptions) {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: general().max_request_size_bytes,
-    disableRequestLogging: true,
+    // No per-request log lines: bodies and headers carry prompts and keys.
+    logController: new LogController({ disableRequestLogging: true }),
     // Clients that go away must cancel their upstream call; fastify tells us through the socket.
     return503OnClosing: true,
+    // close() runs after our own drain: whatever connection is still open is idle or abandoned.
+    forceCloseConnections: true,
   });
   let draining = false;
   let inFlight = 0;
@@ -76,6 +79,15 @@ export async function buildApp(options: AppOptions) {
   app.decorateRequest('allowedModels', undefined);
   app.decorateRequest('startedAt', 0);
 
+  // Counted first; released once, when the response ends or the connection drops
+  // (an aborted request gets no onResponse, and a drain must not wait for it forever).
+  app.addHook('onRequest', async (_request, reply) => {
+    inFlight++;
+    reply.raw.once('close', () => {
+      inFlight--;
+      if (inFlight === 0) idle?.();
+    });
+  });
   app.addHook('onRequest', async (request, reply) => {
     request.startedAt = performance.now();
     const url = request.url.split('?')[0]!;
@@ -101,14 +113,6 @@ export async function buildApp(options: AppOptions) {
     if (key === undefined)
       return reply.code(401).send(openAIError(401, 'Invalid API key', 'invalid_api_key'));
     request.allowedModels = key.models;
-  });
-
-  app.addHook('onRequest', async () => {
-    inFlight++;
-  });
-  app.addHook('onResponse', async () => {
-    inFlight--;
-    if (inFlight === 0) idle?.();
   });
 
   app.setErrorHandler((error, request, reply) => {

@@ -322,6 +322,25 @@ describe('reliability', () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 
+  it('honours a per-request timeout (seconds, as LiteLLM) and does not send it upstream', async () => {
+    a.behave({ latencyMs: 1000 });
+    const router = await Router.create({ model_list: [deployment('g', a)], num_retries: 0 }, noSleep);
+    const started = performance.now();
+    const error = await router.chatCompletion(ask('g', 'slow', { timeout: 0.1 })).catch((e: unknown) => e);
+    expect((error as UpstreamError).kind).toBe('Timeout');
+    expect(performance.now() - started).toBeLessThan(900);
+    a.behave({ latencyMs: 0 });
+    await router.chatCompletion(ask('g', 'fast', { timeout: 5 }));
+    expect(a.requests.at(-1)!.body).not.toHaveProperty('timeout');
+    // auto's own fields stay with semroute too.
+    const auto = await Router.create({ model_list: [deployment('g', a)] }, noSleep);
+    await auto.chatCompletion(
+      ask('auto', 'pool', { session_id: 'x', plugins: [{ id: 'auto-router' }], models: ['g'] }),
+    );
+    for (const key of ['session_id', 'plugins', 'models'])
+      expect(a.requests.at(-1)!.body).not.toHaveProperty(key);
+  });
+
   it('an abort from the caller cancels the upstream call', async () => {
     a.behave({ latencyMs: 1000 });
     const router = await Router.create({ model_list: [deployment('g', a)] }, noSleep);

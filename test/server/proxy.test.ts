@@ -266,10 +266,69 @@ describe('proxy with the official openai client', () => {
     await waitFor(async () => !(await client().models.list()).data.some((m) => m.id === 'newalias'));
   });
 
+  it('cancels the upstream call when the client disconnects', async () => {
+    backup.behave({ latencyMs: 1500 });
+    try {
+      const controller = new AbortController();
+      const pending = client()
+        .chat.completions.create(
+          { model: 'general', messages: [{ role: 'user', content: 'slow' }] },
+          { signal: controller.signal },
+        )
+        .catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 200));
+      const before = backup.attempts;
+      controller.abort();
+      expect(await pending).toBeInstanceOf(Error);
+      // The proxy aborted instead of retrying or falling back: no new upstream attempt.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(backup.attempts).toBe(before);
+      const metricsText = await (
+        await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })
+      ).text();
+      expect(metricsText).toMatch(
+        /semroute_requests_total\{endpoint="chat",model="general",status="499"\} 1/,
+      );
+    } finally {
+      backup.behave({ latencyMs: 0 });
+    }
+  });
+
   it('never writes keys to the logs', async () => {
     const all = logLines.join('');
     expect(all.length).toBeGreaterThan(0);
     for (const secret of [MASTER, VIRTUAL, UPSTREAM_SECRET]) expect(all).not.toContain(secret);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes requests in flight and answers new ones 503 while draining', async () => {
+    const second = await serve({
+      config: configFile,
+      port: 0,
+      signals: false,
+      watch: false,
+      logger: { level: 'silent' } as never,
+    });
+    primary.behave({ latencyMs: 400 });
+    try {
+      const c = new OpenAI({ apiKey: MASTER, baseURL: `${second.url}/v1`, maxRetries: 0 });
+      const inFlight = c.chat.completions.create({
+        model: 'coding',
+        messages: [{ role: 'user', content: 'finish me' }],
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      const closing = second.close();
+      await new Promise((r) => setTimeout(r, 20));
+      const late = await fetch(`${second.url}/v1/models`, {
+        headers: { authorization: `Bearer ${MASTER}` },
+      }).catch((e: unknown) => e);
+      expect(late instanceof Response ? late.status : 503).toBe(503);
+      expect((await inFlight).choices[0]!.message.content).toBe('echo: finish me');
+      await closing;
+    } finally {
+      primary.behave({ latencyMs: 0 });
+    }
   });
 });
 
