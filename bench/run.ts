@@ -10,6 +10,7 @@ import { embedSuite } from './embed.js';
 import { gatewaySuite } from './gateway.js';
 import type { BenchContext, Suite } from './lib/context.js';
 import { environment, markdownTables, type ResultRow } from './lib/report.js';
+import { proxySuite } from './proxy.js';
 import { qualitySuite } from './quality.js';
 import { routeSuite } from './route.js';
 import { searchSuite } from './search.js';
@@ -20,6 +21,7 @@ const SUITES: Record<string, Suite> = {
   route: routeSuite,
   quality: qualitySuite,
   gateway: gatewaySuite,
+  proxy: proxySuite,
 };
 const DEFAULT_DATASET = path.resolve('../shared/datasets/clinc150/clinc150_normalized.json');
 

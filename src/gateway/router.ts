@@ -22,6 +22,7 @@ import {
 } from './config.js';
 import type { Deployment } from './deployment.js';
 import { type CooldownEvent, Health } from './health.js';
+import { poolFetch } from './pool-fetch.js';
 import { fallsBack, retriesFor } from './retry-policy.js';
 import { MemoryStateStore } from './state/memory.js';
 import type { StateStore } from './state/state-store.js';
@@ -133,6 +134,7 @@ export class Router {
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly events: Partial<RouterEvents>;
+  private readonly fetchImpl: typeof fetch;
 
   private constructor(
     config: GatewayConfig,
@@ -146,6 +148,7 @@ export class Router {
     this.sleep = io.sleep ?? defaultSleep;
     this.events = io.events ?? {};
     this.health = new Health(config, this.store, this.now, (e) => this.events.cooldown?.(e));
+    this.fetchImpl = io.fetch ?? poolFetch();
     const factory = io.strategies?.[config.routing_strategy] ?? STRATEGIES[config.routing_strategy];
     if (factory === undefined) {
       throw new SemrouteError(
@@ -175,7 +178,7 @@ export class Router {
         );
       }
       this.entries.set(d.id, entry);
-      this.clients.set(d.id, createClient(entry, io.fetch));
+      this.clients.set(d.id, createClient(entry, this.fetchImpl));
       this.groups.set(d.group, [...(this.groups.get(d.group) ?? []), d]);
     }
   }

@@ -256,6 +256,36 @@ describe('reliability', () => {
     expect(short.attempts).toBe(2);
   });
 
+  it('moves on content-policy errors to content_policy_fallbacks, and retries a connection reset', async () => {
+    const router = await Router.create(
+      {
+        model_list: [deployment('strict', a), deployment('lenient', b)],
+        content_policy_fallbacks: [{ strict: ['lenient'] }],
+        disable_cooldowns: true,
+      },
+      noSleep,
+    );
+    a.script([
+      {
+        status: 400,
+        body: {
+          error: {
+            message: 'Flagged by our content policy',
+            type: 'invalid_request_error',
+            code: 'content_policy_violation',
+          },
+        },
+      },
+    ]);
+    const out = await router.chatCompletion(ask('strict', 'edgy'));
+    expect(out.model).toBe('lenient');
+    expect(out.fallbacksTried).toEqual(['strict']);
+    a.script([{ reset: true }]);
+    const reset = await router.chatCompletion(ask('strict', 'after a reset'));
+    expect(reset.model).toBe('strict');
+    expect(reset.attempts).toBe(2);
+  });
+
   it('when every deployment cools, says when the first returns; or waits for it when configured', async () => {
     let now = 1_000_000;
     const store = new MemoryStateStore(() => now);
@@ -560,6 +590,43 @@ describe('semantic and auto routing', () => {
         )
       ).model,
     ).toBe('openai/gpt-5-mini');
+  });
+
+  it('auto narrows its pool to the semantic route, then ranks by tradeoff', async () => {
+    const { tempDir } = await import('../helpers/encoder.js');
+    const { writeFile } = await import('node:fs/promises');
+    const tmp = await tempDir();
+    try {
+      await writeFile(
+        `${tmp.dir}/auto.json`,
+        JSON.stringify({
+          routes: [
+            {
+              name: 'code',
+              utterances: ['how to code a program in [language]', 'fix this bug in my code'],
+              metadata: { models: ['anthropic/*'] },
+            },
+            {
+              name: 'small-talk',
+              utterances: ['hello, how are you', 'tell me a joke'],
+              metadata: { models: ['openai/*'] },
+            },
+          ],
+        }),
+      );
+      const router = await Router.create(
+        { model_list: autoModels(), auto_router_config_path: 'auto.json', cost_quality_tradeoff: 10 },
+        { ...noSleep, baseDir: tmp.dir, encoder: await useLite() },
+      );
+      const code = await router.chatCompletion(ask('auto', 'how do I code a linked list in C'));
+      expect(code.route?.name).toBe('code');
+      // Cheapest within anthropic/*, not the cheapest overall.
+      expect(code.model).toBe('anthropic/claude-haiku');
+      const talk = await router.chatCompletion(ask('auto', 'hello there, how are you?'));
+      expect(talk.model).toBe('openai/gpt-5-mini');
+    } finally {
+      await tmp.cleanup();
+    }
   });
 
   it('virtual-key allow-lists hold through auto, aliases and fallbacks', async () => {
