@@ -5,6 +5,7 @@ import path from 'node:path';
 import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
 import { ensureUseLiteModel } from '../src/embeddings/use-lite/model-files.js';
 import { type BenchContext, row, timeAsync, uniqueSentences } from './lib/context.js';
+import { micro, scaled } from './lib/tiny.js';
 import { type ResultRow, summarize } from './lib/report.js';
 
 export async function embedSuite(ctx: BenchContext): Promise<ResultRow[]> {
@@ -35,21 +36,31 @@ export async function embedSuite(ctx: BenchContext): Promise<ResultRow[]> {
   }
 
   const sentences = uniqueSentences(ctx.quick ? 300 : 2000);
-  const tokens = await timeAsync(sentences.length, 50, async (i) => one.tokenizer.encode(sentences[i]!));
-  rows.push(row(S, 'tokenize one sentence', 'µs', summarize(tokens.map((t) => t * 1000))));
+  let next = 0;
+  const tokens = await micro('tokenize', () => one.tokenizer.encode(sentences[next++ % sentences.length]!), {
+    iterations: sentences.length,
+  });
+  rows.push(row(S, 'tokenize one sentence', 'µs', scaled(tokens, 1000)));
 
   for (const threads of [1, 2]) {
     const encoder = threads === 1 ? one : await UseLiteEncoder.load({ threads });
     const n = ctx.quick ? 200 : 1000;
-    const single = await timeAsync(n, 30, (i) => encoder.embed([sentences[i % sentences.length]!]));
-    rows.push(
-      row(S, `embed one short sentence, ${threads} thread${threads > 1 ? 's' : ''}`, 'ms', summarize(single)),
-    );
+    let i = 0;
+    const single = await micro('embed one', () => encoder.embed([sentences[i++ % sentences.length]!]), {
+      iterations: n,
+      warmup: 30,
+    });
+    rows.push(row(S, `embed one short sentence, ${threads} thread${threads > 1 ? 's' : ''}`, 'ms', single));
     const batches = ctx.quick ? 10 : 40;
-    const batch = await timeAsync(batches, 2, (i) =>
-      encoder.embed(sentences.slice((i * 32) % 1900, ((i * 32) % 1900) + 32)),
+    let b = 0;
+    const stats = await micro(
+      'embed batch',
+      () => {
+        const start = (b++ * 32) % (sentences.length - 32);
+        return encoder.embed(sentences.slice(start, start + 32));
+      },
+      { iterations: batches, warmup: 2 },
     );
-    const stats = summarize(batch);
     rows.push(
       row(S, `embed batch of 32, ${threads} thread${threads > 1 ? 's' : ''}`, 'ms', stats, {
         sentencesPerSecond: Math.round(32 / (stats.mean / 1000)),

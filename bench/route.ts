@@ -8,8 +8,9 @@ import path from 'node:path';
 import { CachedEncoder } from '../src/embeddings/cache.js';
 import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
 import { SemanticRouter } from '../src/semantic/semantic-router.js';
-import { type BenchContext, row, timeAsync, uniqueSentences } from './lib/context.js';
-import { histogramChart, type ResultRow, summarize } from './lib/report.js';
+import { type BenchContext, row, uniqueSentences } from './lib/context.js';
+import { micro, scaled } from './lib/tiny.js';
+import { histogramChart, type ResultRow } from './lib/report.js';
 
 function syntheticConfig(utterances: number) {
   const perRoute = 50;
@@ -32,27 +33,26 @@ export async function routeSuite(ctx: BenchContext): Promise<ResultRow[]> {
     const check = await router.route('how do I reverse a list in python');
     if (check.name !== 'coding') throw new Error(`route() sanity check failed: ${check.name}`);
     const prompts = uniqueSentences(ctx.quick ? 300 : 2000, 3);
-    const uncached = await timeAsync(prompts.length, 50, (i) => router.route(prompts[i]!));
+    let p = 0;
+    const uncached = await micro('route uncached', () => router.route(prompts[p++ % prompts.length]!), {
+      iterations: prompts.length,
+      warmup: 50,
+      samples: true,
+    });
     rows.push(
-      row(
-        S,
-        `route() uncached, ${router.utteranceCount} utterances, ${router.indexKind}`,
-        'ms',
-        summarize(uncached),
-      ),
+      row(S, `route() uncached, ${router.utteranceCount} utterances, ${router.indexKind}`, 'ms', uncached),
     );
     ctx.charts.set(
       'route-latency.svg',
-      histogramChart('route() end to end, default model, uncached', uncached),
+      histogramChart('route() end to end, default model, uncached', uncached.samples ?? []),
     );
-    const searchOnly = prompts.slice(0, 200).map((p) => p);
-    const vectors = await encoder.embed(searchOnly);
-    const decide = await timeAsync(vectors.length * 3, 50, async (i) =>
-      router.routeVector(vectors[i % vectors.length]!),
-    );
-    rows.push(
-      row(S, 'search + aggregate + threshold (no embedding)', 'µs', summarize(decide.map((x) => x * 1000))),
-    );
+    const vectors = await encoder.embed(prompts.slice(0, 200));
+    let v = 0;
+    const decide = await micro('decide', () => router.routeVector(vectors[v++ % vectors.length]!), {
+      iterations: vectors.length * 3,
+      warmup: 50,
+    });
+    rows.push(row(S, 'search + aggregate + threshold (no embedding)', 'µs', scaled(decide, 1000)));
 
     const cachedEncoder = new CachedEncoder(encoder, 10_000);
     const cachedRouter = await SemanticRouter.fromFile('routes/assistant.json', {
@@ -61,13 +61,14 @@ export async function routeSuite(ctx: BenchContext): Promise<ResultRow[]> {
     });
     const hot = prompts.slice(0, 50);
     await cachedRouter.routeMany(hot);
-    const cached = await timeAsync(ctx.quick ? 300 : 2000, 50, (i) =>
-      cachedRouter.route(hot[i % hot.length]!),
-    );
-    const cachedStats = summarize(cached);
+    let h = 0;
+    const cachedStats = await micro('route cached', () => cachedRouter.route(hot[h++ % hot.length]!), {
+      iterations: ctx.quick ? 300 : 2000,
+      warmup: 50,
+    });
     rows.push(
       row(S, 'route() with a cached embedding', 'ms', cachedStats, {
-        speedupVsUncached: summarize(uncached).p50 / cachedStats.p50,
+        speedupVsUncached: uncached.p50 / cachedStats.p50,
       }),
     );
 

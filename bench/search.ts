@@ -6,7 +6,8 @@ import { ExactIndex } from '../src/vector-index/exact.js';
 import { DEFAULT_HNSW, HnswIndex } from '../src/vector-index/hnsw.js';
 import type { VectorIndex } from '../src/vector-index/vector-index.js';
 import { type BenchContext, row } from './lib/context.js';
-import { type ResultRow, searchChart, summarize } from './lib/report.js';
+import { type ResultRow, searchChart } from './lib/report.js';
+import { micro, scaled } from './lib/tiny.js';
 
 const D = 512;
 
@@ -50,17 +51,13 @@ export function clustered(
   };
 }
 
-function timeSearch(index: VectorIndex, queries: Float32Array[], k: number, repeat: number): number[] {
-  const samples: number[] = [];
-  for (let w = 0; w < Math.min(50, queries.length); w++) index.search(queries[w]!, k);
-  for (let r = 0; r < repeat; r++) {
-    for (const q of queries) {
-      const t = performance.now();
-      index.search(q, k);
-      samples.push((performance.now() - t) * 1000);
-    }
-  }
-  return samples;
+async function timeSearch(index: VectorIndex, queries: Float32Array[], k: number, repeat: number) {
+  let i = 0;
+  const stats = await micro(`${index.kind} search`, () => index.search(queries[i++ % queries.length]!, k), {
+    iterations: queries.length * repeat,
+    warmup: Math.min(50, queries.length),
+  });
+  return scaled(stats, 1000);
 }
 
 export async function searchSuite(ctx: BenchContext): Promise<ResultRow[]> {
@@ -92,8 +89,8 @@ export async function searchSuite(ctx: BenchContext): Promise<ResultRow[]> {
     const recall5 = r5 / queries.length;
     const label = size >= 1000 ? `${size / 1000}k` : String(size);
     const exactQueries = size >= 100_000 ? queries.slice(0, 60) : queries;
-    const exactStats = summarize(timeSearch(exact, exactQueries, 10, size >= 100_000 ? 1 : 3));
-    const hnswStats = summarize(timeSearch(hnsw, queries, 10, 3));
+    const exactStats = await timeSearch(exact, exactQueries, 10, size >= 100_000 ? 1 : 3);
+    const hnswStats = await timeSearch(hnsw, queries, 10, 3);
     rows.push(row('search', `exact ${label}`, 'µs', exactStats, { k: 10, buildMs: Math.round(exactBuild) }));
     rows.push(
       row('search', `hnsw ${label}`, 'µs', hnswStats, {
