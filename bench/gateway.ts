@@ -4,6 +4,7 @@
  * compared with calling the same fake upstream directly with the openai client.
  */
 import OpenAI from 'openai';
+import { poolFetch } from '../src/gateway/pool-fetch.js';
 import { Router } from '../src/gateway/router.js';
 import { STRATEGIES } from '../src/gateway/strategies/index.js';
 import { type FakeUpstream, startFakeUpstream } from '../src/testing/fake-upstream.js';
@@ -62,6 +63,15 @@ export async function gatewaySuite(ctx: BenchContext): Promise<ResultRow[]> {
         },
         { sleep: async () => {}, events: { retry: () => retries++, cooldown: () => cooldowns++ } },
       );
+      // Correctness before timing: an answer that is the upstream's echo, from a group member.
+      const probe = await router.chatCompletion({ ...body });
+      if (
+        probe.stream ||
+        probe.response.choices[0]?.message.content !== 'echo: hello' ||
+        probe.model !== 'g'
+      ) {
+        throw new Error(`gateway sanity check failed for ${strategy}`);
+      }
       const served = new Map<string, number>();
       let failed = 0;
       const started = performance.now();
@@ -93,7 +103,13 @@ export async function gatewaySuite(ctx: BenchContext): Promise<ResultRow[]> {
 
     // Added time per request: the same calls straight through one openai client.
     upstreams[0]!.behave({ latencyMs: 0 });
-    const direct = new OpenAI({ apiKey: 'sk-bench', baseURL: upstreams[0]!.url, maxRetries: 0 });
+    // Same transport as the Router's clients, so the difference is the Router alone.
+    const direct = new OpenAI({
+      apiKey: 'sk-bench',
+      baseURL: upstreams[0]!.url,
+      maxRetries: 0,
+      fetch: poolFetch(),
+    });
     const router = await Router.create({ model_list: [modelList[0]!] });
     const n = ctx.quick ? 500 : 3000;
     const call = () => direct.chat.completions.create({ model: 'm-fast', messages: body.messages as never });

@@ -131,9 +131,28 @@ router_settings: { num_retries: 0 }
     { name: 'streamed', model: 'general', stream: true },
     { name: 'auto_router', model: 'auto_router1', stream: false },
   ];
-  const seconds = ctx.quick ? 1 : 3;
+  const seconds = ctx.quick ? 1 : 2;
   const rates = ctx.quick ? [200, 1000] : [200, 500, 1000, 2000, 3000, 4000];
   try {
+    // Correctness before timing: the proxy routes and answers as the upstream would.
+    const check = await fetch(`http://127.0.0.1:${proxyPort}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'auto_router1',
+        messages: [{ role: 'user', content: 'how do I reverse a list in python' }],
+      }),
+    });
+    const answer = (await check.json()) as {
+      model?: string;
+      choices?: Array<{ message: { content: string } }>;
+    };
+    if (
+      answer.model !== 'coding' ||
+      answer.choices?.[0]?.message.content !== 'echo: how do I reverse a list in python'
+    ) {
+      throw new Error(`proxy sanity check failed: ${JSON.stringify(answer).slice(0, 200)}`);
+    }
     for (const kind of kinds) {
       const results: Record<
         string,
