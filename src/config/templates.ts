@@ -24,6 +24,11 @@ export interface ExpandContext {
   limit: number;
 }
 
+/** "file: json.path: " prefix for messages. */
+function where(ctx: Pick<ExpandContext, 'path' | 'file'>): string {
+  return `${ctx.file ?? 'router config'}: ${ctx.path}: `;
+}
+
 export function parseTemplate(
   utterance: string,
   ctx: Pick<ExpandContext, 'route' | 'path' | 'file'>,
@@ -43,7 +48,7 @@ export function parseTemplate(
       if (close < 0 || name === '' || name.includes('[')) {
         throw new SemrouteError(
           ErrorCode.TEMPLATE_SYNTAX,
-          `Route "${ctx.route}", utterance "${utterance}": "[" at ${i} opens no valid placeholder; write \\[ for a literal bracket`,
+          `${where(ctx)}route "${ctx.route}", utterance "${utterance}": "[" at ${i} opens no valid placeholder; write \\[ for a literal bracket`,
           { file: ctx.file, path: ctx.path, expected: '[slot_name] or \\[' },
         );
       }
@@ -72,7 +77,7 @@ export function expandUtterance(utterance: string, ctx: ExpandContext): Variant[
     if (values === undefined) {
       throw new SemrouteError(
         ErrorCode.TEMPLATE_SLOT_UNDEFINED,
-        `Route "${ctx.route}", utterance "${utterance}": slot "${slot}" is not defined (define it in "slots" of the route or the router)`,
+        `${where(ctx)}route "${ctx.route}", utterance "${utterance}": slot "${slot}" is not defined (define it in "slots" of the route or the router)`,
         {
           file: ctx.file,
           path: ctx.path,
@@ -86,7 +91,7 @@ export function expandUtterance(utterance: string, ctx: ExpandContext): Variant[
   if (count > ctx.limit) {
     throw new SemrouteError(
       ErrorCode.TEMPLATE_EXPLOSION,
-      `Route "${ctx.route}", utterance "${utterance}" expands into ${count} variants, over the limit of ${ctx.limit} (template_limit)`,
+      `${where(ctx)}route "${ctx.route}", utterance "${utterance}" expands into ${count} variants, over the limit of ${ctx.limit} (template_limit)`,
       {
         file: ctx.file,
         path: ctx.path,

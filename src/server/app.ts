@@ -76,6 +76,12 @@ export async function buildApp(options: AppOptions) {
   let inFlight = 0;
   let idle: (() => void) | undefined;
 
+  /** Every route registered, for the security walk in the tests and for docs. */
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
   app.decorateRequest('allowedModels', undefined);
   app.decorateRequest('startedAt', 0);
 
@@ -319,6 +325,7 @@ export async function buildApp(options: AppOptions) {
   // Returned in an object: a fastify instance is thenable, so awaiting it directly would unwrap it.
   return {
     app,
+    routes,
     /** Stops taking requests (503) and resolves when those in flight have finished. */
     async drain(): Promise<void> {
       draining = true;

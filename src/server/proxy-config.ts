@@ -162,7 +162,16 @@ export function parseYaml(text: string, file: string | undefined): unknown {
       { file, details: pos ? { line: pos.line, column: pos.col } : undefined },
     );
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    // A small alias budget stops "billion laughs" documents from expanding without bound.
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (cause) {
+    throw new SemrouteError(
+      ErrorCode.CONFIG_SYNTAX,
+      `${file ?? 'config'}: invalid YAML: ${(cause as Error).message}`,
+      { file, cause },
+    );
+  }
 }
 
 export async function loadProxyConfig(file: string, env?: NodeJS.ProcessEnv): Promise<ProxyConfig> {

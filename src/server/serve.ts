@@ -59,7 +59,7 @@ export async function serve(options: ServeOptions) {
     logger: proxyLogger,
     onReload: (ok) => metrics.reloads.inc({ result: ok ? 'ok' : 'failed' }),
   });
-  const { app, drain } = await buildApp({ runtime, metrics, logger: app0Logger });
+  const { app, drain, routes } = await buildApp({ runtime, metrics, logger: app0Logger });
   logger = app.log;
   if (runtime.serving.config.unsupported.length > 0) {
     app.log.warn(
@@ -91,6 +91,7 @@ export async function serve(options: ServeOptions) {
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 4000);
   return {
     app,
+    routes,
     runtime,
     metrics,
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,

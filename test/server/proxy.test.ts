@@ -294,6 +294,18 @@ describe('proxy with the official openai client', () => {
     }
   });
 
+  it('requires a key on every registered route but health', async () => {
+    expect(server.routes.length).toBeGreaterThanOrEqual(10);
+    for (const { method, url } of server.routes) {
+      const res = await fetch(`${server.url}${url}`, {
+        method,
+        ...(method === 'POST' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}),
+      });
+      const open = url.startsWith('/health');
+      expect(res.status === 401, `${method} ${url} answered ${res.status}`).toBe(!open);
+    }
+  });
+
   it('never writes keys to the logs', async () => {
     const all = logLines.join('');
     expect(all.length).toBeGreaterThan(0);
