@@ -90,6 +90,10 @@ export interface Served {
 export type ChatOutcome = Served &
   ({ stream: false; response: ChatCompletion } | { stream: true; chunks: AsyncIterable<ChatChunk> });
 
+type GroupResult =
+  | { kind: 'json'; response: ChatCompletion; deploymentId: string }
+  | { kind: 'stream'; chunks: AsyncIterable<ChatChunk>; deploymentId: string };
+
 interface SemanticEntry {
   router: SemanticRouter;
   defaultModel: string;
@@ -548,10 +552,7 @@ export class Router {
     prefer: string | undefined,
     options: RequestOptions,
     countAttempts: (n: number, upstreamMs: number) => void,
-  ): Promise<
-    | { kind: 'json'; response: ChatCompletion; deploymentId: string }
-    | { kind: 'stream'; chunks: AsyncIterable<ChatChunk>; deploymentId: string }
-  > {
+  ): Promise<GroupResult> {
     const tokens = this.estimateTokens(body);
     const all = this.groups.get(group) ?? [];
     if (
@@ -564,16 +565,57 @@ export class Router {
         undefined,
       );
     }
+    return this.withRetries<GroupResult>(
+      group,
+      tokens.total,
+      prefer,
+      options,
+      countAttempts,
+      async (d, call, release) => {
+        const client = this.clients.get(d.id)!;
+        if (stream) {
+          const opened = await openChatStream(client, d, body, call);
+          return {
+            result: { kind: 'stream' as const, chunks: relay(opened, group, release), deploymentId: d.id },
+            tokens: tokens.total,
+          };
+        }
+        const response = await callChat(client, d, body, call);
+        await release();
+        return {
+          result: { kind: 'json' as const, response, deploymentId: d.id },
+          tokens: response.usage?.total_tokens ?? tokens.total,
+        };
+      },
+    );
+  }
+
+  /**
+   * One call with retries inside a group: pick a deployment (another one after a failure when
+   * the group has one), track it in flight, count success or failure (cooldowns), and back off
+   * before the next attempt as the retry policy for the failure's kind allows.
+   */
+  private async withRetries<T>(
+    group: string,
+    tokens: number,
+    prefer: string | undefined,
+    options: RequestOptions,
+    countAttempts: ((n: number, upstreamMs: number) => void) | undefined,
+    run: (
+      d: Deployment,
+      call: { signal: AbortSignal | undefined; timeoutMs: number },
+      release: () => Promise<void>,
+    ) => Promise<{ result: T; tokens: number }>,
+  ): Promise<T> {
     const failed = new Set<string>();
     for (let attempt = 0; ; attempt++) {
       const d = await this.pickDeployment(
         group,
-        tokens.total,
+        tokens,
         attempt === 0 ? prefer : undefined,
         failed,
         options.signal,
       );
-      const client = this.clients.get(d.id)!;
       // The tightest of: the request's own timeout, the deployment's, the router's.
       const call = {
         signal: options.signal,
@@ -582,27 +624,20 @@ export class Router {
       const started = performance.now();
       await this.store.addInFlight(d.id, 1);
       let released = false;
+      // Streams release when the reader finishes, so release is handed to `run`.
       const release = async () => {
         if (released) return;
         released = true;
         await this.store.addInFlight(d.id, -1);
       };
       try {
-        if (stream) {
-          const opened = await openChatStream(client, d, body, call);
-          const ms = performance.now() - started;
-          countAttempts(1, ms);
-          await this.succeeded(d, ms, tokens.total);
-          return { kind: 'stream', chunks: relay(opened, group, release), deploymentId: d.id };
-        }
-        const response = await callChat(client, d, body, call);
+        const { result, tokens: used } = await run(d, call, release);
         const ms = performance.now() - started;
-        countAttempts(1, ms);
-        await release();
-        await this.succeeded(d, ms, response.usage?.total_tokens ?? tokens.total);
-        return { kind: 'json', response, deploymentId: d.id };
+        countAttempts?.(1, ms);
+        await this.succeeded(d, ms, used);
+        return result;
       } catch (error) {
-        countAttempts(1, performance.now() - started);
+        countAttempts?.(1, performance.now() - started);
         await release();
         if (!(error instanceof UpstreamError)) throw error;
         failed.add(d.id);
@@ -638,36 +673,33 @@ export class Router {
         details: { status: 404 },
       });
     this.checkAllowed(group, options);
-    const failed = new Set<string>();
-    for (let attempt = 0; ; attempt++) {
-      const d = await this.pickDeployment(group, 0, undefined, failed, options.signal);
-      try {
-        const response = await callEmbedding(this.clients.get(d.id)!, d, body, {
-          signal: options.signal,
-          timeoutMs: d.timeoutMs ?? this.config.timeout * 1000,
-        });
+    let attempts = 0;
+    let upstreamMs = 0;
+    const served = await this.withRetries(
+      group,
+      0,
+      undefined,
+      options,
+      (n, ms) => {
+        attempts += n;
+        upstreamMs += ms;
+      },
+      async (d, call, release) => {
+        const response = await callEmbedding(this.clients.get(d.id)!, d, body, call);
+        await release();
         response.model = group;
-        return {
-          model: group,
-          deploymentId: d.id,
-          route: undefined,
-          attempts: attempt + 1,
-          fallbacksTried: [],
-          cached: false,
-          upstreamMs: 0,
-          response,
-        };
-      } catch (error) {
-        if (!(error instanceof UpstreamError)) throw error;
-        failed.add(d.id);
-        await this.health.failed(d, error.kind, error.status);
-        if (attempt >= retriesFor(this.config, group, error.kind)) throw error;
-        await this.sleep(
-          backoffDelay(attempt + 1, error.headers, {}, this.random, this.now()),
-          options.signal,
-        );
-      }
-    }
+        return { result: { response, deploymentId: d.id }, tokens: response.usage?.total_tokens ?? 0 };
+      },
+    );
+    return {
+      model: group,
+      route: undefined,
+      fallbacksTried: [],
+      cached: false,
+      attempts,
+      upstreamMs,
+      ...served,
+    };
   }
 
   /** What would serve this request: route, group and deployment, without calling upstream. */
