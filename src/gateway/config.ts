@@ -109,6 +109,14 @@ export const RouterSettingsSchema = z.looseObject({
   cost_quality_tradeoff: z.number().min(0).max(10).default(7),
   /** `auto`: sticky session time in seconds. Default 300. */
   sticky_session_ttl: positive.default(300),
+  /** Shared state for several instances (LiteLLM's names). `redis_url` wins over host/port. */
+  redis_url: z.string().min(1).optional(),
+  redis_host: z.string().min(1).optional(),
+  // Numbers from `os.environ/…` arrive as strings.
+  redis_port: z.coerce.number().int().min(1).max(65535).optional(),
+  redis_password: z.string().optional(),
+  /** Prefix of every Redis key, so several deployments can share a server. Default `semroute:`. */
+  redis_key_prefix: z.string().default('semroute:'),
 });
 
 export const GatewayConfigSchema = RouterSettingsSchema.extend({

@@ -488,48 +488,43 @@ export class Router {
     return { input, total: input + maxTokens };
   }
 
+  /**
+   * Picks a deployment of the group and, unless `reserve` is false, counts the request against
+   * its rpm/tpm window in the same atomic step that checks the limit; a deployment that filled
+   * up meanwhile (here or on another instance) is set aside and the pick repeated.
+   */
   private async pickDeployment(
     group: string,
     tokens: number,
     prefer: string | undefined,
     exclude: ReadonlySet<string>,
     signal: AbortSignal | undefined,
+    reserve = true,
   ): Promise<Deployment> {
     const all = this.groups.get(group);
     if (all === undefined)
       throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `The model "${group}" does not exist`, {
         details: { status: 404 },
       });
+    const full = new Set<string>();
     for (;;) {
       const { healthy, earliestReturn } = await this.health.available(all);
       if (healthy.length > 0) {
-        const fresh = healthy.filter((d) => !exclude.has(d.id));
-        let pool = fresh.length > 0 ? fresh : healthy;
-        const lowestOrder = Math.min(...pool.map((d) => d.order ?? 1));
-        pool = pool.filter((d) => (d.order ?? 1) === lowestOrder);
-        const preferred = prefer === undefined ? undefined : pool.find((d) => d.id === prefer);
-        if (preferred) return preferred;
-        const ids = pool.map((d) => d.id);
-        const needs = this.strategy.needs;
-        const [usage, latency, inFlight] = await Promise.all([
-          needs.usage ? this.store.usage(ids) : new Map(),
-          needs.latency
-            ? this.store.latencies(ids, (this.config.routing_strategy_args?.ttl ?? 60) * 1000)
-            : new Map(),
-          needs.inFlight ? this.store.inFlight(ids) : new Map(),
-        ]);
-        const chosen = this.strategy.pick({
-          candidates: pool,
-          estimatedTokens: tokens,
-          usage,
-          latency,
-          inFlight,
-          random: this.random,
-        });
-        if (chosen !== undefined) return chosen;
-        throw new UpstreamError('RateLimitError', `${group}: every deployment is at its rpm/tpm limit`, 429, {
-          'retry-after': '1',
-        });
+        const open = healthy.filter((d) => !full.has(d.id));
+        const chosen = open.length === 0 ? undefined : await this.choose(open, tokens, prefer, exclude);
+        if (chosen === undefined) {
+          throw new UpstreamError(
+            'RateLimitError',
+            `${group}: every deployment is at its rpm/tpm limit`,
+            429,
+            {
+              'retry-after': String(Math.ceil((60_000 - (this.now() % 60_000)) / 1000)),
+            },
+          );
+        }
+        if (!reserve || (await this.store.reserve(chosen.id, tokens, chosen))) return chosen;
+        full.add(chosen.id);
+        continue;
       }
       const wait = (earliestReturn ?? this.now()) - this.now();
       if (wait > 0 && wait <= this.config.wait_for_cooldown_seconds * 1000) {
@@ -543,6 +538,38 @@ export class Router {
         { details: { status: 429, group, retryAt: earliestReturn } },
       );
     }
+  }
+
+  /** The strategy's choice among healthy deployments: untried ones first, lowest `order` first, a sticky one if it is there. */
+  private async choose(
+    healthy: readonly Deployment[],
+    tokens: number,
+    prefer: string | undefined,
+    exclude: ReadonlySet<string>,
+  ): Promise<Deployment | undefined> {
+    const fresh = healthy.filter((d) => !exclude.has(d.id));
+    let pool = fresh.length > 0 ? fresh : healthy;
+    const lowestOrder = Math.min(...pool.map((d) => d.order ?? 1));
+    pool = pool.filter((d) => (d.order ?? 1) === lowestOrder);
+    const preferred = prefer === undefined ? undefined : pool.find((d) => d.id === prefer);
+    if (preferred) return preferred;
+    const ids = pool.map((d) => d.id);
+    const needs = this.strategy.needs;
+    const [usage, latency, inFlight] = await Promise.all([
+      needs.usage ? this.store.usage(ids) : new Map(),
+      needs.latency
+        ? this.store.latencies(ids, (this.config.routing_strategy_args?.ttl ?? 60) * 1000)
+        : new Map(),
+      needs.inFlight ? this.store.inFlight(ids) : new Map(),
+    ]);
+    return this.strategy.pick({
+      candidates: pool,
+      estimatedTokens: tokens,
+      usage,
+      latency,
+      inFlight,
+      random: this.random,
+    });
   }
 
   private async callGroup(
@@ -634,7 +661,7 @@ export class Router {
         const { result, tokens: used } = await run(d, call, release);
         const ms = performance.now() - started;
         countAttempts?.(1, ms);
-        await this.succeeded(d, ms, used);
+        await this.succeeded(d, ms, used - tokens);
         return result;
       } catch (error) {
         countAttempts?.(1, performance.now() - started);
@@ -656,8 +683,12 @@ export class Router {
     }
   }
 
-  private async succeeded(d: Deployment, ms: number, tokens: number): Promise<void> {
-    await Promise.all([this.store.addUsage(d.id, 1, tokens), this.store.recordLatency(d.id, ms)]);
+  /** The request was counted when it was picked; here only the token estimate is corrected. */
+  private async succeeded(d: Deployment, ms: number, tokenCorrection: number): Promise<void> {
+    await Promise.all([
+      tokenCorrection === 0 ? undefined : this.store.addUsage(d.id, 0, tokenCorrection),
+      this.store.recordLatency(d.id, ms),
+    ]);
   }
 
   /** Embeddings through a group (retries and cooldowns as for chat; no semantic routing). */
@@ -714,6 +745,7 @@ export class Router {
       plan.prefer,
       new Set(),
       options.signal,
+      false,
     ).catch(() => undefined);
     return { model: plan.group, deploymentId: d?.id, route: plan.route };
   }

@@ -294,7 +294,7 @@ export async function buildApp(options: AppOptions) {
       status: ready ? 'ok' : 'draining',
       models: runtime.serving.router.listModels().length,
       config_loaded_at: new Date(runtime.serving.loadedAt).toISOString(),
-      state_store: runtime.store.constructor.name,
+      state_store: runtime.store.status(),
     };
   });
   app.get('/health', async () => {

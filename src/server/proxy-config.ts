@@ -101,9 +101,21 @@ export function parseProxyConfig(
     } else if (!HARMLESS.has(key)) unsupported.push(`litellm_settings.${key}`);
   }
   if (litellm.cache_params && typeof litellm.cache_params === 'object') {
-    const ttl = (litellm.cache_params as { ttl?: unknown }).ttl;
-    if (typeof ttl === 'number' && !('default_cache_time_seconds' in router))
-      router.default_cache_time_seconds = ttl;
+    const params = litellm.cache_params as Record<string, unknown>;
+    if (typeof params.ttl === 'number' && !('default_cache_time_seconds' in router))
+      router.default_cache_time_seconds = params.ttl;
+    // LiteLLM's Redis cache settings name the same server the router shares state in.
+    const hasRedis = ['redis_url', 'redis_host'].some((k) => k in router);
+    if (params.type === 'redis' && !hasRedis) {
+      for (const [from, to] of [
+        ['url', 'redis_url'],
+        ['host', 'redis_host'],
+        ['port', 'redis_port'],
+        ['password', 'redis_password'],
+      ] as const) {
+        if (params[from] !== undefined) router[to] = params[from];
+      }
+    }
   }
   for (const key of Object.keys(root)) {
     if (

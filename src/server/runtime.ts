@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Encoder } from '../embeddings/encoder.js';
 import { isSemrouteError } from '../errors.js';
 import { Router, type RouterEvents } from '../gateway/router.js';
-import { MemoryStateStore } from '../gateway/state/memory.js';
+import { createStateStore, storeSettings } from '../gateway/state/create.js';
 import type { StateStore } from '../gateway/state/state-store.js';
 import { loadProxyConfig, type ProxyConfig, type VirtualKey } from './proxy-config.js';
 
@@ -50,8 +50,12 @@ export class ProxyRuntime {
   }
 
   static async start(options: RuntimeOptions): Promise<ProxyRuntime> {
-    const store = options.store ?? new MemoryStateStore();
-    const serving = await ProxyRuntime.build(options, store);
+    const config = await loadProxyConfig(path.resolve(options.file));
+    const store = options.store ?? createStateStore(config.gateway, options.logger);
+    const serving = await ProxyRuntime.build(options, store, config).catch(async (error: unknown) => {
+      await store.close();
+      throw error;
+    });
     if (serving.config.unsupported.length > 0) {
       options.logger.warn(
         { keys: serving.config.unsupported },
@@ -61,9 +65,12 @@ export class ProxyRuntime {
     return new ProxyRuntime(serving, options, store);
   }
 
-  private static async build(options: RuntimeOptions, store: StateStore): Promise<Serving> {
+  private static async build(
+    options: RuntimeOptions,
+    store: StateStore,
+    config: ProxyConfig,
+  ): Promise<Serving> {
     const file = path.resolve(options.file);
-    const config = await loadProxyConfig(file);
     const router = await Router.create(config.gateway, {
       store,
       encoder: options.encoder,
@@ -79,7 +86,14 @@ export class ProxyRuntime {
   reload(reason: string): Promise<boolean> {
     this.reloading = this.reloading.then(async () => {
       try {
-        const next = await ProxyRuntime.build(this.options, this.store);
+        const config = await loadProxyConfig(path.resolve(this.options.file));
+        if (storeSettings(config.gateway) !== storeSettings(this.serving.config.gateway)) {
+          this.options.logger.warn(
+            { reason },
+            'redis settings changed; they take effect at the next restart (the current state store keeps serving)',
+          );
+        }
+        const next = await ProxyRuntime.build(this.options, this.store, config);
         const previous = this.serving;
         this.serving = next;
         this.rewatch();

@@ -26,6 +26,8 @@ export const REDACT = [
   'headers.authorization',
   '*.api_key',
   '*.master_key',
+  '*.redis_password',
+  '*.redis_url',
   '*.key',
   'api_key',
   'master_key',

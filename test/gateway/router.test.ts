@@ -395,6 +395,32 @@ describe('reliability', () => {
     expect(store.inFlightSize).toBe(0);
   });
 
+  it('never lets concurrent requests overshoot an rpm limit; the next deployment takes the rest', async () => {
+    a.behave({ latencyMs: 30 });
+    const router = await Router.create(
+      {
+        model_list: [deployment('limited', a, { rpm: 5 }), deployment('limited', b, { rpm: 3 })],
+        num_retries: 0,
+      },
+      noSleep,
+    );
+    const [beforeA, beforeB] = [a.attempts, b.attempts];
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => router.chatCompletion(ask('limited', `q${i}`))),
+    );
+    const served = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r) => r.status === 'rejected').map((r) => r.reason as UpstreamError);
+    expect(served).toHaveLength(8);
+    expect(a.attempts - beforeA).toBe(5);
+    expect(b.attempts - beforeB).toBe(3);
+    expect(refused).toHaveLength(4);
+    for (const error of refused) {
+      expect(error).toBeInstanceOf(UpstreamError);
+      expect(error.status).toBe(429);
+      expect(Number(error.headers?.['retry-after'])).toBeGreaterThan(0);
+    }
+  });
+
   it('caches identical requests when cache_responses is on', async () => {
     const hits: string[] = [];
     const router = await Router.create(

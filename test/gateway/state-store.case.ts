@@ -1,4 +1,4 @@
-/** The conformance suite every StateStore passes (memory now; Redis in its own issue). */
+/** The conformance suite every StateStore passes: memory, Redis, and Redis behind failover. */
 import { describe, expect, it } from 'vitest';
 import type { StateStore } from '../../src/gateway/state/state-store.js';
 
@@ -24,6 +24,39 @@ export function runStateStoreConformance(name: string, create: () => Promise<Sto
       );
       await advance(60_000);
       expect((await store.usage(['d1'])).get('d1')).toEqual({ requests: 0, tokens: 0 });
+    });
+
+    it('reserves within rpm/tpm limits atomically: concurrent reserves never overshoot', async () => {
+      const { store } = await create();
+      const results = await Promise.all(
+        Array.from({ length: 25 }, () => store.reserve('r', 10, { rpm: 10 })),
+      );
+      expect(results.filter(Boolean)).toHaveLength(10);
+      expect((await store.usage(['r'])).get('r')).toEqual({ requests: 10, tokens: 100 });
+      // tpm: 35 tokens allowed, 3 reserves of 10 fit, the fourth does not; nothing counted for it.
+      const tpm = [];
+      for (let i = 0; i < 4; i++) tpm.push(await store.reserve('t', 10, { tpm: 35 }));
+      expect(tpm).toEqual([true, true, true, false]);
+      expect((await store.usage(['t'])).get('t')).toEqual({ requests: 3, tokens: 30 });
+      // No limits: always counted. A negative correction lowers the token count.
+      expect(await store.reserve('n', 5, {})).toBe(true);
+      await store.addUsage('n', 0, -2);
+      expect((await store.usage(['n'])).get('n')).toEqual({ requests: 1, tokens: 3 });
+    });
+
+    it('starts a fresh rpm window each minute', async () => {
+      const { store, advance } = await create();
+      expect(await store.reserve('w', 1, { rpm: 1 })).toBe(true);
+      expect(await store.reserve('w', 1, { rpm: 1 })).toBe(false);
+      await advance(60_000);
+      expect(await store.reserve('w', 1, { rpm: 1 })).toBe(true);
+    });
+
+    it('reports its status', async () => {
+      const { store } = await create();
+      const status = store.status();
+      expect(typeof status.kind).toBe('string');
+      expect(status.connected).toBe(true);
     });
 
     it('counts failures in the minute and clears them', async () => {

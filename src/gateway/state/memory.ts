@@ -1,4 +1,4 @@
-import type { Clock, StateStore, Usage } from './state-store.js';
+import type { Clock, Limits, StateStore, StoreStatus, Usage } from './state-store.js';
 
 const MINUTE = 60_000;
 const LATENCY_SAMPLES = 50;
@@ -32,6 +32,20 @@ export class MemoryStateStore implements StateStore {
       entry.usage.requests += requests;
       entry.usage.tokens += tokens;
     }
+  }
+
+  async reserve(id: string, tokens: number, limits: Limits): Promise<boolean> {
+    // No await between the check and the count: concurrent reserves cannot interleave.
+    const minute = this.minute();
+    const entry = this.usageByMinute.get(id);
+    const current = entry?.minute === minute ? entry.usage : { requests: 0, tokens: 0 };
+    if (limits.rpm !== undefined && current.requests + 1 > limits.rpm) return false;
+    if (limits.tpm !== undefined && current.tokens + tokens > limits.tpm) return false;
+    this.usageByMinute.set(id, {
+      minute,
+      usage: { requests: current.requests + 1, tokens: current.tokens + tokens },
+    });
+    return true;
   }
 
   async usage(ids: readonly string[]): Promise<Map<string, Usage>> {
@@ -139,6 +153,10 @@ export class MemoryStateStore implements StateStore {
   /** Deployments with in-flight entries: for leak checks. */
   get inFlightSize(): number {
     return this.flight.size;
+  }
+
+  status(): StoreStatus {
+    return { kind: 'memory', shared: false, connected: true };
   }
 
   async close(): Promise<void> {}

@@ -10,9 +10,33 @@ export interface Usage {
   tokens: number;
 }
 
+export interface Limits {
+  rpm?: number | undefined;
+  tpm?: number | undefined;
+}
+
+export interface StoreStatus {
+  kind: string;
+  /** Whether other instances see this state. */
+  shared: boolean;
+  /** False while the shared backend is unreachable (and local state serves). */
+  connected: boolean;
+  /** Where state lives right now: the shared backend, or this instance's memory while it is away. */
+  mode?: 'shared' | 'local' | undefined;
+  /** When the current connected/disconnected period began (ISO). */
+  since?: string | undefined;
+  lastError?: string | undefined;
+}
+
 export interface StateStore {
-  /** Adds to the current minute's usage of a deployment. */
+  /** Adds to the current minute's usage of a deployment (tokens may be negative, to correct an estimate). */
   addUsage(id: string, requests: number, tokens: number): Promise<void>;
+  /**
+   * Counts one request of `tokens` in the current minute if it stays within the limits, in one
+   * atomic step; false (and nothing counted) when it would not. Concurrent requests, here or on
+   * other instances, cannot overshoot an rpm/tpm limit.
+   */
+  reserve(id: string, tokens: number, limits: Limits): Promise<boolean>;
   /** The current minute's usage of each id (zeros when none). */
   usage(ids: readonly string[]): Promise<Map<string, Usage>>;
   /** Counts a failure in the current minute; returns the count so far. */
@@ -35,6 +59,7 @@ export interface StateStore {
   setSticky(key: string, value: string, ttlMs: number): Promise<void>;
   getCached(key: string): Promise<string | undefined>;
   setCached(key: string, value: string, ttlMs: number): Promise<void>;
+  status(): StoreStatus;
   close(): Promise<void>;
 }
 

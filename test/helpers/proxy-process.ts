@@ -1,0 +1,58 @@
+/** `semroute serve` as its own process (the built bin), as users run it: for multi-instance tests. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './redis.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/semroute.js');
+
+export interface ProxyProcess {
+  url: string;
+  /** Every line the process printed (pino JSON on stdout, anything on stderr). */
+  lines: string[];
+  logs(): Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export async function startProxyProcess(config: string, env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'serve', '--config', config, '--port', String(port), '--no-watch'],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`semroute serve exited ${child.exitCode}:\n${lines.join('\n')}`);
+    const ok = await fetch(`${url}/health/liveliness`)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`semroute serve did not start in 60 s:\n${lines.join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    lines,
+    logs: () =>
+      lines.flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
