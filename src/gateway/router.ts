@@ -60,7 +60,8 @@ export interface RouterEvents {
   fallback(from: string, to: string, error: SemrouteError): void;
   cooldown(event: CooldownEvent): void;
   cacheHit(model: string): void;
-  route(model: string, result: RouteResult): void;
+  /** A semantic decision; `messages` is what was routed on (for logs that keep prompts). */
+  route(model: string, result: RouteResult, messages: unknown): void;
 }
 
 export interface RequestOptions {
@@ -71,6 +72,8 @@ export interface RequestOptions {
   sessionId?: string | undefined;
   /** Model groups this caller may use (virtual keys); undefined = all. */
   allowedModels?: readonly string[] | undefined;
+  /** Routes with this SemanticRouter instead of the model's own (the route page tries unsaved edits). */
+  semanticRouter?: SemanticRouter | undefined;
 }
 
 export interface Served {
@@ -229,6 +232,24 @@ export class Router {
   }
 
   /**
+   * Compiles a router.json for one of this router's semantic models (an `auto_router/…` entry or
+   * `auto`) with the encoder that model uses, without installing it: the route page tries
+   * unsaved edits with it (`RequestOptions.semanticRouter`).
+   */
+  async compileDraft(model: string, config: unknown): Promise<SemanticRouter> {
+    const entry = this.config.model_list.find(
+      (e) => e.model_name === model && e.litellm_params.model.startsWith('auto_router/'),
+    );
+    if (entry === undefined && model !== 'auto') {
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `"${model}" is not a semantic router`, {
+        details: { status: 404 },
+      });
+    }
+    const encoder = await this.encoderFor(entry?.litellm_params.auto_router_embedding_model);
+    return SemanticRouter.fromConfig(config, { encoder, fetch: this.io.fetch });
+  }
+
+  /**
    * The encoder of an auto_router: a model_list group serving embeddings (called like any
    * OpenAI-compatible endpoint), or the shared local encoder. Never an implicit network one.
    */
@@ -291,8 +312,10 @@ export class Router {
     const semantic = this.semantic.get(requested);
     if (semantic !== undefined) {
       this.checkAllowed(requested, options);
-      const route = await semantic.router.route(body.messages as never, { signal: options.signal });
-      this.events.route?.(requested, route);
+      const router = options.semanticRouter ?? semantic.router;
+      const route = await router.route(body.messages as never, { signal: options.signal });
+      // Tries of unsaved edits are not decisions: they stay out of metrics and logs.
+      if (options.semanticRouter === undefined) this.events.route?.(requested, route, body.messages);
       const target = route.name !== null && this.groups.has(route.name) ? route.name : semantic.defaultModel;
       return {
         group: this.aliasTarget(target),
@@ -341,11 +364,11 @@ export class Router {
     let route: RouteResult | undefined;
     let candidates = pool;
     let routeQuality: Record<string, number> = {};
-    if (this.autoSemantic !== undefined) {
-      route = await this.autoSemantic.route(body.messages as never, { signal: options.signal });
-      this.events.route?.('auto', route);
-      const chosen =
-        route.name === null ? undefined : this.autoSemantic.routes.find((r) => r.name === route!.name);
+    const semantic = options.semanticRouter ?? this.autoSemantic;
+    if (semantic !== undefined) {
+      route = await semantic.route(body.messages as never, { signal: options.signal });
+      if (options.semanticRouter === undefined) this.events.route?.('auto', route, body.messages);
+      const chosen = route.name === null ? undefined : semantic.routes.find((r) => r.name === route!.name);
       const meta = (chosen?.metadata ?? {}) as { models?: unknown; quality?: unknown };
       const patterns = Array.isArray(meta.models)
         ? meta.models.filter((m): m is string => typeof m === 'string')

@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
 import type { ChatOutcome, RequestOptions } from '../gateway/router.js';
 import type { ChatBody } from '../gateway/upstream.js';
+import { DecisionLog } from './decisions.js';
 import type { ProxyMetrics } from './metrics.js';
 import { openAIError, toOpenAIError } from './openai-errors.js';
 import type { ProxyRuntime } from './runtime.js';
+import { hasUiSession, registerUi, sendLogin } from './ui.js';
 
 export const ChatRequestSchema = z.looseObject({
   model: z.string().min(1, 'model is required'),
@@ -28,6 +30,8 @@ export interface AppOptions {
   runtime: ProxyRuntime;
   metrics: ProxyMetrics;
   logger?: object | boolean | undefined;
+  /** Recent routing decisions for the route page (fed by the Router's route events). */
+  decisions?: DecisionLog | undefined;
 }
 
 /** Paths any caller may reach, key or not. */
@@ -106,6 +110,19 @@ export async function buildApp(options: AppOptions) {
     const { master_key, metrics_open, ui_open } = general();
     if (master_key === undefined || OPEN_PATHS.has(url)) return;
     if ((url === '/metrics' && metrics_open) || (url.startsWith('/ui') && ui_open)) return;
+    const ui = url === '/ui' || url.startsWith('/ui/');
+    if (ui) {
+      // The login form checks the key itself; the page's own session cookie admits the rest.
+      if (url === '/ui/login' || hasUiSession(request, master_key)) return;
+      const bearer = request.headers.authorization?.startsWith('Bearer ')
+        ? request.headers.authorization.slice(7).trim()
+        : '';
+      if (bearer !== '' && sameSecret(bearer, master_key)) return;
+      if (request.method === 'GET' && url === '/ui') return sendLogin(reply);
+      return reply
+        .code(401)
+        .send(openAIError(401, 'The route page needs the master key: log in at /ui', 'invalid_api_key'));
+    }
     const header = request.headers.authorization ?? '';
     const token = header.startsWith('Bearer ')
       ? header.slice(7).trim()
@@ -285,6 +302,8 @@ export async function buildApp(options: AppOptions) {
       timing_ms: performance.now() - started,
     };
   });
+
+  registerUi(app, { runtime, decisions: options.decisions ?? new DecisionLog(), validate });
 
   app.get('/health/liveliness', async () => ({ status: 'ok' }));
   app.get('/health/readiness', async (_request, reply) => {

@@ -40,6 +40,8 @@ export class ProxyRuntime {
   private pending: NodeJS.Timeout | undefined;
   private reloading: Promise<boolean> = Promise.resolve(true);
   readonly store: StateStore;
+  /** Why the last reload failed (undefined after a good one). */
+  lastReloadError: unknown;
 
   private constructor(
     public serving: Serving,
@@ -98,6 +100,7 @@ export class ProxyRuntime {
         this.serving = next;
         this.rewatch();
         this.options.logger.info({ reason, models: next.router.listModels().length }, 'config reloaded');
+        this.lastReloadError = undefined;
         this.options.onReload?.(true);
         // Requests already running keep their Router object; it holds no sockets of its own to close.
         setTimeout(() => void previous.router.close(), 30_000).unref();
@@ -108,6 +111,7 @@ export class ProxyRuntime {
           { reason, error: detail },
           'config reload failed; still serving the previous config',
         );
+        this.lastReloadError = error;
         this.options.onReload?.(false, error);
         return false;
       }

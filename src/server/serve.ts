@@ -1,7 +1,9 @@
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
 import { createEncoder } from '../embeddings/create.js';
 import type { StateStore } from '../gateway/state/state-store.js';
+import type { RouterEvents } from '../gateway/router.js';
 import { buildApp } from './app.js';
+import { DecisionLog } from './decisions.js';
 import { ProxyMetrics } from './metrics.js';
 import { ProxyRuntime } from './runtime.js';
 
@@ -52,16 +54,28 @@ export async function serve(options: ServeOptions) {
     warn: (o: object, m?: string) => logger.warn(o, m),
     error: (o: object, m?: string) => logger.error(o, m),
   };
-  const runtime = await ProxyRuntime.start({
+  const decisions = new DecisionLog();
+  let runtime: ProxyRuntime | undefined;
+  // Read at each decision, so a reload that turns log_prompts on or off applies at once.
+  const decisionEvents = decisions.events(() => runtime?.serving.config.general.log_prompts ?? false);
+  const metricEvents = metrics.events();
+  const events: Partial<RouterEvents> = {
+    ...metricEvents,
+    route: (model, result, messages) => {
+      metricEvents.route?.(model, result, messages);
+      decisionEvents.route(model, result, messages);
+    },
+  };
+  runtime = await ProxyRuntime.start({
     file: options.config,
     store: options.store,
     encoder,
     fetch: options.fetch,
-    events: metrics.events(),
+    events,
     logger: proxyLogger,
     onReload: (ok) => metrics.reloads.inc({ result: ok ? 'ok' : 'failed' }),
   });
-  const { app, drain, routes } = await buildApp({ runtime, metrics, logger: app0Logger });
+  const { app, drain, routes } = await buildApp({ runtime, metrics, logger: app0Logger, decisions });
   logger = app.log;
   if (runtime.serving.config.unsupported.length > 0) {
     app.log.warn(
