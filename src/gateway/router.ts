@@ -37,6 +37,7 @@ import {
   createClient,
   type EmbeddingResponse,
   openChatStream,
+  toUpstreamError,
 } from './upstream.js';
 
 export interface RouterIO {
@@ -416,6 +417,8 @@ export class Router {
       }
     }
     const tried: string[] = [];
+    /** Why each group failed, for the error when none is left. */
+    const failures: string[] = [];
     let chain: string[] | undefined;
     let group = plan.group;
     let prefer = plan.prefer;
@@ -466,11 +469,13 @@ export class Router {
         if (error instanceof UpstreamError && !fallsBack(error.kind)) throw error;
         chain ??= this.fallbacksFor(plan.group, error, plan.pool);
         tried.push(group);
+        failures.push(`${group}: ${error instanceof UpstreamError ? `${error.kind}: ` : ''}${error.message}`);
         const next = chain.find(
           (g) =>
             !tried.includes(g) && (options.allowedModels === undefined || options.allowedModels.includes(g)),
         );
-        if (next === undefined) throw error;
+        if (next === undefined)
+          throw failures.length > 1 ? everyGroupFailed(error, failures, attempts) : error;
         this.events.fallback?.(group, next, error);
         group = next;
         prefer = undefined;
@@ -626,7 +631,11 @@ export class Router {
         if (stream) {
           const opened = await openChatStream(client, d, body, call);
           return {
-            result: { kind: 'stream' as const, chunks: relay(opened, group, release), deploymentId: d.id },
+            result: {
+              kind: 'stream' as const,
+              chunks: relay(opened, group, release, (e) => toUpstreamError(e, d, call.signal)),
+              deploymentId: d.id,
+            },
             tokens: tokens.total,
           };
         }
@@ -803,6 +812,14 @@ export class Router {
   }
 }
 
+/** The error when the group and every fallback failed: the last one's kind and status, every group's reason. */
+function everyGroupFailed(last: SemrouteError, failures: string[], attempts: number): SemrouteError {
+  const message = `every model failed (${failures.length} groups, ${attempts} upstream calls): ${failures.join(' | ')}`;
+  if (last instanceof UpstreamError)
+    return new UpstreamError(last.kind, message, last.status, last.headers, { cause: last });
+  return new SemrouteError(last.code, message, { cause: last, details: last.details });
+}
+
 /** Parameters semroute consumes (LiteLLM's `timeout`; OpenRouter's auto fields) are not sent upstream. */
 function prepareBody(
   body: ChatBody & { model?: unknown },
@@ -842,11 +859,18 @@ async function* relay(
   opened: { first: ChatChunk | undefined; rest: AsyncIterator<ChatChunk>; abort: () => void },
   group: string,
   release: () => Promise<void>,
+  /** A failure after the first chunk (a cut connection) becomes an UpstreamError like any other. */
+  classify: (error: unknown) => SemrouteError,
 ): AsyncGenerator<ChatChunk> {
   try {
     if (opened.first !== undefined) yield { ...opened.first, model: group };
     for (;;) {
-      const next = await opened.rest.next();
+      let next: IteratorResult<ChatChunk>;
+      try {
+        next = await opened.rest.next();
+      } catch (error) {
+        throw classify(error);
+      }
       if (next.done) return;
       yield { ...next.value, model: group };
     }

@@ -269,6 +269,7 @@ export class SemanticRouter {
 
   /** Decides from a query vector already embedded (bench, evaluation). */
   routeVector(vector: Float32Array, options: RouteOptions = {}): RouteResult {
+    checkRouteOptions(options);
     const now = performance.now();
     return this.decideVector(vector, options, now, now);
   }
@@ -307,7 +308,8 @@ export class SemanticRouter {
     return this.routeIndex.get(name);
   }
 
-  private textOf(input: RouteInput, options: TextOptions): string | undefined {
+  private textOf(input: RouteInput, options: RouteOptions): string | undefined {
+    checkRouteOptions(options);
     if (typeof input === 'string') {
       if (input.trim() === '') {
         throw new SemrouteError(ErrorCode.EMPTY_QUERY, 'route() was given an empty query', {
@@ -576,4 +578,23 @@ function newIndex(
   return kind === 'hnsw'
     ? new HnswIndex(dimensions, hnswParams(config), capacity)
     : new ExactIndex(dimensions, capacity);
+}
+
+/** Options come from callers' code (and, through the proxy, from requests): wrong types get INPUT_INVALID, not a TypeError. */
+function checkRouteOptions(options: RouteOptions): void {
+  const bad = (path: string, expected: string) =>
+    new SemrouteError(ErrorCode.INPUT_INVALID, `route() option ${path} must be ${expected}`, {
+      path,
+      expected,
+    });
+  if (options === null || typeof options !== 'object') throw bad('options', 'an object');
+  const positiveInt = (v: unknown) => Number.isInteger(v) && (v as number) > 0;
+  if (options.candidates !== undefined && !positiveInt(options.candidates))
+    throw bad('candidates', 'a positive integer');
+  if (options.maxChars !== undefined && !positiveInt(options.maxChars))
+    throw bad('maxChars', 'a positive integer');
+  if (options.includeHistory !== undefined && typeof options.includeHistory !== 'boolean')
+    throw bad('includeHistory', 'a boolean');
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
+    throw bad('signal', 'an AbortSignal');
 }

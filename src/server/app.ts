@@ -10,7 +10,7 @@ import type { ChatOutcome, RequestOptions } from '../gateway/router.js';
 import type { ChatBody } from '../gateway/upstream.js';
 import { DecisionLog } from './decisions.js';
 import type { ProxyMetrics } from './metrics.js';
-import { openAIError, toOpenAIError } from './openai-errors.js';
+import { openAIError, redactSecrets, toOpenAIError } from './openai-errors.js';
 import type { ProxyRuntime } from './runtime.js';
 import { hasUiSession, registerUi, sendLogin } from './ui.js';
 
@@ -139,12 +139,21 @@ export async function buildApp(options: AppOptions) {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toOpenAIError(error);
-    if (status >= 500)
+    const { status, body } = toOpenAIError(error, runtime.serving.secrets);
+    if (status >= 500) {
+      // Our own failures get their stack in the log (secrets removed); upstream ones are expected.
+      const unexpected = !(error instanceof SemrouteError);
       request.log.error(
-        { code: (error as SemrouteError).code, message: (error as Error).message },
+        {
+          code: (error as SemrouteError).code,
+          message: body.error.message,
+          ...(unexpected
+            ? { stack: redactSecrets(String((error as Error).stack), runtime.serving.secrets) }
+            : {}),
+        },
         'request failed',
       );
+    }
     reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
@@ -185,6 +194,10 @@ export async function buildApp(options: AppOptions) {
       reply.header('x-semroute-score', outcome.route.score.toFixed(4));
     }
     if (outcome.cached) reply.header('x-semroute-cache', 'hit');
+    // How it was served: upstream calls made, and the groups that failed before this one.
+    reply.header('x-semroute-attempts', String(outcome.attempts));
+    if (outcome.fallbacksTried.length > 0)
+      reply.header('x-semroute-fallbacks', outcome.fallbacksTried.join(','));
   };
 
   const chat = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -217,7 +230,7 @@ export async function buildApp(options: AppOptions) {
         record('chat', outcome.model, 200, started);
       } catch (error) {
         // Bytes already went out: the status cannot change, so the error travels as an SSE event.
-        const { status, body: errorBody } = toOpenAIError(error);
+        const { status, body: errorBody } = toOpenAIError(error, runtime.serving.secrets);
         if (!raw.destroyed) raw.write(`data: ${JSON.stringify(errorBody)}\n\n`);
         record('chat', outcome.model, status, started);
       } finally {
@@ -311,6 +324,8 @@ export async function buildApp(options: AppOptions) {
     if (!ready) reply.code(503);
     return {
       status: ready ? 'ok' : 'draining',
+      // This request included.
+      in_flight: inFlight,
       models: runtime.serving.router.listModels().length,
       config_loaded_at: new Date(runtime.serving.loadedAt).toISOString(),
       state_store: runtime.store.status(),

@@ -44,8 +44,27 @@ export function openAIError(
   };
 }
 
-/** Status and body for anything thrown while serving a request. Never leaks a stack. */
-export function toOpenAIError(error: unknown): { status: number; body: OpenAIErrorBody } {
+/**
+ * Replaces every known secret in a text. Upstream error messages can quote the key they were
+ * sent (OpenAI's "Incorrect API key provided: sk-…"); they reach clients and logs only through this.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/** Status and body for anything thrown while serving a request. Never leaks a stack or a key. */
+export function toOpenAIError(
+  error: unknown,
+  secrets: readonly string[] = [],
+): { status: number; body: OpenAIErrorBody } {
+  const { status, body } = describe(error);
+  body.error.message = redactSecrets(body.error.message, secrets);
+  return { status, body };
+}
+
+function describe(error: unknown): { status: number; body: OpenAIErrorBody } {
   if (error instanceof UpstreamError) {
     const status = error.httpStatus;
     return { status, body: openAIError(status, `${error.kind}: ${error.message}`, error.kind) };

@@ -23,6 +23,8 @@ export interface Serving {
   router: Router;
   keys: Map<string, VirtualKey>;
   loadedAt: number;
+  /** Every key the config holds (master, virtual, upstream, Redis): redacted from errors and logs. */
+  secrets: string[];
 }
 
 export interface RuntimeOptions {
@@ -81,7 +83,13 @@ export class ProxyRuntime {
       baseDir: path.dirname(file),
     });
     const keys = new Map(config.general.keys.map((k) => [k.key, k]));
-    return { config, router, keys, loadedAt: Date.now() };
+    const secrets = [
+      config.general.master_key,
+      ...config.general.keys.map((k) => k.key),
+      ...config.gateway.model_list.map((m) => m.litellm_params.api_key),
+      config.gateway.redis_password,
+    ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    return { config, router, keys, loadedAt: Date.now(), secrets };
   }
 
   /** Rebuilds from the files; on failure the old config keeps serving. Serialised. */

@@ -194,7 +194,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
   app.post('/ui/login', async (request, reply) => {
     const master = runtime.serving.config.general.master_key;
     const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
-    const { key } = LoginSchema.partial().parse(request.body ?? {});
+    const { key } = validate(LoginSchema.partial(), request.body ?? {});
     if (master === undefined || (key !== undefined && same(key, master))) {
       if (master !== undefined) {
         reply.header(

@@ -20,6 +20,8 @@ export interface ScriptStep {
   contextLength?: boolean;
   /** For streams: destroy the socket after this many chunks. */
   cutAfterChunks?: number;
+  /** For streams: pause between chunks, ms (lets a cut land after content reached the caller). */
+  chunkDelayMs?: number;
   /** Delay before the first streamed byte (slow first byte), ms. */
   firstByteDelayMs?: number;
 }
@@ -33,8 +35,38 @@ export interface UpstreamBehaviour {
   failStatus?: number;
   /** Chunks a streamed answer is split into. Default 4. */
   streamChunks?: number;
+  /** A mix of faults drawn per request by the seeded generator; probabilities sum to at most 1. */
+  faults?: FaultMix | undefined;
   seed?: number;
 }
+
+export interface FaultMix {
+  /** 500 Internal Server Error. */
+  status500?: number;
+  /** 429 with `retry-after-ms`. */
+  status429?: number;
+  /** The socket is destroyed before any answer. */
+  reset?: number;
+  /** No answer for `timeoutMs` (longer than the caller's timeout). */
+  timeout?: number;
+  /** Streams: cut after three chunks (content already sent); plain requests: reset. */
+  cut?: number;
+  /** The first byte waits `slowFirstByteMs`, then a normal answer. */
+  slowFirstByte?: number;
+  timeoutMs?: number;
+  slowFirstByteMs?: number;
+  retryAfterMs?: number;
+}
+
+export type FaultKind = 'status500' | 'status429' | 'reset' | 'timeout' | 'cut' | 'slowFirstByte';
+const FAULT_KINDS: readonly FaultKind[] = [
+  'status500',
+  'status429',
+  'reset',
+  'timeout',
+  'cut',
+  'slowFirstByte',
+];
 
 export interface RecordedRequest {
   method: string;
@@ -46,9 +78,12 @@ export interface RecordedRequest {
 export interface FakeUpstream {
   url: string;
   app: FastifyInstance;
+  /** The last 1,000 requests (a soak must not grow the heap it measures). */
   requests: RecordedRequest[];
   /** Requests received, scripted failures included. */
   readonly attempts: number;
+  /** Faults injected from the `faults` mix, by kind. */
+  readonly faultsInjected: Record<FaultKind, number>;
   /** Queues steps consumed one per request; when empty, requests follow the behaviour. */
   script(steps: ScriptStep[]): void;
   /** Changes the default behaviour (latency, failure rate …) from now on. */
@@ -77,16 +112,52 @@ export async function startFakeUpstream(
     return seed / 4294967296;
   };
   const steps = new WeakMap<object, ScriptStep>();
-  const app = Fastify({ logger: false });
+  // close() severs every connection, stalled fault requests included: a test never waits on them.
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   const queue: ScriptStep[] = [];
   const requests: RecordedRequest[] = [];
+  const record = (r: RecordedRequest) => {
+    requests.push(r);
+    if (requests.length > 1000) requests.splice(0, requests.length - 1000);
+  };
   let attempts = 0;
 
-  app.addHook('onRequest', async (request, reply) => {
+  const faultsInjected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const drawFault = (stream: boolean): ScriptStep | undefined => {
+    const mix = behaviour.faults;
+    if (mix === undefined) return undefined;
+    let r = random();
+    for (const kind of FAULT_KINDS) {
+      r -= mix[kind] ?? 0;
+      if (r >= 0) continue;
+      faultsInjected[kind]++;
+      switch (kind) {
+        case 'status500':
+          return { status: 500 };
+        case 'status429':
+          return { status: 429, headers: { 'retry-after-ms': String(mix.retryAfterMs ?? 50) } };
+        case 'reset':
+          return { reset: true };
+        case 'timeout':
+          return { delayMs: mix.timeoutMs ?? 30_000 };
+        case 'cut':
+          return stream ? { cutAfterChunks: 3, chunkDelayMs: 20 } : { reset: true };
+        case 'slowFirstByte':
+          return stream
+            ? { firstByteDelayMs: mix.slowFirstByteMs ?? 300 }
+            : { delayMs: mix.slowFirstByteMs ?? 300 };
+      }
+    }
+    return undefined;
+  };
+
+  // preHandler, not onRequest: the fault mix needs the parsed body (streamed or not).
+  app.addHook('preHandler', async (request, reply) => {
     attempts++;
     let step = queue.shift();
     if (step === undefined && behaviour.failRate && random() < behaviour.failRate)
       step = { status: behaviour.failStatus ?? 500 };
+    step ??= drawFault((request.body as { stream?: unknown } | undefined)?.stream === true);
     const delay = (behaviour.latencyMs ?? 0) + (step?.delayMs ?? 0);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     if (step === undefined) return;
@@ -109,16 +180,17 @@ export async function startFakeUpstream(
     }
     if (step.status !== undefined && step.status !== 200) {
       reply.code(step.status).headers(step.headers ?? {});
-      return reply.send(
-        step.body ?? { error: { message: `scripted ${step.status}`, type: 'fake_error', code: null } },
-      );
+      // Like OpenAI, a 401 quotes the key it was sent: the proxy must not pass that on.
+      const sent = (request.headers.authorization ?? '').replace(/^Bearer /, '');
+      const message = step.status === 401 ? `Incorrect API key provided: ${sent}` : `scripted ${step.status}`;
+      return reply.send(step.body ?? { error: { message, type: 'fake_error', code: null } });
     }
     if (step.headers) reply.headers(step.headers);
   });
 
   app.post('/v1/embeddings', async (request) => {
     const body = request.body as { input: string | string[]; model: string; dimensions?: number };
-    requests.push({ method: 'POST', url: request.url, headers: request.headers, body });
+    record({ method: 'POST', url: request.url, headers: request.headers, body });
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
     const dims = body.dimensions ?? dimensions;
     return {
@@ -140,7 +212,7 @@ export async function startFakeUpstream(
       stream?: boolean;
       stream_options?: { include_usage?: boolean };
     };
-    requests.push({ method: 'POST', url: request.url, headers: request.headers, body });
+    record({ method: 'POST', url: request.url, headers: request.headers, body });
     const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
     const text = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
     const content = `echo: ${text}`;
@@ -193,7 +265,7 @@ export async function startFakeUpstream(
         return;
       }
       res.write(piece);
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => (step?.chunkDelayMs ? setTimeout(r, step.chunkDelayMs) : setImmediate(r)));
     }
     res.end('data: [DONE]\n\n');
   });
@@ -208,6 +280,7 @@ export async function startFakeUpstream(
     get attempts() {
       return attempts;
     },
+    faultsInjected,
     script: (more) => queue.push(...more),
     behave: (changes) => Object.assign(behaviour, changes),
     close: () => app.close(),
