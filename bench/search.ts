@@ -3,7 +3,7 @@
  * at several sizes, with recall@1 and recall@5 against exact checked before timing.
  */
 import { ExactIndex } from '../src/vector-index/exact.js';
-import { DEFAULT_HNSW, HnswIndex } from '../src/vector-index/hnsw.js';
+import { autoEf, DEFAULT_HNSW, HnswIndex } from '../src/vector-index/hnsw.js';
 import type { VectorIndex } from '../src/vector-index/vector-index.js';
 import { type BenchContext, row } from './lib/context.js';
 import { type ResultRow, searchChart } from './lib/report.js';
@@ -96,7 +96,7 @@ export async function searchSuite(ctx: BenchContext): Promise<ResultRow[]> {
       row('search', `hnsw ${label}`, 'µs', hnswStats, {
         k: 10,
         M: DEFAULT_HNSW.M,
-        efSearch: DEFAULT_HNSW.efSearch,
+        efSearch: DEFAULT_HNSW.efSearch ?? autoEf(size),
         recallAt1: recall1,
         recallAt5: recall5,
         buildMs: Math.round(hnswBuild),

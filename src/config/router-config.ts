@@ -44,7 +44,8 @@ export const IndexOptionsSchema = z.object({
   /** HNSW build beam. Default 100. */
   ef_construction: z.number().int().min(8).max(4096).default(100),
   /** HNSW search beam (raised to k when smaller). Default 32. */
-  ef_search: z.number().int().min(1).max(4096).default(32),
+  /** Absent: scales with the index size (16 up to 20k utterances, 32 to 50k, then 64). */
+  ef_search: z.number().int().min(1).max(4096).optional(),
   /**
    * Below this many utterances `auto` uses exact search. Default 128: the bench measures the two
    * equal near 100 vectors (hnswlib-node's per-call array conversion is the floor), and HNSW

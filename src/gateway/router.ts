@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type OpenAI from 'openai';
+import type { Dispatcher } from 'undici';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
 import type { RouteResult } from '../semantic/semantic-router.js';
@@ -22,7 +22,6 @@ import {
 } from './config.js';
 import type { Deployment } from './deployment.js';
 import { type CooldownEvent, Health } from './health.js';
-import { poolFetch } from './pool-fetch.js';
 import { fallsBack, retriesFor } from './retry-policy.js';
 import { MemoryStateStore } from './state/memory.js';
 import type { StateStore } from './state/state-store.js';
@@ -38,10 +37,14 @@ import {
   type EmbeddingResponse,
   openChatStream,
   toUpstreamError,
+  type UpstreamClient,
 } from './upstream.js';
 
 export interface RouterIO {
   store?: StateStore | undefined;
+  /** HTTP for upstream calls (undici); default one shared keep-alive pool. */
+  dispatcher?: Dispatcher | undefined;
+  /** fetch for remote encoders (OpenAI embeddings through the SDK). */
   fetch?: typeof fetch | undefined;
   clock?: (() => number) | undefined;
   random?: (() => number) | undefined;
@@ -130,7 +133,7 @@ export class Router {
   readonly config: GatewayConfig;
   private readonly groups = new Map<string, Deployment[]>();
   private readonly entries = new Map<string, ModelEntry>();
-  private readonly clients = new Map<string, OpenAI>();
+  private readonly clients = new Map<string, UpstreamClient>();
   private readonly semantic = new Map<string, SemanticEntry>();
   private autoSemantic: SemanticRouter | undefined;
   private readonly store: StateStore;
@@ -142,7 +145,6 @@ export class Router {
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly events: Partial<RouterEvents>;
-  private readonly fetchImpl: typeof fetch;
 
   private constructor(
     config: GatewayConfig,
@@ -156,7 +158,6 @@ export class Router {
     this.sleep = io.sleep ?? defaultSleep;
     this.events = io.events ?? {};
     this.health = new Health(config, this.store, this.now, (e) => this.events.cooldown?.(e));
-    this.fetchImpl = io.fetch ?? poolFetch();
     const factory = io.strategies?.[config.routing_strategy] ?? STRATEGIES[config.routing_strategy];
     if (factory === undefined) {
       throw new SemrouteError(
@@ -186,7 +187,7 @@ export class Router {
         );
       }
       this.entries.set(d.id, entry);
-      this.clients.set(d.id, createClient(entry, this.fetchImpl));
+      this.clients.set(d.id, createClient(entry, io.dispatcher));
       this.groups.set(d.group, [...(this.groups.get(d.group) ?? []), d]);
     }
   }

@@ -1,8 +1,12 @@
 /**
- * Calls one deployment with the official `openai` client (one client per deployment, its own
- * retries off: the Router owns retries). Every failure becomes an UpstreamError with a kind.
+ * Calls one deployment's OpenAI-compatible HTTP API with undici directly: one keep-alive pool
+ * shared by every deployment, headers built once per deployment, the request body sent as the
+ * caller gave it (plus the upstream model name), JSON or SSE read back. The official SDK cost
+ * about 240 µs of CPU per call here against 55 µs for this, most of a proxied request's own work
+ * (`npm run bench`). Every failure becomes an UpstreamError with a kind; the Router owns retries.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { Agent, type Dispatcher } from 'undici';
 import { classifyUpstream, ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
 import type { ModelEntry } from './config.js';
 import type { Deployment } from './deployment.js';
@@ -17,28 +21,49 @@ export interface CallOptions {
   timeoutMs: number;
 }
 
-export function createClient(entry: ModelEntry, fetchImpl: typeof fetch | undefined): OpenAI {
-  const p = entry.litellm_params;
-  const azure = p.model.startsWith('azure/') && p.api_base !== undefined;
-  return new OpenAI({
-    // Local servers (vLLM, Ollama, LM Studio) take any key; the SDK insists on one.
-    apiKey: p.api_key ?? 'sk-no-key',
-    baseURL: azure
-      ? `${p.api_base!.replace(/\/+$/, '')}/openai/deployments/${p.model.slice('azure/'.length)}`
-      : (p.api_base ?? 'https://api.openai.com/v1'),
-    ...(azure
-      ? {
-          defaultQuery: { 'api-version': p.api_version ?? '2024-06-01' },
-          defaultHeaders: { 'api-key': p.api_key ?? '' },
-        }
-      : {}),
-    ...(p.organization ? { organization: p.organization } : {}),
-    maxRetries: 0,
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
-  });
+/** Where and how to reach one deployment; built once. */
+export interface UpstreamClient {
+  dispatcher: Dispatcher;
+  origin: string;
+  /** Path prefix, e.g. `/v1` or `/openai/deployments/<name>` (Azure). */
+  basePath: string;
+  /** `?api-version=…` for Azure, else empty. */
+  query: string;
+  headers: Record<string, string>;
 }
 
-/** Maps anything the client throws to UpstreamError (or ABORTED when the caller aborted). */
+let shared: Dispatcher | undefined;
+/** One pool for all deployments: keep-alive per origin. */
+export function sharedDispatcher(): Dispatcher {
+  shared ??= new Agent({ keepAliveTimeout: 30_000, connections: 128 });
+  return shared;
+}
+
+export function createClient(entry: ModelEntry, dispatcher: Dispatcher = sharedDispatcher()): UpstreamClient {
+  const p = entry.litellm_params;
+  const azure = p.model.startsWith('azure/') && p.api_base !== undefined;
+  const base = new URL(
+    azure
+      ? `${p.api_base!.replace(/\/+$/, '')}/openai/deployments/${p.model.slice('azure/'.length)}`
+      : (p.api_base ?? 'https://api.openai.com/v1'),
+  );
+  // Local servers (vLLM, Ollama, LM Studio) take any key; send one anyway, as the SDK does.
+  const key = p.api_key ?? 'sk-no-key';
+  return {
+    dispatcher,
+    origin: base.origin,
+    basePath: base.pathname.replace(/\/+$/, ''),
+    query: azure ? `?api-version=${encodeURIComponent(p.api_version ?? '2024-06-01')}` : '',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(azure ? { 'api-key': key } : { authorization: `Bearer ${key}` }),
+      ...(p.organization ? { 'openai-organization': p.organization } : {}),
+    },
+  };
+}
+
+/** Maps anything a call throws to UpstreamError (or ABORTED when the caller aborted). */
 export function toUpstreamError(
   error: unknown,
   deployment: Deployment,
@@ -47,42 +72,190 @@ export function toUpstreamError(
   if (error instanceof SemrouteError) return error;
   if (signal?.aborted)
     return new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', { cause: error });
-  const e = error as {
-    status?: number;
-    message?: string;
-    headers?: Headers | Record<string, string>;
-    code?: string | null;
-    error?: { message?: string; code?: string };
-  };
-  const message = e.error?.message ?? e.message ?? String(error);
-  const isTimeout = error instanceof OpenAI.APIConnectionTimeoutError;
-  const kind = isTimeout ? 'Timeout' : classifyUpstream(e.status, message, e.error?.code ?? e.code ?? null);
-  const headers: Record<string, string> = {};
-  if (e.headers instanceof Headers) {
-    for (const [k, v] of e.headers.entries()) headers[k.toLowerCase()] = v;
-  } else if (e.headers) for (const [k, v] of Object.entries(e.headers)) headers[k.toLowerCase()] = String(v);
-  return new UpstreamError(kind, `${deployment.group} (${deployment.id}): ${message}`, e.status, headers, {
-    cause: error,
+  const e = error as { message?: string; code?: string };
+  const timeout = e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+  const message = e.message ?? String(error);
+  return new UpstreamError(
+    timeout ? 'Timeout' : classifyUpstream(undefined, message),
+    `${deployment.group} (${deployment.id}): ${timeout ? `timed out: ${message}` : message}`,
+    undefined,
+    {},
+    { cause: error },
+  );
+}
+
+function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** A non-2xx answer as an UpstreamError: OpenAI's error JSON when there is one, the text otherwise. */
+async function httpError(deployment: Deployment, res: Dispatcher.ResponseData): Promise<UpstreamError> {
+  const text = await res.body.text().catch(() => '');
+  let message = text.slice(0, 2_000) || `HTTP ${res.statusCode}`;
+  let code: string | null = null;
+  try {
+    const body = JSON.parse(text) as {
+      error?: { message?: unknown; code?: unknown } | string;
+      message?: unknown;
+    };
+    const error = typeof body.error === 'string' ? { message: body.error } : body.error;
+    if (typeof error?.message === 'string') message = error.message;
+    else if (typeof body.message === 'string') message = body.message;
+    if (typeof error === 'object' && typeof error.code === 'string') code = error.code;
+  } catch {
+    // Not JSON: the text is the message.
+  }
+  return new UpstreamError(
+    classifyUpstream(res.statusCode, message, code),
+    `${deployment.group} (${deployment.id}): ${message}`,
+    res.statusCode,
+    headerRecord(res.headers),
+  );
+}
+
+/**
+ * The caller's signal plus a deadline of `timeoutMs`. Our own timer: undici's headersTimeout
+ * fires up to a second late (it batches timers), too coarse for sub-second timeouts.
+ */
+class Deadline {
+  readonly controller = new AbortController();
+  timedOut = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly onAbort = () => this.controller.abort(this.caller?.reason);
+
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    timeoutMs: number,
+  ) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort();
+    }, timeoutMs);
+    if (caller?.aborted) this.onAbort();
+    else caller?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Stops the clock; the caller's abort still cancels the call. */
+  stopClock(): void {
+    clearTimeout(this.timer);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener('abort', this.onAbort);
+  }
+
+  /** The error for a failed call: Timeout when the deadline passed, else as thrown. */
+  error(error: unknown, deployment: Deployment, timeoutMs: number): SemrouteError {
+    if (this.timedOut && !this.caller?.aborted) {
+      return new UpstreamError(
+        'Timeout',
+        `${deployment.group} (${deployment.id}): no answer within ${timeoutMs} ms`,
+        undefined,
+        {},
+        { cause: error },
+      );
+    }
+    return toUpstreamError(error, deployment, this.caller);
+  }
+}
+
+function post(
+  client: UpstreamClient,
+  path: string,
+  body: unknown,
+  options: CallOptions,
+  signal: AbortSignal,
+): Promise<Dispatcher.ResponseData> {
+  return client.dispatcher.request({
+    origin: client.origin,
+    path: `${client.basePath}${path}${client.query}`,
+    method: 'POST',
+    headers: client.headers,
+    body: JSON.stringify(body),
+    // The deadline covers the wait for an answer; once a stream flows, a silence this long ends it.
+    headersTimeout: 0,
+    bodyTimeout: options.timeoutMs,
+    signal,
   });
 }
 
-export async function callChat(
-  client: OpenAI,
+async function postJson<T>(
+  client: UpstreamClient,
+  deployment: Deployment,
+  path: string,
+  body: unknown,
+  options: CallOptions,
+): Promise<T> {
+  const deadline = new Deadline(options.signal, options.timeoutMs);
+  try {
+    const res = await post(client, path, body, options, deadline.controller.signal);
+    if (res.statusCode >= 400) throw await httpError(deployment, res);
+    return (await res.body.json()) as T;
+  } catch (error) {
+    throw deadline.error(error, deployment, options.timeoutMs);
+  } finally {
+    deadline.clear();
+  }
+}
+
+export function callChat(
+  client: UpstreamClient,
   deployment: Deployment,
   body: ChatBody,
   options: CallOptions,
 ): Promise<ChatCompletion> {
-  try {
-    return (await client.chat.completions.create(
-      {
-        ...body,
-        model: deployment.model,
-        stream: false,
-      } as OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming,
-      { signal: options.signal, timeout: options.timeoutMs },
-    )) as ChatCompletion;
-  } catch (error) {
-    throw toUpstreamError(error, deployment, options.signal);
+  return postJson(
+    client,
+    deployment,
+    '/chat/completions',
+    { ...body, model: deployment.model, stream: false },
+    options,
+  );
+}
+
+export function callEmbedding(
+  client: UpstreamClient,
+  deployment: Deployment,
+  body: Record<string, unknown>,
+  options: CallOptions,
+): Promise<EmbeddingResponse> {
+  return postJson(client, deployment, '/embeddings', { ...body, model: deployment.model }, options);
+}
+
+/**
+ * Server-sent events as OpenAI sends them: `data: {json}` events separated by a blank line,
+ * `data: [DONE]` at the end. An `error` event mid-stream becomes an UpstreamError.
+ */
+async function* sseEvents(body: AsyncIterable<Buffer>, deployment: Deployment): AsyncGenerator<ChatChunk> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const bytes of body) {
+    buffer += decoder.decode(bytes, { stream: true });
+    for (let end = buffer.search(/\r?\n\r?\n/); end >= 0; end = buffer.search(/\r?\n\r?\n/)) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + (buffer[end] === '\r' ? 4 : 2));
+      const data = event
+        .split(/\r?\n/)
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(line[5] === ' ' ? 6 : 5))
+        .join('\n');
+      if (data === '') continue;
+      if (data === '[DONE]') return;
+      const parsed = JSON.parse(data) as ChatChunk & { error?: { message?: string; code?: string } };
+      if (parsed.error !== undefined) {
+        const message = parsed.error.message ?? 'error event in stream';
+        throw new UpstreamError(
+          classifyUpstream(500, message, parsed.error.code ?? null),
+          `${deployment.group} (${deployment.id}): ${message}`,
+          undefined,
+        );
+      }
+      yield parsed;
+    }
   }
 }
 
@@ -91,47 +264,39 @@ export async function callChat(
  * client can still be retried or fall back. Returns the first chunk and the rest.
  */
 export async function openChatStream(
-  client: OpenAI,
+  client: UpstreamClient,
   deployment: Deployment,
   body: ChatBody,
   options: CallOptions,
 ): Promise<{ first: ChatChunk | undefined; rest: AsyncIterator<ChatChunk>; abort: () => void }> {
+  let res: Dispatcher.ResponseData | undefined;
+  // Until the first chunk: after it, bytes have gone to the client and only bodyTimeout applies.
+  const deadline = new Deadline(options.signal, options.timeoutMs);
   try {
-    const stream = await client.chat.completions.create(
-      {
-        ...body,
-        model: deployment.model,
-        stream: true,
-      } as OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming,
-      { signal: options.signal, timeout: options.timeoutMs },
+    res = await post(
+      client,
+      '/chat/completions',
+      { ...body, model: deployment.model, stream: true },
+      options,
+      deadline.controller.signal,
     );
-    const iterator = stream[Symbol.asyncIterator]();
+    if (res.statusCode >= 400) throw await httpError(deployment, res);
+    const iterator = sseEvents(res.body, deployment);
     const first = await iterator.next();
+    deadline.stopClock();
+    const opened = res;
     return {
       first: first.done ? undefined : first.value,
       rest: iterator,
-      abort: () => stream.controller.abort(),
+      // Destroying the body closes the connection: the upstream stops generating.
+      abort: () => {
+        deadline.clear();
+        if (!opened.body.destroyed) opened.body.destroy();
+      },
     };
   } catch (error) {
-    throw toUpstreamError(error, deployment, options.signal);
-  }
-}
-
-export async function callEmbedding(
-  client: OpenAI,
-  deployment: Deployment,
-  body: Record<string, unknown>,
-  options: CallOptions,
-): Promise<EmbeddingResponse> {
-  try {
-    return await client.embeddings.create(
-      { ...body, model: deployment.model } as OpenAI.Embeddings.EmbeddingCreateParams,
-      {
-        signal: options.signal,
-        timeout: options.timeoutMs,
-      },
-    );
-  } catch (error) {
-    throw toUpstreamError(error, deployment, options.signal);
+    deadline.clear();
+    if (res !== undefined && !res.body.destroyed) res.body.destroy();
+    throw deadline.error(error, deployment, options.timeoutMs);
   }
 }

@@ -30,5 +30,6 @@ export interface VectorIndex {
 export interface HnswParams {
   M: number;
   efConstruction: number;
-  efSearch: number;
+  /** Candidates kept while searching; `undefined` scales with the index size (see `autoEf`). */
+  efSearch: number | undefined;
 }
