@@ -11,6 +11,10 @@ export interface ProxyProcess {
   /** Every line the process printed (pino JSON on stdout, anything on stderr). */
   lines: string[];
   logs(): Array<Record<string, unknown>>;
+  /** Sends a signal (SIGHUP reloads, SIGTERM drains and exits). */
+  signal(name: NodeJS.Signals): void;
+  /** Resolves with the exit code when the process ends. */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -22,6 +26,7 @@ export async function startProxyProcess(config: string, env: NodeJS.ProcessEnv =
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const collect = (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean));
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
@@ -48,6 +53,8 @@ export async function startProxyProcess(config: string, env: NodeJS.ProcessEnv =
           return [];
         }
       }),
+    signal: (name) => void child.kill(name),
+    exited,
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
