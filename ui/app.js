@@ -138,6 +138,19 @@ function previewUtterance(routeIndex, utteranceIndex, output) {
 
 // ---------- the editor ----------
 
+/** An input bound to an optional key of `target`: empty deletes the key. */
+function optionalInput(target, key, props, parse = (v) => v, tag = 'input') {
+  const input = el(tag, { ...props, value: target[key] ?? '' });
+  input.addEventListener('input', () => {
+    if (input.value === '') delete target[key];
+    else target[key] = parse(input.value);
+    markDirty();
+  });
+  return input;
+}
+
+const THRESHOLD = { type: 'number', step: '0.01', min: '0', max: '1' };
+
 function field(labelText, control, errorPath) {
   const id = control.id || `f${++uid}`;
   control.id = id;
@@ -158,25 +171,8 @@ function renderDefaults() {
     box.replaceChildren();
     return;
   }
-  const threshold = el('input', {
-    type: 'number',
-    step: '0.01',
-    min: '0',
-    max: '1',
-    value: draft.score_threshold ?? '',
-    placeholder: '0.5',
-  });
-  threshold.addEventListener('input', () => {
-    if (threshold.value === '') delete draft.score_threshold;
-    else draft.score_threshold = Number(threshold.value);
-    markDirty();
-  });
-  const fallback = el('input', { value: draft.default_route ?? '', placeholder: router.default_model ?? '' });
-  fallback.addEventListener('input', () => {
-    if (fallback.value === '') delete draft.default_route;
-    else draft.default_route = fallback.value;
-    markDirty();
-  });
+  const threshold = optionalInput(draft, 'score_threshold', { ...THRESHOLD, placeholder: '0.5' }, Number);
+  const fallback = optionalInput(draft, 'default_route', { placeholder: router.default_model ?? '' });
   box.replaceChildren(
     field('Router threshold (routes without their own)', threshold, 'score_threshold'),
     field('Default route (when none passes)', fallback, 'default_route'),
@@ -205,25 +201,13 @@ function renderRoutes(focus) {
         markDirty();
       });
       const heading = el('h3', {}, label);
-      const threshold = el('input', {
-        type: 'number',
-        step: '0.01',
-        min: '0',
-        max: '1',
-        value: route.score_threshold ?? '',
-        placeholder: 'router default',
-      });
-      threshold.addEventListener('input', () => {
-        if (threshold.value === '') delete route.score_threshold;
-        else route.score_threshold = Number(threshold.value);
-        markDirty();
-      });
-      const description = el('textarea', { rows: 2, value: route.description ?? '' });
-      description.addEventListener('input', () => {
-        if (description.value === '') delete route.description;
-        else route.description = description.value;
-        markDirty();
-      });
+      const threshold = optionalInput(
+        route,
+        'score_threshold',
+        { ...THRESHOLD, placeholder: 'router default' },
+        Number,
+      );
+      const description = optionalInput(route, 'description', { rows: 2 }, undefined, 'textarea');
       const metadata = el('textarea', {
         rows: 2,
         className: 'mono',

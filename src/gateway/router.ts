@@ -27,6 +27,7 @@ import { MemoryStateStore } from './state/memory.js';
 import type { StateStore } from './state/state-store.js';
 import { STRATEGIES } from './strategies/index.js';
 import type { BalancingStrategy } from './strategies/strategy.js';
+import { relay, replay } from './streams.js';
 import {
   type ChatBody,
   type ChatChunk,
@@ -853,48 +854,4 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
-}
-
-/** Yields the first chunk and the rest, renaming `model`, and releases in-flight tracking once. */
-async function* relay(
-  opened: { first: ChatChunk | undefined; rest: AsyncIterator<ChatChunk>; abort: () => void },
-  group: string,
-  release: () => Promise<void>,
-  /** A failure after the first chunk (a cut connection) becomes an UpstreamError like any other. */
-  classify: (error: unknown) => SemrouteError,
-): AsyncGenerator<ChatChunk> {
-  try {
-    if (opened.first !== undefined) yield { ...opened.first, model: group };
-    for (;;) {
-      let next: IteratorResult<ChatChunk>;
-      try {
-        next = await opened.rest.next();
-      } catch (error) {
-        throw classify(error);
-      }
-      if (next.done) return;
-      yield { ...next.value, model: group };
-    }
-  } finally {
-    opened.abort();
-    await release();
-  }
-}
-
-async function* replay(response: ChatCompletion): AsyncGenerator<ChatChunk> {
-  const choice = response.choices[0];
-  yield {
-    id: response.id,
-    object: 'chat.completion.chunk',
-    created: response.created,
-    model: response.model,
-    choices: [
-      {
-        index: 0,
-        delta: { role: 'assistant', content: choice?.message.content ?? '' },
-        finish_reason: choice?.finish_reason ?? 'stop',
-        logprobs: null,
-      },
-    ],
-  } as ChatChunk;
 }

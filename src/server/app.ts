@@ -9,6 +9,7 @@ import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
 import type { ChatOutcome, RequestOptions } from '../gateway/router.js';
 import type { ChatBody } from '../gateway/upstream.js';
 import { DecisionLog } from './decisions.js';
+import { explanationBody } from './explain.js';
 import type { ProxyMetrics } from './metrics.js';
 import { openAIError, redactSecrets, toOpenAIError } from './openai-errors.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -302,18 +303,7 @@ export async function buildApp(options: AppOptions) {
         sessionId: request.headers['x-session-id'] as string | undefined,
       },
     );
-    const r = explained.route;
-    return {
-      model: explained.model,
-      deployment: explained.deploymentId ?? null,
-      route: r?.name ?? null,
-      score: r?.score ?? null,
-      threshold: r?.threshold ?? null,
-      matched: r?.matched ?? null,
-      candidates: r?.candidates ?? [],
-      reason: r?.reason ?? null,
-      timing_ms: performance.now() - started,
-    };
+    return explanationBody(explained, started);
   });
 
   registerUi(app, { runtime, decisions: options.decisions ?? new DecisionLog(), validate });

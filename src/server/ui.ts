@@ -23,6 +23,7 @@ import type { ChatBody } from '../gateway/upstream.js';
 import { writeFileAtomic } from '../internal/fs.js';
 import type { SemanticRouter } from '../semantic/semantic-router.js';
 import type { DecisionLog } from './decisions.js';
+import { explanationBody } from './explain.js';
 import type { ProxyRuntime } from './runtime.js';
 
 const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
@@ -304,19 +305,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       },
       { semanticRouter },
     );
-    const r = explained.route;
-    return {
-      draft: semanticRouter !== undefined,
-      model: explained.model,
-      deployment: explained.deploymentId ?? null,
-      route: r?.name ?? null,
-      score: r?.score ?? null,
-      threshold: r?.threshold ?? null,
-      matched: r?.matched ?? null,
-      candidates: r?.candidates ?? [],
-      reason: r?.reason ?? null,
-      timing_ms: performance.now() - started,
-    };
+    return { draft: semanticRouter !== undefined, ...explanationBody(explained, started) };
   });
 
   app.put('/ui/api/routers/:model', async (request, reply) => {
