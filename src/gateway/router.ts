@@ -831,8 +831,22 @@ function prepareBody(
     timeout?: unknown;
     request_timeout?: unknown;
   };
-  const seconds =
-    typeof timeout === 'number' ? timeout : typeof request_timeout === 'number' ? request_timeout : undefined;
+  const [key, seconds] = timeout !== undefined ? ['timeout', timeout] : ['request_timeout', request_timeout];
+  // A client's timeout is seconds, as LiteLLM takes it; one under a millisecond can only time out.
+  if (
+    seconds !== undefined &&
+    seconds !== null &&
+    !(typeof seconds === 'number' && seconds >= 0.001 && seconds <= 86_400)
+  ) {
+    throw new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `${key} must be a number of seconds from 0.001 to 86400`,
+      {
+        path: key,
+        expected: 'seconds, 0.001 to 86400',
+      },
+    );
+  }
   if (auto) {
     delete (rest as Record<string, unknown>).models;
     delete (rest as Record<string, unknown>).plugins;
@@ -840,7 +854,7 @@ function prepareBody(
   }
   return {
     upstreamBody: rest as ChatBody,
-    timeoutMs: seconds !== undefined && seconds > 0 ? seconds * 1000 : undefined,
+    timeoutMs: typeof seconds === 'number' ? seconds * 1000 : undefined,
   };
 }
 

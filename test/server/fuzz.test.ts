@@ -256,6 +256,16 @@ describe('findings the fuzzer made, kept as regressions', () => {
     expect(isOpenAIError(json)).toBe(true);
   });
 
+  it('a timeout too small to be met is a 400 naming the field, not a 504', async () => {
+    const { status, json } = await send('POST', '/v1/chat/completions', {
+      model: 'general',
+      messages: [{ role: 'user', content: 'hi' }],
+      timeout: 3.9e-168,
+    });
+    expect(status).toBe(400);
+    expect((json as { error: { param: string } }).error.param).toBe('timeout');
+  });
+
   it('route() with an option of the wrong type is INPUT_INVALID, not a TypeError', async () => {
     const router = await SemanticRouter.fromConfig(
       { routes: [{ name: 'a', utterances: ['hello there'] }] },
