@@ -230,14 +230,20 @@ export function callEmbedding(
  * Server-sent events as OpenAI sends them: `data: {json}` events separated by a blank line,
  * `data: [DONE]` at the end. An `error` event mid-stream becomes an UpstreamError.
  */
-async function* sseEvents(body: AsyncIterable<Buffer>, deployment: Deployment): AsyncGenerator<ChatChunk> {
+/** A blank line ends an event; line ends may be LF or CRLF, even mixed. */
+const EVENT_END = /\r?\n\r?\n/;
+
+export async function* sseEvents(
+  body: AsyncIterable<Buffer>,
+  deployment: Deployment,
+): AsyncGenerator<ChatChunk> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const bytes of body) {
     buffer += decoder.decode(bytes, { stream: true });
-    for (let end = buffer.search(/\r?\n\r?\n/); end >= 0; end = buffer.search(/\r?\n\r?\n/)) {
-      const event = buffer.slice(0, end);
-      buffer = buffer.slice(end + (buffer[end] === '\r' ? 4 : 2));
+    for (let gap = EVENT_END.exec(buffer); gap !== null; gap = EVENT_END.exec(buffer)) {
+      const event = buffer.slice(0, gap.index);
+      buffer = buffer.slice(gap.index + gap[0].length);
       const data = event
         .split(/\r?\n/)
         .filter((line) => line.startsWith('data:'))

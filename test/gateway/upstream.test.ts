@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { UpstreamError } from '../../src/errors.js';
+import { parseGatewayConfig, toDeployment } from '../../src/gateway/config.js';
+import { createClient, sseEvents } from '../../src/gateway/upstream.js';
+
+const deployment = toDeployment(
+  parseGatewayConfig({ model_list: [{ model_name: 'g', litellm_params: { model: 'openai/m' } }] })
+    .model_list[0]!,
+);
+
+async function* bytes(text: string, cuts: number[]): AsyncGenerator<Buffer> {
+  const all = Buffer.from(text);
+  let at = 0;
+  for (const cut of [...cuts, all.length]) {
+    yield all.subarray(at, cut);
+    at = cut;
+  }
+}
+
+async function collect(text: string, cuts: number[] = []): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const chunk of sseEvents(bytes(text, cuts), deployment)) out.push(chunk);
+  return out;
+}
+
+const chunk = (content: string) => JSON.stringify({ id: 'c', choices: [{ index: 0, delta: { content } }] });
+
+describe('SSE from upstreams', () => {
+  it('reads OpenAI-style events, whatever the byte boundaries, including inside a UTF-8 character', async () => {
+    const text = `data: ${chunk('héllo 👋')}\n\ndata: ${chunk(' world')}\n\ndata: [DONE]\n\n`;
+    const whole = await collect(text);
+    expect(whole).toHaveLength(2);
+    // Every single split point gives the same events.
+    const length = Buffer.byteLength(text);
+    for (let cut = 1; cut < length; cut++) expect(await collect(text, [cut])).toEqual(whole);
+    expect(
+      await collect(
+        text,
+        Array.from({ length: length - 1 }, (_, i) => i + 1),
+      ),
+    ).toEqual(whole);
+  });
+
+  it('takes CRLF line ends, comments, event lines, data without a space, and stops at [DONE]', async () => {
+    const text = `: keep-alive\r\n\r\nevent: message\r\ndata:${chunk('a')}\r\n\ndata: ${chunk('b')}\n\r\ndata: [DONE]\n\ndata: ${chunk('after')}\n\n`;
+    const events = (await collect(text)) as Array<{ choices: Array<{ delta: { content: string } }> }>;
+    expect(events.map((e) => e.choices[0]!.delta.content)).toEqual(['a', 'b']);
+  });
+
+  it('turns an error event into an UpstreamError with a kind', async () => {
+    const text = `data: ${chunk('a')}\n\ndata: {"error":{"message":"Rate limit reached","code":"rate_limit_exceeded"}}\n\n`;
+    await expect(collect(text)).rejects.toBeInstanceOf(UpstreamError);
+  });
+});
+
+describe('upstream client', () => {
+  it('builds OpenAI, Azure and local targets with the right paths and auth headers', () => {
+    const [openai, azure, local] = parseGatewayConfig({
+      model_list: [
+        {
+          model_name: 'a',
+          litellm_params: { model: 'openai/gpt-4o', api_key: 'sk-a', organization: 'org-1' },
+        },
+        {
+          model_name: 'b',
+          litellm_params: {
+            model: 'azure/my-dep',
+            api_base: 'https://x.openai.azure.com/',
+            api_key: 'az',
+            api_version: '2024-10-21',
+          },
+        },
+        {
+          model_name: 'c',
+          litellm_params: { model: 'hosted_vllm/llama', api_base: 'http://127.0.0.1:8000/v1/' },
+        },
+      ],
+    }).model_list.map((e) => createClient(e));
+    expect(openai).toMatchObject({
+      origin: 'https://api.openai.com',
+      basePath: '/v1',
+      query: '',
+      headers: { authorization: 'Bearer sk-a', 'openai-organization': 'org-1' },
+    });
+    expect(azure).toMatchObject({
+      origin: 'https://x.openai.azure.com',
+      basePath: '/openai/deployments/my-dep',
+      query: '?api-version=2024-10-21',
+      headers: { 'api-key': 'az' },
+    });
+    expect(azure!.headers).not.toHaveProperty('authorization');
+    expect(local).toMatchObject({
+      origin: 'http://127.0.0.1:8000',
+      basePath: '/v1',
+      headers: { authorization: 'Bearer sk-no-key' },
+    });
+  });
+});
