@@ -1,8 +1,8 @@
 /**
  * The proxy under load, three processes: the fake upstream, the proxy, and this load
  * generator (undici, open loop at fixed rates). The same load goes straight at the upstream
- * and through the proxy, for plain, streamed and `auto_router` requests: added latency at a
- * light rate, and the highest rate at which p99 stays under 10 ms.
+ * and through the proxy, for plain, streamed, `auto_router` and OpenRouter-style `auto` requests:
+ * added latency at a light rate, and the highest rate at which p99 stays under 10 ms.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -94,7 +94,10 @@ ${['coding', 'math', 'translation', 'summarization', 'support', 'chitchat']
   .join('\n')}
   - model_name: auto_router1
     litellm_params: { model: auto_router/a, auto_router_config_path: ${path.resolve('routes/assistant.json')}, auto_router_default_model: general }
-router_settings: { num_retries: 0 }
+router_settings:
+  num_retries: 0
+  # OpenRouter-style \`auto\`: the same routes narrow the pool, then cost/quality ranks it.
+  auto_router_config_path: ${path.resolve('routes/assistant.json')}
 `,
   );
   const upstream = await start(
@@ -122,7 +125,7 @@ router_settings: { num_retries: 0 }
     {
       name: 'direct',
       url: `http://127.0.0.1:${upstreamPort}`,
-      model: (m: string) => (m === 'auto_router1' ? 'general' : m),
+      model: (m: string) => (m === 'auto_router1' || m === 'auto' ? 'general' : m),
     },
     { name: 'proxy', url: `http://127.0.0.1:${proxyPort}`, model: (m: string) => m },
   ];
@@ -130,6 +133,7 @@ router_settings: { num_retries: 0 }
     { name: 'plain', model: 'general', stream: false },
     { name: 'streamed', model: 'general', stream: true },
     { name: 'auto_router', model: 'auto_router1', stream: false },
+    { name: 'auto', model: 'auto', stream: false },
   ];
   const seconds = ctx.quick ? 1 : 3;
   const rates = ctx.quick ? [200, 1000] : [200, 500, 1000, 2000, 3000, 4000];

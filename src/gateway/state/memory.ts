@@ -17,6 +17,8 @@ export class MemoryStateStore implements StateStore {
     private readonly now: Clock = Date.now,
     /** Most cached responses kept (LRU). Default 1000. */
     private readonly cacheCapacity = 1000,
+    /** Most sticky sessions kept; the least recently pinned go first. Default 100,000. */
+    private readonly stickyCapacity = 100_000,
   ) {}
 
   private minute(): number {
@@ -121,7 +123,15 @@ export class MemoryStateStore implements StateStore {
   }
 
   async setSticky(key: string, value: string, ttlMs: number): Promise<void> {
+    // Re-inserting keeps the map in pinning order, so the oldest and first to expire are in front:
+    // every conversation without a session id pins one entry, and none may stay forever.
+    this.sticky.delete(key);
     this.sticky.set(key, { value, expires: this.now() + ttlMs });
+    const now = this.now();
+    for (const [oldest, entry] of this.sticky) {
+      if (this.sticky.size <= this.stickyCapacity && entry.expires > now) break;
+      this.sticky.delete(oldest);
+    }
   }
 
   async getCached(key: string): Promise<string | undefined> {
@@ -148,6 +158,11 @@ export class MemoryStateStore implements StateStore {
       return undefined;
     }
     return entry.value;
+  }
+
+  /** Sticky sessions held: for leak checks. */
+  get stickySize(): number {
+    return this.sticky.size;
   }
 
   /** Deployments with in-flight entries: for leak checks. */
