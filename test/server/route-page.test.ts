@@ -19,6 +19,8 @@ const MASTER = 'sk-route-page-master-0123';
 const CHROMIUM = process.env.SEMROUTE_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = path.resolve('test-output');
 const XSS = '<script>alert(1)</script>';
+/** The page waits on the server (compiles, reloads): generous on a loaded CI machine. */
+const POLL = { timeout: 10_000 };
 
 let upstream: FakeUpstream;
 let server: Awaited<ReturnType<typeof serve>>;
@@ -112,7 +114,7 @@ describe('route page in headless chromium', () => {
     expect(first?.status()).toBe(401);
     await page.getByLabel('Master key').fill('not-the-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not the master key');
+    await expect.poll(() => page.getByRole('alert').textContent(), POLL).toContain('not the master key');
     await page.getByLabel('Master key').fill(MASTER);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await ready();
@@ -134,7 +136,7 @@ describe('route page in headless chromium', () => {
       .toBe('2');
     await card.getByLabel('Name').fill('weather');
     await card.getByRole('textbox', { name: /^Utterance 1 of/ }).fill('what is the weather like in [city]');
-    await expect.poll(() => card.locator('.preview').textContent()).toContain('3 variants');
+    await expect.poll(() => card.locator('.preview').textContent(), POLL).toContain('3 variants');
     expect(await card.locator('.variants li').allTextContents()).toEqual([
       'what is the weather like in Paris',
       'what is the weather like in London',
@@ -145,16 +147,16 @@ describe('route page in headless chromium', () => {
     );
     await card.getByRole('button', { name: 'Add utterance' }).click();
     await card.locator('input.utterance').nth(1).fill('is it raining on [planet]');
-    await expect.poll(() => card.locator('.preview').nth(1).textContent()).toMatch(/planet/);
+    await expect.poll(() => card.locator('.preview').nth(1).textContent(), POLL).toMatch(/planet/);
     await card.locator('input.utterance').nth(1).fill('will it rain tomorrow in [city]');
-    await expect.poll(() => card.locator('.preview').nth(1).textContent()).toContain('3 variants');
+    await expect.poll(() => card.locator('.preview').nth(1).textContent(), POLL).toContain('3 variants');
     expect(await page.locator('#dirty').isVisible()).toBe(true);
   });
 
   it('tries a query against the unsaved edits: bars, score against threshold, the model that would serve', async () => {
     await page.getByLabel('Prompt').fill("what's the weather like in Paris today?");
     await page.getByRole('button', { name: 'Route it' }).click();
-    await expect.poll(() => page.locator('.decision .big').textContent()).toBe('weather');
+    await expect.poll(() => page.locator('.decision .big').textContent(), POLL).toBe('weather');
     const text = (await page.locator('#result').textContent()) ?? '';
     expect(text).toMatch(/score 0\.\d{4} ≥ threshold 0\.50/);
     expect(text).toContain('served by general');
@@ -172,7 +174,7 @@ describe('route page in headless chromium', () => {
     await card.getByLabel('Name').fill('weather');
     await card.getByRole('textbox', { name: /^Utterance 1 of/ }).fill('duplicate name');
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.locator('#status').textContent()).toContain('Not saved');
+    await expect.poll(() => page.locator('#status').textContent(), POLL).toContain('Not saved');
     expect(await card.locator('[data-error-for="routes[3].name"]').textContent()).toContain(
       'already the name',
     );
@@ -185,7 +187,7 @@ describe('route page in headless chromium', () => {
 
   it('saves atomically with a backup, through the reload path, and the proxy routes with it', async () => {
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => page.locator('#status').textContent()).toContain('Saved router.json');
+    await expect.poll(() => page.locator('#status').textContent(), POLL).toContain('Saved router.json');
     const saved = JSON.parse(await readFile(routerFile, 'utf8')) as { routes: Array<{ name: string }> };
     expect(saved.routes.map((r) => r.name)).toEqual(['coding', 'chitchat', 'weather', XSS]);
     expect(JSON.parse(await readFile(`${routerFile}.bak`, 'utf8')).routes).toHaveLength(2);
@@ -212,7 +214,7 @@ describe('route page in headless chromium', () => {
     expect(pageErrors).toEqual([]);
     await page.getByLabel('Prompt').fill('is it going to rain tomorrow in London?');
     await page.getByRole('button', { name: 'Route it' }).click();
-    await expect.poll(() => page.locator('.decision .big').textContent()).toBe('weather');
+    await expect.poll(() => page.locator('.decision .big').textContent(), POLL).toBe('weather');
     expect(await page.locator('#result').textContent()).toContain('saved routes');
     await mkdir(OUTPUT, { recursive: true });
     await page.setViewportSize({ width: 1280, height: 900 });
