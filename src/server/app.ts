@@ -2,7 +2,6 @@
  * The OpenAI-compatible proxy: fastify routes over the gateway Router. Thin on purpose: parse
  * and check the request, hand it to the Router, write OpenAI's JSON or SSE back.
  */
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { z } from 'zod';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
@@ -11,8 +10,9 @@ import type { ChatBody } from '../gateway/upstream.js';
 import { DecisionLog } from './decisions.js';
 import { explanationBody } from './explain.js';
 import type { ProxyMetrics } from './metrics.js';
-import { openAIError, redactSecrets, toOpenAIError } from './openai-errors.js';
+import { openAIError, toOpenAIError } from './openai-errors.js';
 import type { ProxyRuntime } from './runtime.js';
+import { redactSecrets, sameSecret } from './secrets.js';
 import { hasUiSession, registerUi, sendLogin } from './ui.js';
 
 export const ChatRequestSchema = z.looseObject({
@@ -37,12 +37,6 @@ export interface AppOptions {
 
 /** Paths any caller may reach, key or not. */
 const OPEN_PATHS = new Set(['/health', '/health/liveliness', '/health/readiness']);
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
 
 function validate<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
@@ -110,24 +104,21 @@ export async function buildApp(options: AppOptions) {
     }
     const { master_key, metrics_open, ui_open } = general();
     if (master_key === undefined || OPEN_PATHS.has(url)) return;
-    if ((url === '/metrics' && metrics_open) || (url.startsWith('/ui') && ui_open)) return;
     const ui = url === '/ui' || url.startsWith('/ui/');
+    if ((url === '/metrics' && metrics_open) || (ui && ui_open)) return;
+    const header = request.headers.authorization ?? '';
+    const token = header.startsWith('Bearer ')
+      ? header.slice(7).trim()
+      : (request.headers['x-api-key'] as string | undefined);
     if (ui) {
       // The login form checks the key itself; the page's own session cookie admits the rest.
       if (url === '/ui/login' || hasUiSession(request, master_key)) return;
-      const bearer = request.headers.authorization?.startsWith('Bearer ')
-        ? request.headers.authorization.slice(7).trim()
-        : '';
-      if (bearer !== '' && sameSecret(bearer, master_key)) return;
+      if (token && sameSecret(token, master_key)) return;
       if (request.method === 'GET' && url === '/ui') return sendLogin(reply);
       return reply
         .code(401)
         .send(openAIError(401, 'The route page needs the master key: log in at /ui', 'invalid_api_key'));
     }
-    const header = request.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ')
-      ? header.slice(7).trim()
-      : (request.headers['x-api-key'] as string | undefined);
     if (!token)
       return reply
         .code(401)

@@ -3,6 +3,7 @@
  * `{"error": {"message", "type", "param", "code"}}` with the matching HTTP status.
  */
 import { ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
+import { redactSecrets } from './secrets.js';
 
 export interface OpenAIErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -42,16 +43,6 @@ export function openAIError(
       code,
     },
   };
-}
-
-/**
- * Replaces every known secret in a text. Upstream error messages can quote the key they were
- * sent (OpenAI's "Incorrect API key provided: sk-…"); they reach clients and logs only through this.
- */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  return out;
 }
 
 /** Status and body for anything thrown while serving a request. Never leaks a stack or a key. */

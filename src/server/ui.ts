@@ -8,7 +8,7 @@
  * of the master key (HttpOnly, SameSite=Strict, Path=/ui), so it dies when the key changes and
  * never carries the key itself. `Authorization: Bearer <master key>` works too.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +25,7 @@ import type { SemanticRouter } from '../semantic/semantic-router.js';
 import type { DecisionLog } from './decisions.js';
 import { explanationBody } from './explain.js';
 import type { ProxyRuntime } from './runtime.js';
+import { sameSecret } from './secrets.js';
 
 const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
 const COOKIE = 'semroute_ui';
@@ -57,16 +58,10 @@ function cookieValue(request: FastifyRequest, name: string): string | undefined 
   return undefined;
 }
 
-function same(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
 /** Whether a request to /ui carries the route page's session cookie for this master key. */
 export function hasUiSession(request: FastifyRequest, masterKey: string): boolean {
   const value = cookieValue(request, COOKIE);
-  return value !== undefined && same(value, sessionToken(masterKey));
+  return value !== undefined && sameSecret(value, sessionToken(masterKey));
 }
 
 const LOGIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
@@ -196,7 +191,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
     const master = runtime.serving.config.general.master_key;
     const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
     const { key } = validate(LoginSchema.partial(), request.body ?? {});
-    if (master === undefined || (key !== undefined && same(key, master))) {
+    if (master === undefined || (key !== undefined && sameSecret(key, master))) {
       if (master !== undefined) {
         reply.header(
           'set-cookie',
