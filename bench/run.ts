@@ -14,6 +14,7 @@ import { proxySuite } from './proxy.js';
 import { qualitySuite } from './quality.js';
 import { routeSuite } from './route.js';
 import { searchSuite } from './search.js';
+import { HNSW_BUILD } from '../src/vector-index/hnsw.js';
 
 const SUITES: Record<string, Suite> = {
   encoder: embedSuite,
@@ -61,6 +62,7 @@ for (const name of chosen) {
 
 const env = environment({
   ...ctx.env,
+  hnsw: HNSW_BUILD,
   quick: values.quick,
   suites: chosen,
   dataset: dataset ?? null,

@@ -1,6 +1,7 @@
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ExactIndex } from '../../src/vector-index/exact.js';
-import { DEFAULT_HNSW, HnswIndex } from '../../src/vector-index/hnsw.js';
+import { DEFAULT_HNSW, HNSW_TYPED_ARRAYS, HnswIndex } from '../../src/vector-index/hnsw.js';
 import { randomUnit, runVectorIndexConformance, seeded } from './vector-index.case.js';
 
 runVectorIndexConformance(
@@ -40,5 +41,38 @@ describe('HNSW against exact search', () => {
       if (exact.search(query, 1).labels[0] === hnsw.search(query, 1).labels[0]) same++;
     }
     expect(same / queries).toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+describe('the hnswlib-node patch applied at install (scripts/patch-hnswlib.js)', () => {
+  const addon = createRequire(import.meta.url)('hnswlib-node') as {
+    HierarchicalNSW: new (
+      space: string,
+      dim: number,
+    ) => {
+      initIndex(max: number): void;
+      addPoint(point: unknown, label: number): void;
+      searchKnn(query: unknown, k: number): { neighbors: number[]; distances: number[] };
+    };
+    semrouteTypedArrays?: boolean;
+  };
+
+  it('is in place, so queries pass as Float32Array with one copy', () => {
+    expect(addon.semrouteTypedArrays).toBe(true);
+    expect(HNSW_TYPED_ARRAYS).toBe(true);
+  });
+
+  it('reads a Float32Array and a plain Array alike, and names the accepted types otherwise', () => {
+    const raw = new addon.HierarchicalNSW('ip', 3);
+    raw.initIndex(4);
+    raw.addPoint(Float32Array.of(1, 0, 0), 7);
+    raw.addPoint([0, 1, 0], 8);
+    expect(raw.searchKnn(Float32Array.of(0.1, 0.9, 0), 1).neighbors).toEqual([8]);
+    expect(raw.searchKnn([0.9, 0.1, 0], 1).neighbors).toEqual([7]);
+    const hit = raw.searchKnn(Float32Array.of(0.6, 0.8, 0), 2);
+    expect(hit.distances[0]).toBeCloseTo(1 - 0.8, 6);
+    expect(() => raw.searchKnn(Float64Array.of(1, 0, 0), 1)).toThrow(/must be an Array or a Float32Array/);
+    expect(() => raw.searchKnn(Float32Array.of(1, 0), 1)).toThrow(/expected 3, but got 2/);
+    expect(() => raw.addPoint(new Float32Array(4), 9)).toThrow(/expected 3, but got 4/);
   });
 });
