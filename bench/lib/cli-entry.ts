@@ -2,3 +2,4 @@
 import { main } from '../../src/cli/main.js';
 
 process.exitCode = await main(process.argv.slice(2));
+if ((await import('node:cluster')).default.isWorker) process.exit();

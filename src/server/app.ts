@@ -33,6 +33,8 @@ export interface AppOptions {
   logger?: object | boolean | undefined;
   /** Recent routing decisions for the route page (fed by the Router's route events). */
   decisions?: DecisionLog | undefined;
+  /** The /metrics text when it is not this process's registry alone (cluster workers: the sum). */
+  metricsText?: (() => Promise<string>) | undefined;
 }
 
 /** Paths any caller may reach, key or not. */
@@ -170,14 +172,16 @@ export async function buildApp(options: AppOptions) {
   };
 
   const record = (endpoint: string, model: string, status: number, started: number) => {
-    const seconds = (performance.now() - started) / 1000;
-    metrics.requests.inc({ endpoint, model, status: String(status) });
-    metrics.latency.observe({ endpoint, model, status: String(status) }, seconds);
+    metrics.request(endpoint, model, status, (performance.now() - started) / 1000);
   };
+  /** A model name from a failed request is a label only when configured: no unbounded labels. */
+  const asLabel = (model: string) =>
+    runtime.serving.router.listModels().some((m) => m.id === model) ? model : 'unknown';
 
+  const chatOverhead = metrics.overhead.labels({ endpoint: 'chat' });
   const servedHeaders = (reply: FastifyReply, outcome: ChatOutcome, started: number) => {
     const overhead = Math.max(0, performance.now() - started - outcome.upstreamMs);
-    metrics.overhead.observe({ endpoint: 'chat' }, overhead / 1000);
+    chatOverhead.observe(overhead / 1000);
     reply.header('x-semroute-model-id', outcome.deploymentId);
     reply.header('x-semroute-model', outcome.model);
     reply.header('x-semroute-overhead-ms', overhead.toFixed(3));
@@ -231,7 +235,7 @@ export async function buildApp(options: AppOptions) {
       return reply;
     } catch (error) {
       const { status } = toOpenAIError(error);
-      record('chat', model, status, started);
+      record('chat', asLabel(model), status, started);
       throw error;
     }
   };
@@ -246,7 +250,7 @@ export async function buildApp(options: AppOptions) {
       reply.header('x-semroute-model-id', served.deploymentId);
       return served.response;
     } catch (error) {
-      record('embeddings', body.model, toOpenAIError(error).status, request.startedAt);
+      record('embeddings', asLabel(body.model), toOpenAIError(error).status, request.startedAt);
       throw error;
     }
   };
@@ -307,6 +311,8 @@ export async function buildApp(options: AppOptions) {
       status: ready ? 'ok' : 'draining',
       // This request included.
       in_flight: inFlight,
+      // Which process answered: with --workers each has its own in_flight and state.
+      pid: process.pid,
       models: runtime.serving.router.listModels().length,
       config_loaded_at: new Date(runtime.serving.loadedAt).toISOString(),
       state_store: runtime.store.status(),
@@ -334,7 +340,7 @@ export async function buildApp(options: AppOptions) {
 
   app.get('/metrics', async (_request, reply) => {
     reply.header('content-type', metrics.registry.contentType);
-    return metrics.registry.metrics();
+    return options.metricsText ? options.metricsText() : metrics.registry.metrics();
   });
 
   // Returned in an object: a fastify instance is thenable, so awaiting it directly would unwrap it.

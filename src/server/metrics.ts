@@ -61,6 +61,24 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
+  /** Labelled children, so a request costs no label hashing (prom-client hashes on every call). */
+  private readonly served = new Map<string, { count(): void; observe(seconds: number): void }>();
+
+  /** One finished request. Callers pass known model names only: labels must stay few. */
+  request(endpoint: string, model: string, status: number, seconds: number): void {
+    const key = `${endpoint}\u0000${model}\u0000${status}`;
+    let child = this.served.get(key);
+    if (child === undefined) {
+      const labels = { endpoint, model, status: String(status) };
+      const counter = this.requests.labels(labels);
+      const histogram = this.latency.labels(labels);
+      child = { count: () => counter.inc(), observe: (s) => histogram.observe(s) };
+      this.served.set(key, child);
+    }
+    child.count();
+    child.observe(seconds);
+  }
+
   /** Router hooks feeding these metrics. */
   events(): Partial<RouterEvents> {
     return {

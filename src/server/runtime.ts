@@ -34,7 +34,7 @@ export interface RuntimeOptions {
   fetch?: typeof fetch | undefined;
   events?: Partial<RouterEvents> | undefined;
   logger: Logger;
-  onReload?: ((ok: boolean, error?: unknown) => void) | undefined;
+  onReload?: ((ok: boolean, error: unknown, reason: string) => void) | undefined;
 }
 
 export class ProxyRuntime {
@@ -109,7 +109,7 @@ export class ProxyRuntime {
         this.rewatch();
         this.options.logger.info({ reason, models: next.router.listModels().length }, 'config reloaded');
         this.lastReloadError = undefined;
-        this.options.onReload?.(true);
+        this.options.onReload?.(true, undefined, reason);
         // Requests already running keep their Router object; it holds no sockets of its own to close.
         setTimeout(() => void previous.router.close(), 30_000).unref();
         return true;
@@ -120,7 +120,7 @@ export class ProxyRuntime {
           'config reload failed; still serving the previous config',
         );
         this.lastReloadError = error;
-        this.options.onReload?.(false, error);
+        this.options.onReload?.(false, error, reason);
         return false;
       }
     });

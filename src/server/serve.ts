@@ -1,4 +1,5 @@
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
+import { availableParallelism } from 'node:os';
 import { createEncoder } from '../embeddings/create.js';
 import type { StateStore } from '../gateway/state/state-store.js';
 import type { RouterEvents } from '../gateway/router.js';
@@ -6,6 +7,14 @@ import { buildApp } from './app.js';
 import { DecisionLog } from './decisions.js';
 import { ProxyMetrics } from './metrics.js';
 import { ProxyRuntime } from './runtime.js';
+import { ROUTE_PAGE_SAVE } from './ui.js';
+import { isWorker, joinCluster, workerCount } from './workers.js';
+
+/** Encoder threads per process: the cores shared out among the workers (env overrides). */
+function encoderThreads(): number | undefined {
+  if (process.env.SEMROUTE_ONNX_THREADS !== undefined || workerCount() === 1) return undefined;
+  return Math.max(1, Math.floor(availableParallelism() / workerCount()));
+}
 
 export interface ServeOptions {
   config: string;
@@ -39,7 +48,9 @@ export async function serve(options: ServeOptions) {
   const metrics = new ProxyMetrics();
   const app0Logger = { level: 'info', redact: { paths: REDACT, censor: '[redacted]' }, ...options.logger };
   // One local encoder shared by every semantic router, loaded once.
-  const encoder = await createEncoder({ type: 'use-lite' });
+  const threads = encoderThreads();
+  const encoder = await createEncoder({ type: 'use-lite', ...(threads ? { options: { threads } } : {}) });
+  let cluster: ReturnType<typeof joinCluster> | undefined;
   let logger: {
     info(o: object, m?: string): void;
     warn(o: object, m?: string): void;
@@ -73,10 +84,28 @@ export async function serve(options: ServeOptions) {
     fetch: options.fetch,
     events,
     logger: proxyLogger,
-    onReload: (ok) => metrics.reloads.inc({ result: ok ? 'ok' : 'failed' }),
+    onReload: (ok, _error, reason) => {
+      metrics.reloads.inc({ result: ok ? 'ok' : 'failed' });
+      // The other workers do not watch what the route page wrote when watching is off.
+      if (ok && reason === ROUTE_PAGE_SAVE) cluster?.announceReload(reason);
+    },
   });
-  const { app, drain, routes } = await buildApp({ runtime, metrics, logger: app0Logger, decisions });
+  const serving = runtime;
+  if (isWorker()) cluster = joinCluster({ registry: metrics.registry, reload: (r) => serving.reload(r) });
+  const { app, drain, routes } = await buildApp({
+    runtime,
+    metrics,
+    logger: app0Logger,
+    decisions,
+    ...(cluster ? { metricsText: cluster.clusterMetrics } : {}),
+  });
   logger = app.log;
+  if (workerCount() > 1 && !runtime.store.status().shared) {
+    app.log.warn(
+      { workers: workerCount() },
+      'each worker keeps its own rpm/tpm counts, cooldowns, sessions and cache; set router_settings.redis_host (or redis_url) to share them',
+    );
+  }
   if (runtime.serving.config.unsupported.length > 0) {
     app.log.warn(
       { keys: runtime.serving.config.unsupported },

@@ -27,6 +27,9 @@ import { explanationBody } from './explain.js';
 import type { ProxyRuntime } from './runtime.js';
 import { sameSecret } from './secrets.js';
 
+/** The reload reason of a save from the route page (other workers are told of these). */
+export const ROUTE_PAGE_SAVE = 'route page save';
+
 const UI_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
 const COOKIE = 'semroute_ui';
 const PREVIEW_VARIANTS = 50;
@@ -332,7 +335,7 @@ export function registerUi(app: FastifyInstance, options: UiOptions): void {
       const backup = `${file}.bak`;
       if (previous !== undefined) await writeFileAtomic(backup, previous);
       await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
-      if (await runtime.reload('route page save'))
+      if (await runtime.reload(ROUTE_PAGE_SAVE))
         return { saved: true, file: path.basename(file), backup: path.basename(backup) };
       // Valid JSON the gateway still refused (say, an encoder it cannot load): put the old file back.
       const error = runtime.lastReloadError;

@@ -18,11 +18,15 @@ export interface ProxyProcess {
   stop(): Promise<void>;
 }
 
-export async function startProxyProcess(config: string, env: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
+export async function startProxyProcess(
+  config: string,
+  env: NodeJS.ProcessEnv = {},
+  args: string[] = [],
+): Promise<ProxyProcess> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, 'serve', '--config', config, '--port', String(port), '--no-watch'],
+    [BIN, 'serve', '--config', config, '--port', String(port), '--no-watch', ...args],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
@@ -35,10 +39,8 @@ export async function startProxyProcess(config: string, env: NodeJS.ProcessEnv =
   for (;;) {
     if (child.exitCode !== null)
       throw new Error(`semroute serve exited ${child.exitCode}:\n${lines.join('\n')}`);
-    const ok = await fetch(`${url}/health/liveliness`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) break;
+    // Printed once every worker listens (with --workers, by the primary).
+    if (lines.some((l) => l.includes('"semroute proxy listening"'))) break;
     if (Date.now() > deadline) throw new Error(`semroute serve did not start in 60 s:\n${lines.join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }

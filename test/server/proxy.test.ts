@@ -245,6 +245,11 @@ describe('proxy with the official openai client', () => {
   });
 
   it('exposes Prometheus metrics for requests, routes, retries, fallbacks and cooldowns', async () => {
+    // A model nobody configured is counted as "unknown": callers cannot add labels at will.
+    const bogus = `no-such-model-${Date.now()}`;
+    await expect(
+      client().chat.completions.create({ model: bogus, messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toMatchObject({ status: 404 });
     const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } });
     const text = await res.text();
     expect(text).toMatch(/semroute_requests_total\{endpoint="chat",model="coding",status="200"\} \d+/);
@@ -252,6 +257,8 @@ describe('proxy with the official openai client', () => {
     expect(text).toContain('semroute_fallbacks_total{from="coding",to="general"}');
     expect(text).toContain('semroute_cooldowns_total');
     expect(text).toContain('semroute_request_duration_seconds_bucket');
+    expect(text).toMatch(/semroute_requests_total\{endpoint="chat",model="unknown",status="404"\} \d+/);
+    expect(text).not.toContain(bogus);
     expect((await fetch(`${server.url}/metrics`)).status).toBe(401);
   });
 
