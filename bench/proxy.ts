@@ -6,7 +6,7 @@
  * highest rate at which p99 stays under 10 ms.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BenchContext, row } from './lib/context.js';
@@ -16,6 +16,8 @@ import type { ResultRow } from './lib/report.js';
 const TSX = path.resolve('node_modules/.bin/tsx');
 const ENTRY = path.resolve('bench/lib/cli-entry.ts');
 const LOADGEN = path.resolve('bench/lib/loadgen.ts');
+/** The rate at which CPU per request is measured (after the sweep, so every process is warm). */
+const CPU_RATE = 1000;
 
 function start(args: string[], ready: RegExp): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
@@ -30,6 +32,34 @@ function start(args: string[], ready: RegExp): Promise<ChildProcess> {
     child.on('exit', (code) => reject(new Error(`process exited (${code}): ${out.slice(-500)}`)));
     setTimeout(() => reject(new Error(`not ready in 60 s: ${out.slice(-500)}`)), 60_000).unref();
   });
+}
+
+/**
+ * CPU seconds (user + system) used so far by a process and all its descendants (tsx's child,
+ * the cluster workers), from /proc. Undefined off Linux.
+ */
+async function treeCpuSeconds(root: number): Promise<number | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const stats = new Map<number, { ppid: number; cpu: number }>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid … utime stime: comm may hold spaces, so count fields after ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    if (fields.length < 13) continue;
+    stats.set(Number(entry), {
+      ppid: Number(fields[1]),
+      cpu: (Number(fields[11]) + Number(fields[12])) / 100,
+    });
+  }
+  let total = 0;
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.pop()!;
+    total += stats.get(pid)?.cpu ?? 0;
+    for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
+  }
+  return total;
 }
 
 /** Runs bench/lib/loadgen.ts in its own process and returns its steps. */
@@ -95,10 +125,11 @@ router_settings:
     {
       name: 'direct',
       port: upstreamPort,
+      pid: upstream.pid!,
       model: (m: string) => (m === 'auto_router1' || m === 'auto' ? 'general' : m),
     },
-    { name: 'proxy', port: proxyPort, model: (m: string) => m },
-    { name: 'proxy2', port: proxyPort + 1, model: (m: string) => m },
+    { name: 'proxy', port: proxyPort, pid: proxy.pid!, model: (m: string) => m },
+    { name: 'proxy2', port: proxyPort + 1, pid: proxy2.pid!, model: (m: string) => m },
   ];
   const kinds = [
     { name: 'plain', model: 'general', stream: false },
@@ -131,8 +162,9 @@ router_settings:
     }
     for (const kind of kinds) {
       const results: Record<string, StepResult[]> = {};
+      const cpuUs: Record<string, number | undefined> = {};
       for (const target of targets) {
-        results[target.name] = await load({
+        const spec = {
           host: '127.0.0.1',
           port: target.port,
           path: '/v1/chat/completions',
@@ -151,7 +183,16 @@ router_settings:
           connections: 64,
           stopAboveMs: 50,
           repeats: ctx.quick ? 1 : 3,
-        });
+        };
+        results[target.name] = await load(spec);
+        // CPU per request, warm, at a rate every target sustains: robust where p99 is not.
+        const before = await treeCpuSeconds(target.pid);
+        const [measured] = await load({ ...spec, rates: [CPU_RATE], warmupSeconds: 0.2, repeats: 1 });
+        const after = await treeCpuSeconds(target.pid);
+        cpuUs[target.name] =
+          before === undefined || after === undefined || !measured
+            ? undefined
+            : ((after - before) * 1e6) / (measured.sent + 100);
       }
       const light = (t: string) => results[t]![0]!;
       const stats = (t: string) => ({ n: light(t).sent, p50: light(t).p50, p99: light(t).p99, mean: null });
@@ -174,6 +215,7 @@ router_settings:
       rows.push(
         row('proxy', `${kind.name}: direct to upstream @${rates[0]} rps`, 'ms', stats('direct'), {
           maxRateP99Under10ms: best('direct'),
+          upstreamCpuUsPerRequest: cpuUs.direct,
           steps: steps('direct'),
         }),
       );
@@ -186,6 +228,7 @@ router_settings:
             addedP50Ms: light(target).p50 - light('direct').p50,
             addedP99Ms: light(target).p99 - light('direct').p99,
             maxRateP99Under10ms: best(target),
+            proxyCpuUsPerRequest: cpuUs[target],
             steps: steps(target),
           }),
         );
