@@ -217,17 +217,32 @@ export async function buildApp(options: AppOptions) {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
+      // Events that are ready together (the head, chunks from one upstream read) leave in one
+      // write: a write is a syscall, and a stream is many small ones. Uncorked once the chunks
+      // at hand are written, so nothing waits for the next upstream read.
+      let corked = false;
+      const send = (text: string) => {
+        if (!corked) {
+          corked = true;
+          raw.cork();
+          process.nextTick(() => {
+            corked = false;
+            raw.uncork();
+          });
+        }
+        raw.write(text);
+      };
       try {
         for await (const chunk of outcome.chunks) {
           if (raw.destroyed) break;
-          raw.write(`data: ${JSON.stringify(chunk)}\n\n`);
+          send(`data: ${JSON.stringify(chunk)}\n\n`);
         }
-        if (!raw.destroyed) raw.write('data: [DONE]\n\n');
+        if (!raw.destroyed) send('data: [DONE]\n\n');
         record('chat', outcome.model, 200, started);
       } catch (error) {
         // Bytes already went out: the status cannot change, so the error travels as an SSE event.
         const { status, body: errorBody } = toOpenAIError(error, runtime.serving.secrets);
-        if (!raw.destroyed) raw.write(`data: ${JSON.stringify(errorBody)}\n\n`);
+        if (!raw.destroyed) send(`data: ${JSON.stringify(errorBody)}\n\n`);
         record('chat', outcome.model, status, started);
       } finally {
         raw.end();

@@ -41,7 +41,11 @@ export async function startProxyProcess(
       throw new Error(`semroute serve exited ${child.exitCode}:\n${lines.join('\n')}`);
     // Printed once every worker listens (with --workers, by the primary).
     if (lines.some((l) => l.includes('"semroute proxy listening"'))) break;
-    if (Date.now() > deadline) throw new Error(`semroute serve did not start in 60 s:\n${lines.join('\n')}`);
+    if (Date.now() > deadline) {
+      // Not left running behind a failed test (with --workers, the workers follow the primary).
+      child.kill('SIGKILL');
+      throw new Error(`semroute serve did not start in 60 s:\n${lines.join('\n')}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
