@@ -19,9 +19,9 @@ const LOADGEN = path.resolve('bench/lib/loadgen.ts');
 /** The rate at which CPU per request is measured (after the sweep, so every process is warm). */
 const CPU_RATE = 1000;
 
-function start(args: string[], ready: RegExp): Promise<ChildProcess> {
+function start(args: string[], ready: RegExp, script = ENTRY): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [ENTRY, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();
@@ -114,6 +114,12 @@ router_settings:
     ['serve', '--config', config, '--port', String(proxyPort + 1), '--no-watch', '--workers', '2'],
     /semroute proxy listening/,
   );
+  // The floor: a bare node:http + undici proxy, for plain requests (bench/lib/bare-proxy.ts).
+  const bare = await start(
+    [String(proxyPort + 2), String(upstreamPort)],
+    /bare proxy listening/,
+    path.resolve('bench/lib/bare-proxy.ts'),
+  );
   const prompts = [
     'how do I reverse a list in python',
     'what is 12 times 9',
@@ -130,6 +136,7 @@ router_settings:
     },
     { name: 'proxy', port: proxyPort, pid: proxy.pid!, model: (m: string) => m },
     { name: 'proxy2', port: proxyPort + 1, pid: proxy2.pid!, model: (m: string) => m },
+    { name: 'bare', port: proxyPort + 2, pid: bare.pid!, model: (m: string) => m, plainOnly: true },
   ];
   const kinds = [
     { name: 'plain', model: 'general', stream: false },
@@ -164,6 +171,7 @@ router_settings:
       const results: Record<string, StepResult[]> = {};
       const cpuUs: Record<string, number | undefined> = {};
       for (const target of targets) {
+        if (target.plainOnly && kind.name !== 'plain') continue;
         const spec = {
           host: '127.0.0.1',
           port: target.port,
@@ -222,7 +230,9 @@ router_settings:
       for (const [target, label] of [
         ['proxy', 'through the proxy'],
         ['proxy2', 'through the proxy, 2 workers'],
+        ['bare', 'through a bare node:http + undici proxy (the floor)'],
       ] as const) {
+        if (results[target] === undefined) continue;
         rows.push(
           row('proxy', `${kind.name}: ${label} @${rates[0]} rps`, 'ms', stats(target), {
             addedP50Ms: light(target).p50 - light('direct').p50,
@@ -234,12 +244,13 @@ router_settings:
         );
       }
       ctx.log(
-        `  ${kind.name}: added p50 ${(light('proxy').p50 - light('direct').p50).toFixed(2)} ms, max rate with p99 ≤ 10 ms: proxy ${best('proxy')}, 2 workers ${best('proxy2')}, direct ${best('direct')}`,
+        `  ${kind.name}: added p50 ${(light('proxy').p50 - light('direct').p50).toFixed(2)} ms, max rate with p99 ≤ 10 ms: proxy ${best('proxy')}, 2 workers ${best('proxy2')},${results.bare ? ` bare proxy ${best('bare')},` : ''} direct ${best('direct')}`,
       );
     }
   } finally {
     proxy.kill('SIGTERM');
     proxy2.kill('SIGTERM');
+    bare.kill('SIGTERM');
     upstream.kill('SIGTERM');
   }
   return rows;
