@@ -167,6 +167,20 @@ class Deadline {
   }
 }
 
+/** One POST to a deployment, for undici's request() and dispatch() alike. */
+function postOptions(client: UpstreamClient, path: string, body: unknown, timeoutMs: number) {
+  return {
+    origin: client.origin,
+    path: `${client.basePath}${path}${client.query}`,
+    method: 'POST' as const,
+    headers: client.headers,
+    body: JSON.stringify(body),
+    // Our own deadline covers the wait for an answer; once a body flows, a silence this long ends it.
+    headersTimeout: 0,
+    bodyTimeout: timeoutMs,
+  };
+}
+
 function post(
   client: UpstreamClient,
   path: string,
@@ -174,17 +188,7 @@ function post(
   options: CallOptions,
   signal: AbortSignal,
 ): Promise<Dispatcher.ResponseData> {
-  return client.dispatcher.request({
-    origin: client.origin,
-    path: `${client.basePath}${path}${client.query}`,
-    method: 'POST',
-    headers: client.headers,
-    body: JSON.stringify(body),
-    // The deadline covers the wait for an answer; once a stream flows, a silence this long ends it.
-    headersTimeout: 0,
-    bodyTimeout: options.timeoutMs,
-    signal,
-  });
+  return client.dispatcher.request({ ...postOptions(client, path, body, options.timeoutMs), signal });
 }
 
 interface Answer {
@@ -247,37 +251,26 @@ function exchange(
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      client.dispatcher.dispatch(
-        {
-          origin: client.origin,
-          path: `${client.basePath}${path}${client.query}`,
-          method: 'POST',
-          headers: client.headers,
-          body: JSON.stringify(body),
-          headersTimeout: 0,
-          bodyTimeout: timeoutMs,
+      client.dispatcher.dispatch(postOptions(client, path, body, timeoutMs), {
+        onRequestStart(c) {
+          controller = c;
+          // Stopped before undici started it: abort now.
+          if (failure) c.abort(failure);
         },
-        {
-          onRequestStart(c) {
-            controller = c;
-            // Stopped before undici started it: abort now.
-            if (failure) c.abort(failure);
-          },
-          onResponseStart(_c, code, responseHeaders) {
-            statusCode = code;
-            headers = responseHeaders;
-          },
-          onResponseData(_c, chunk) {
-            chunks.push(chunk);
-          },
-          onResponseEnd() {
-            settle(undefined, { statusCode, headers, text: Buffer.concat(chunks).toString('utf8') });
-          },
-          onResponseError(_c, error) {
-            settle(toUpstreamError(error, deployment, signal));
-          },
+        onResponseStart(_c, code, responseHeaders) {
+          statusCode = code;
+          headers = responseHeaders;
         },
-      );
+        onResponseData(_c, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle(undefined, { statusCode, headers, text: Buffer.concat(chunks).toString('utf8') });
+        },
+        onResponseError(_c, error) {
+          settle(toUpstreamError(error, deployment, signal));
+        },
+      });
     } catch (error) {
       settle(toUpstreamError(error, deployment, signal));
     }

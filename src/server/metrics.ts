@@ -61,7 +61,7 @@ export class ProxyMetrics {
     registers: [this.registry],
   });
 
-  /** Labelled children, so a request costs no label hashing (prom-client hashes on every call). */
+  /** Labelled children, so a request skips prom-client's label lookup and validation. */
   private readonly served = new Map<string, { count(): void; observe(seconds: number): void }>();
 
   /** One finished request. Callers pass known model names only: labels must stay few. */
