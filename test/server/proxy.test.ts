@@ -266,9 +266,10 @@ describe('proxy with the official openai client', () => {
     await writeFile(configFile, config().replace('gpt4: coding', 'gpt4: coding, newalias: general'));
     await waitFor(async () => (await client().models.list()).data.some((m) => m.id === 'newalias'));
     await writeFile(configFile, 'model_list: [ {broken');
-    await new Promise((r) => setTimeout(r, 600));
+    await expect
+      .poll(() => logLines.join('').includes('config reload failed'), { timeout: 10_000 })
+      .toBe(true);
     expect((await client().models.list()).data.some((m) => m.id === 'newalias')).toBe(true);
-    expect(logLines.join('')).toContain('config reload failed');
     await writeFile(configFile, config());
     await waitFor(async () => !(await client().models.list()).data.some((m) => m.id === 'newalias'));
   });
@@ -276,6 +277,7 @@ describe('proxy with the official openai client', () => {
   it('cancels the upstream call when the client disconnects', async () => {
     backup.behave({ latencyMs: 1500 });
     try {
+      const start = backup.attempts;
       const controller = new AbortController();
       const pending = client()
         .chat.completions.create(
@@ -283,7 +285,8 @@ describe('proxy with the official openai client', () => {
           { signal: controller.signal },
         )
         .catch((e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 200));
+      // Abort only once the call is upstream (a fixed sleep raced a loaded machine).
+      await expect.poll(() => backup.attempts, { timeout: 10_000 }).toBeGreaterThan(start);
       const before = backup.attempts;
       controller.abort();
       expect(await pending).toBeInstanceOf(Error);
@@ -331,12 +334,13 @@ describe('graceful shutdown', () => {
     });
     primary.behave({ latencyMs: 400 });
     try {
+      const start = primary.attempts;
       const c = new OpenAI({ apiKey: MASTER, baseURL: `${second.url}/v1`, maxRetries: 0 });
       const inFlight = c.chat.completions.create({
         model: 'coding',
         messages: [{ role: 'user', content: 'finish me' }],
       });
-      await new Promise((r) => setTimeout(r, 100));
+      await expect.poll(() => primary.attempts, { timeout: 10_000 }).toBeGreaterThan(start);
       const closing = second.close();
       await new Promise((r) => setTimeout(r, 20));
       const late = await fetch(`${second.url}/v1/models`, {

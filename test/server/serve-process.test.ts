@@ -61,12 +61,13 @@ describe('semroute serve process', () => {
 
   it('drains on SIGTERM: a request in flight finishes, then the process exits 0', async () => {
     upstream.behave({ latencyMs: 500 });
+    const start = upstream.attempts;
     const inFlight = fetch(`${proxy.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'first', messages: [{ role: 'user', content: 'finish me' }] }),
     });
-    await new Promise((r) => setTimeout(r, 150));
+    await expect.poll(() => upstream.attempts, { timeout: 10_000 }).toBeGreaterThan(start);
     proxy.signal('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);
