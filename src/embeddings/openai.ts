@@ -102,6 +102,13 @@ export class OpenAIEncoder implements Encoder {
     // The API rejects empty strings; a single space embeds as "nothing" and keeps the row.
     const input = texts.map((t) => (t.length === 0 ? ' ' : t));
     let response: OpenAI.Embeddings.CreateEmbeddingResponse;
+    // The client gets a signal of its own, tied to the caller's only for this call: it never
+    // removes its listener, and a caller's signal may outlive many calls (the proxy's lives as
+    // long as the client's connection).
+    const call = signal ? new AbortController() : undefined;
+    const onAbort = () => call?.abort(signal?.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       response = await this.client.embeddings.create(
         {
@@ -110,7 +117,7 @@ export class OpenAIEncoder implements Encoder {
           encoding_format: 'float',
           ...(this.requestDimensions ? { dimensions: this.requestDimensions } : {}),
         },
-        signal ? { signal } : undefined,
+        call ? { signal: call.signal } : undefined,
       );
     } catch (cause) {
       if (signal?.aborted) throw new SemrouteError(ErrorCode.ABORTED, 'Embedding request aborted', { cause });
@@ -120,6 +127,8 @@ export class OpenAIEncoder implements Encoder {
         `Embedding request to ${this.client.baseURL} failed${status ? ` with HTTP ${status}` : ''}: ${(cause as Error).message}`,
         { cause, details: { status } },
       );
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
     const rows = new Array<Float32Array>(texts.length);
     for (const item of response.data) rows[item.index] = normalize(Float32Array.from(item.embedding));

@@ -117,17 +117,21 @@ interface Plan {
   pool: string[] | undefined;
 }
 
+/**
+ * Waits ms, or rejects when the signal fires first. The listener is removed when the wait ends:
+ * the proxy's signal lives as long as the client's connection, across many requests.
+ */
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(new SemrouteError(ErrorCode.ABORTED, 'aborted while waiting to retry'));
-      },
-      { once: true },
-    );
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new SemrouteError(ErrorCode.ABORTED, 'aborted while waiting to retry'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 export class Router {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIEncoder } from '../../src/embeddings/openai.js';
 import { ErrorCode, SemrouteError } from '../../src/errors.js';
@@ -38,6 +39,23 @@ describe('openai encoder', () => {
     const last = upstream.requests.at(-1)!;
     expect(last.headers.authorization).toBe('Bearer sk-test-key');
     expect((last.body as { model: string }).model).toBe('fake-embed');
+  });
+
+  it('leaves no listener on a caller signal that outlives the calls', async () => {
+    const encoder = await load({ dimensions: 32 });
+    const caller = new AbortController();
+    for (let i = 0; i < 3; i++) await encoder.embed([`kept ${i}`], { signal: caller.signal });
+    expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
+    // Still wired while a call runs: aborting the caller cancels it.
+    upstream.behave({ latencyMs: 2000 });
+    try {
+      const pending = encoder.embed(['slow'], { signal: caller.signal }).catch((e: unknown) => e);
+      await expect.poll(() => getEventListeners(caller.signal, 'abort').length).toBe(1);
+      caller.abort();
+      expect(((await pending) as SemrouteError).code).toBe(ErrorCode.ABORTED);
+    } finally {
+      upstream.behave({ latencyMs: 0 });
+    }
   });
 
   it('retries 429 and 500, honouring retry-after-ms', async () => {

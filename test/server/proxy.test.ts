@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import OpenAI from 'openai';
+import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from '../../src/server/serve.js';
 import { type FakeUpstream, startFakeUpstream } from '../../src/testing/fake-upstream.js';
@@ -351,6 +352,68 @@ describe('graceful shutdown', () => {
       await closing;
     } finally {
       primary.behave({ latencyMs: 0 });
+    }
+  });
+});
+
+describe('many requests on one keep-alive connection', () => {
+  it('leaves no abort listener behind: retries, streams and routing all clean up', async () => {
+    // The cancel signal belongs to the connection; a listener left per request would pile up on
+    // it, and Node warns past ten.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const upstream = await startFakeUpstream();
+    const file = path.join(dir.dir, 'one-connection.yaml');
+    await writeFile(
+      file,
+      `
+model_list:
+  - model_name: flaky
+    litellm_params: { model: openai/m, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: auto_router1
+    litellm_params: { model: auto_router/one, auto_router_config_path: router.json, auto_router_default_model: flaky }
+router_settings: { num_retries: 2, retry_after: 0, allowed_fails: 1000 }
+general_settings: { master_key: ${MASTER} }
+`,
+    );
+    const proxy = await serve({
+      config: file,
+      port: 0,
+      signals: false,
+      watch: false,
+      logger: false as never,
+    });
+    const connection = new Client(proxy.url, { pipelining: 1 });
+    try {
+      const ask = async (model: string, stream: boolean) => {
+        const { statusCode, body } = await connection.request({
+          method: 'POST',
+          path: '/v1/chat/completions',
+          headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model, stream, messages: [{ role: 'user', content: 'write a function' }] }),
+        });
+        return { statusCode, text: await body.text() };
+      };
+      let retried = 0;
+      for (let i = 0; i < 12; i++) {
+        // Each plain request fails once first: the retry waits on the connection's signal.
+        upstream.script([{ status: 500 }]);
+        const before = upstream.attempts;
+        const plain = await ask('flaky', false);
+        expect(plain.statusCode).toBe(200);
+        retried += upstream.attempts - before - 1;
+        const streamed = await ask('flaky', true);
+        expect(streamed.text.endsWith('data: [DONE]\n\n')).toBe(true);
+        expect((await ask('auto_router1', false)).statusCode).toBe(200);
+      }
+      expect(retried).toBe(12);
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await connection.close();
+      await proxy.close();
+      await upstream.close();
     }
   });
 });
