@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
+import { withFields } from '../internal/objects.js';
 import type { RouteResult } from '../semantic/semantic-router.js';
 import { SemanticRouter } from '../semantic/semantic-router.js';
 import { AUTO_MODELS, autoOptions, filterPool, profileGroup, rankByTradeoff, sessionKey } from './auto.js';
@@ -418,8 +419,8 @@ export class Router {
           upstreamMs: 0,
         };
         return stream
-          ? { ...served, stream: true, chunks: replay(cached.response) }
-          : { ...served, stream: false, response: cached.response };
+          ? withFields(served, { stream: true as const, chunks: replay(cached.response) })
+          : withFields(served, { stream: false as const, response: cached.response });
       }
     }
     const tried: string[] = [];
@@ -437,7 +438,7 @@ export class Router {
           upstreamBody,
           stream,
           prefer,
-          { ...options, timeoutMs },
+          withFields(options, { timeoutMs }),
           (n, ms) => {
             attempts += n;
             upstreamMs += ms;
@@ -460,7 +461,8 @@ export class Router {
           cached: false,
           upstreamMs,
         };
-        if (result.kind === 'stream') return { ...served, stream: true, chunks: result.chunks };
+        if (result.kind === 'stream')
+          return withFields(served, { stream: true as const, chunks: result.chunks });
         result.response.model = group;
         if (cacheKey !== undefined) {
           await this.store.setCached(
@@ -469,7 +471,7 @@ export class Router {
             this.config.default_cache_time_seconds * 1000,
           );
         }
-        return { ...served, stream: false, response: result.response };
+        return withFields(served, { stream: false as const, response: result.response });
       } catch (error) {
         if (!(error instanceof SemrouteError) || error.code === ErrorCode.ABORTED) throw error;
         if (error instanceof UpstreamError && !fallsBack(error.kind)) throw error;

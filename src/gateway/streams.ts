@@ -11,7 +11,11 @@ export async function* relay(
   classify: (error: unknown) => SemrouteError,
 ): AsyncGenerator<ChatChunk> {
   try {
-    if (opened.first !== undefined) yield { ...opened.first, model: group };
+    // Chunks are parsed here from the upstream's bytes and ours alone: renamed in place.
+    if (opened.first !== undefined) {
+      opened.first.model = group;
+      yield opened.first;
+    }
     for (;;) {
       let next: IteratorResult<ChatChunk>;
       try {
@@ -20,7 +24,8 @@ export async function* relay(
         throw classify(error);
       }
       if (next.done) return;
-      yield { ...next.value, model: group };
+      next.value.model = group;
+      yield next.value;
     }
   } finally {
     opened.abort();

@@ -8,6 +8,7 @@
 import type OpenAI from 'openai';
 import { Agent, type Dispatcher } from 'undici';
 import { classifyUpstream, ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
+import { withFields } from '../internal/objects.js';
 import type { ModelEntry } from './config.js';
 import type { Deployment } from './deployment.js';
 
@@ -188,7 +189,9 @@ function post(
   options: CallOptions,
   signal: AbortSignal,
 ): Promise<Dispatcher.ResponseData> {
-  return client.dispatcher.request({ ...postOptions(client, path, body, options.timeoutMs), signal });
+  const request: Dispatcher.RequestOptions = postOptions(client, path, body, options.timeoutMs);
+  request.signal = signal;
+  return client.dispatcher.request(request);
 }
 
 interface Answer {
@@ -303,7 +306,7 @@ export function callChat(
     client,
     deployment,
     '/chat/completions',
-    { ...body, model: deployment.model, stream: false },
+    withFields(body, { model: deployment.model, stream: false }),
     options,
   );
 }
@@ -314,7 +317,7 @@ export function callEmbedding(
   body: Record<string, unknown>,
   options: CallOptions,
 ): Promise<EmbeddingResponse> {
-  return postJson(client, deployment, '/embeddings', { ...body, model: deployment.model }, options);
+  return postJson(client, deployment, '/embeddings', withFields(body, { model: deployment.model }), options);
 }
 
 /**
@@ -373,7 +376,7 @@ export async function openChatStream(
     res = await post(
       client,
       '/chat/completions',
-      { ...body, model: deployment.model, stream: true },
+      withFields(body, { model: deployment.model, stream: true }),
       options,
       deadline.controller.signal,
     );

@@ -245,13 +245,11 @@ export async function buildApp(options: AppOptions) {
         record('chat', outcome.model, 200, started);
         return reply;
       }
-      raw.writeHead(200, {
-        ...headers,
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
+      headers['content-type'] = 'text/event-stream; charset=utf-8';
+      headers['cache-control'] = 'no-cache';
+      headers.connection = 'keep-alive';
+      headers['x-accel-buffering'] = 'no';
+      raw.writeHead(200, headers);
       // Events that are ready together (the head, chunks from one upstream read) leave in one
       // write: a write is a syscall, and a stream is many small ones. Uncorked once the chunks
       // at hand are written, so nothing waits for the next upstream read.
