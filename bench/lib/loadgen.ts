@@ -24,7 +24,7 @@ export interface LoadSpec {
   stopAboveMs: number;
   /**
    * Trials per rate; the step reports the median trial. On a shared machine one stall of the
-   * whole VM decides a p99 over a few seconds; the median of three is what the machine sustains.
+   * whole VM decides a p99 over a few seconds; the median trial is what the machine sustains.
    */
   repeats: number;
 }
