@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { UpstreamError } from '../../src/errors.js';
 import { parseGatewayConfig, toDeployment } from '../../src/gateway/config.js';
@@ -26,6 +27,19 @@ async function collect(text: string, cuts: number[] = []): Promise<unknown[]> {
 const chunk = (content: string) => JSON.stringify({ id: 'c', choices: [{ index: 0, delta: { content } }] });
 
 describe('SSE from upstreams', () => {
+  it('reads the body to its end after [DONE], so the response closes cleanly instead of aborting', async () => {
+    // Two reads: the events, then what follows [DONE] in the same response.
+    const body = Readable.from([
+      Buffer.from(`data: ${chunk('hi')}\n\ndata: [DONE]\n\n`),
+      Buffer.from(': trailing comment\n\n'),
+    ]);
+    const out: unknown[] = [];
+    for await (const event of sseEvents(body, deployment)) out.push(event);
+    expect(out).toHaveLength(1);
+    expect(body.readableEnded).toBe(true);
+    expect(body.errored).toBeNull();
+  });
+
   it('reads OpenAI-style events, whatever the byte boundaries, including inside a UTF-8 character', async () => {
     const text = `data: ${chunk('héllo 👋')}\n\ndata: ${chunk(' world')}\n\ndata: [DONE]\n\n`;
     const whole = await collect(text);
