@@ -121,6 +121,17 @@ function httpError(
   );
 }
 
+/** The Timeout error of a call whose deadline passed, streamed or not. */
+function noAnswer(deployment: Deployment, timeoutMs: number, cause?: unknown): UpstreamError {
+  return new UpstreamError(
+    'Timeout',
+    `${deployment.group} (${deployment.id}): no answer within ${timeoutMs} ms`,
+    undefined,
+    {},
+    cause === undefined ? {} : { cause },
+  );
+}
+
 /**
  * The caller's signal plus a deadline of `timeoutMs`. Our own timer: undici's headersTimeout
  * fires up to a second late (it batches timers), too coarse for sub-second timeouts.
@@ -155,15 +166,7 @@ class Deadline {
 
   /** The error for a failed call: Timeout when the deadline passed, else as thrown. */
   error(error: unknown, deployment: Deployment, timeoutMs: number): SemrouteError {
-    if (this.timedOut && !this.caller?.aborted) {
-      return new UpstreamError(
-        'Timeout',
-        `${deployment.group} (${deployment.id}): no answer within ${timeoutMs} ms`,
-        undefined,
-        {},
-        { cause: error },
-      );
-    }
+    if (this.timedOut && !this.caller?.aborted) return noAnswer(deployment, timeoutMs, error);
     return toUpstreamError(error, deployment, this.caller);
   }
 }
@@ -240,17 +243,7 @@ function exchange(
           cause: signal?.reason,
         }),
       );
-    const timer = setTimeout(
-      () =>
-        stop(
-          new UpstreamError(
-            'Timeout',
-            `${deployment.group} (${deployment.id}): no answer within ${timeoutMs} ms`,
-            undefined,
-          ),
-        ),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => stop(noAnswer(deployment, timeoutMs)), timeoutMs);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {

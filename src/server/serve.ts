@@ -90,6 +90,7 @@ export async function serve(options: ServeOptions) {
       if (ok && reason === ROUTE_PAGE_SAVE) cluster?.announceReload(reason);
     },
   });
+  // `runtime` is a let (the decision log reads it before it exists); this const keeps it narrowed.
   const serving = runtime;
   if (isWorker()) cluster = joinCluster({ registry: metrics.registry, reload: (r) => serving.reload(r) });
   const { app, drain, routes } = await buildApp({
