@@ -124,7 +124,10 @@ export async function buildApp(options: AppOptions) {
 
   /** Refuses the request while draining or without a valid key; undefined lets it through. */
   const admit = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
-    const url = request.url.split('?')[0]!;
+    // The route fastify matched, never the raw URL: fastify routes on the decoded path, so a raw
+    // `/%75i/api/state` is `/ui/api/state` to the router and must be to the guard too. No match
+    // (a 404) is held to the API's rule: a key first, then the 404.
+    const url = request.routeOptions.url ?? '';
     if (draining && !OPEN_PATHS.has(url)) {
       return reply
         .code(503)

@@ -317,6 +317,61 @@ describe('proxy with the official openai client', () => {
     }
   });
 
+  it('authorises the route fastify matched: percent-encoded paths get no further than plain ones', async () => {
+    /** The path with one character percent-encoded at each position in turn, plus all of them. */
+    const encodings = (url: string): string[] => {
+      const out = new Set<string>();
+      const hex = (c: string) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+      for (let i = 0; i < url.length; i++) {
+        const c = url[i]!;
+        if (c === '/') continue;
+        out.add(url.slice(0, i) + hex(c) + url.slice(i + 1));
+        out.add(url.slice(0, i) + hex(c).toUpperCase() + url.slice(i + 1));
+      }
+      out.add(url.replace(/[^/]/g, hex));
+      return [...out];
+    };
+    const status = async (method: string, url: string, key?: string) => {
+      const headers: Record<string, string> = key === undefined ? {} : { authorization: `Bearer ${key}` };
+      if (method !== 'GET') headers['content-type'] = 'application/json';
+      const res = await fetch(`${server.url}${url}`, {
+        method,
+        headers,
+        ...(method === 'GET' ? {} : { body: '{}' }),
+        redirect: 'manual',
+      });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    let tried = 0;
+    for (const { method, url } of server.routes) {
+      const concrete = url.replace(':model', 'auto_router1');
+      const open = url.startsWith('/health');
+      const ui = url === '/ui' || url.startsWith('/ui/');
+      for (const variant of encodings(concrete)) {
+        const withMaster = await status(method, variant, MASTER);
+        // The variant reached the same route (or fastify refused the spelling outright).
+        if (withMaster === 404) continue;
+        tried++;
+        const anonymous = await status(method, variant);
+        expect(anonymous === 401, `${method} ${variant} without a key answered ${anonymous}`).toBe(!open);
+        if (ui && url !== '/ui/login') {
+          const virtual = await status(method, variant, VIRTUAL);
+          expect(virtual, `${method} ${variant} with a virtual key`).toBe(401);
+        }
+      }
+    }
+    // The guard was exercised on encoded spellings that fastify does route.
+    expect(tried).toBeGreaterThan(50);
+    // The finding itself: the route page's state and saves under /%75i and /u%69.
+    for (const prefix of ['/%75i', '/u%69', '/%75%69']) {
+      expect(await status('GET', `${prefix}/api/state`, VIRTUAL)).toBe(401);
+      expect(await status('GET', `${prefix}/api/decisions`, VIRTUAL)).toBe(401);
+      expect(await status('PUT', `${prefix}/api/routers/auto_router1`, VIRTUAL)).toBe(401);
+      expect(await status('GET', `${prefix}/api/state`, MASTER)).toBe(200);
+    }
+  });
+
   it('never writes keys to the logs', async () => {
     const all = logLines.join('');
     expect(all.length).toBeGreaterThan(0);
