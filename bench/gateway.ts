@@ -1,13 +1,15 @@
 /**
  * The gateway in process: what each routing strategy does with 10,000 requests over three
- * deployments of different latency and failure rate, and the time the Router adds per request
+ * deployments of different latency and failure rate, and the time the gateway adds per request
  * compared with calling the same fake upstream directly with the same HTTP client.
  */
-import { parseGatewayConfig, toDeployment } from '../src/gateway/config.js';
-import { Router } from '../src/gateway/router.js';
+import { parseGatewayConfig } from '../src/config/gateway-schema.js';
+import { toDeployment } from '../src/gateway/deployment.js';
+import { Gateway } from '../src/gateway/gateway.js';
 import { STRATEGIES } from '../src/gateway/strategies/index.js';
-import { callChat, createClient } from '../src/gateway/upstream.js';
-import { type FakeUpstream, startFakeUpstream } from '../src/testing/fake-upstream.js';
+import { createClient } from '../src/gateway/upstream/client.js';
+import { callChat } from '../src/gateway/upstream/exchange.js';
+import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/fake-upstream.js';
 import { type BenchContext, row } from './lib/context.js';
 import { type ResultRow, summarize } from './lib/report.js';
 
@@ -52,7 +54,7 @@ export async function gatewaySuite(ctx: BenchContext): Promise<ResultRow[]> {
     for (const strategy of Object.keys(STRATEGIES).filter((s) => s !== 'usage-based-routing-v2')) {
       let retries = 0;
       let cooldowns = 0;
-      const router = await Router.create(
+      const router = await Gateway.create(
         {
           model_list: modelList,
           routing_strategy: strategy,
@@ -101,12 +103,12 @@ export async function gatewaySuite(ctx: BenchContext): Promise<ResultRow[]> {
       await router.close();
     }
 
-    // Added time per request: the same calls straight through the Router's own HTTP client.
+    // Added time per request: the same calls straight through the gateway's own HTTP client.
     upstreams[0]!.behave({ latencyMs: 0 });
     const entry = parseGatewayConfig({ model_list: [modelList[0]!] }).model_list[0]!;
     const direct = createClient(entry);
     const target = toDeployment(entry);
-    const router = await Router.create({ model_list: [modelList[0]!] });
+    const router = await Gateway.create({ model_list: [modelList[0]!] });
     const n = ctx.quick ? 500 : 3000;
     const call = () =>
       callChat(direct, target, { messages: body.messages as unknown[] }, { timeoutMs: 600_000 });
@@ -126,7 +128,7 @@ export async function gatewaySuite(ctx: BenchContext): Promise<ResultRow[]> {
     const db = summarize(b);
     rows.push(row('gateway', 'direct HTTP call → fake upstream', 'ms', da));
     rows.push(
-      row('gateway', 'Router.chatCompletion → fake upstream', 'ms', db, {
+      row('gateway', 'Gateway.chatCompletion → fake upstream', 'ms', db, {
         addedP50Ms: db.p50 - da.p50,
         addedP99Ms: db.p99 - da.p99,
       }),

@@ -50,6 +50,10 @@ export const ErrorCode = {
   ABORTED: 'SEMROUTE_ABORTED',
   /** A request named a model that no group, alias or auto entry serves. */
   MODEL_NOT_FOUND: 'SEMROUTE_MODEL_NOT_FOUND',
+  /** The caller's key may not use the model it asked for. */
+  MODEL_NOT_ALLOWED: 'SEMROUTE_MODEL_NOT_ALLOWED',
+  /** No model is left in an `auto` request's pool (its `models` / `allowed_models` match none). */
+  POOL_EMPTY: 'SEMROUTE_POOL_EMPTY',
   /** Every deployment of a group is cooling down (the message says when the first returns). */
   NO_DEPLOYMENT_AVAILABLE: 'SEMROUTE_NO_DEPLOYMENT_AVAILABLE',
   /** An upstream call failed (see `kind` and `status`) after retries and fallbacks. */
@@ -147,12 +151,6 @@ export class UpstreamError extends SemrouteError {
     options: SemrouteErrorOptions = {},
   ) {
     super(ErrorCode.UPSTREAM, message, { ...options, details: { kind, status, ...options.details } });
-  }
-
-  /** The HTTP status the proxy answers with for this failure. */
-  get httpStatus(): number {
-    if (this.status !== undefined && this.status >= 400) return this.status;
-    return this.kind === 'Timeout' ? 504 : 502;
   }
 }
 

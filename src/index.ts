@@ -22,6 +22,7 @@ export {
 export { BUILTIN_SLOTS } from './config/slots.js';
 export type { Encoder, EmbedOptions } from './embeddings/encoder.js';
 export { createEncoder, type EncoderSpec } from './embeddings/create.js';
+export { EncoderPool, type EncoderPoolOptions } from './embeddings/pool.js';
 export { UseLiteEncoder, type UseLiteOptions } from './embeddings/use-lite/encoder.js';
 export { OnnxEncoder, type OnnxEncoderOptions } from './embeddings/onnx.js';
 export { OpenAIEncoder, type OpenAIEncoderOptions } from './embeddings/openai.js';
@@ -31,4 +32,19 @@ export { pullModel, listModels } from './embeddings/pull.js';
 export type { VectorIndex, SearchHits } from './vector-index/vector-index.js';
 export { ExactIndex } from './vector-index/exact.js';
 export { HnswIndex } from './vector-index/hnsw.js';
-export { SemrouteError, ErrorCode, isSemrouteError } from './errors.js';
+export { Gateway } from './gateway/gateway.js';
+export type {
+  ChatBody,
+  ChatOutcome,
+  GatewayEvents,
+  GatewayIO,
+  RequestOptions,
+  Served,
+} from './gateway/types.js';
+export {
+  parseGatewayConfig,
+  GatewayConfigSchema,
+  type GatewayConfig,
+  type GatewayConfigInput,
+} from './config/gateway-schema.js';
+export { SemrouteError, UpstreamError, ErrorCode, isSemrouteError } from './errors.js';

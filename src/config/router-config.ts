@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
 import { parseJson, readTextFile } from './json-source.js';
+import { deepFreeze } from './freeze.js';
 import { BUILTIN_SLOTS } from './slots.js';
 import { expandUtterance, type Variant } from './templates.js';
 
@@ -37,8 +38,11 @@ export const RouteSchema = z.object({
 export const AggregationSchema = z.enum(['max', 'mean', 'top_k_mean']);
 
 export const IndexOptionsSchema = z.object({
-  /** `auto` (exact below `exact_below` utterances, else HNSW), `hnsw` or `exact`. Default auto. */
-  type: z.enum(['auto', 'hnsw', 'exact']).default('auto'),
+  /**
+   * `auto` (exact below `exact_below` utterances, else HNSW) or a kind of `vector-index/create.ts`
+   * (`hnsw`, `exact`). Default auto. Checked against that map where the router is compiled.
+   */
+  type: z.string().min(1).default('auto'),
   /** HNSW graph degree. Default 16. */
   M: z.number().int().min(2).max(128).default(16),
   /** HNSW build beam. Default 100. */
@@ -95,6 +99,8 @@ export interface LoadedRouterConfig {
   /** Unknown keys and other things worth a look; never fatal. */
   warnings: string[];
   file: string | undefined;
+  /** Every route's utterances with templates expanded, in route order: expanded once, here. */
+  utterances: readonly ExpandedUtterance[];
 }
 
 const ROOT_KEYS = new Set(Object.keys(RouterConfigSchema.shape));
@@ -118,14 +124,6 @@ function unknownKeys(raw: unknown, file: string | undefined): string[] {
     for (const [i, r] of root.routes.entries()) check(r, ROUTE_KEYS, `routes[${i}]`);
   }
   return warnings;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /** Validates a parsed router.json. Throws CONFIG_INVALID (all problems listed) or ROUTE_DUPLICATE. */
@@ -160,9 +158,9 @@ export function validateRouterConfig(raw: unknown, file?: string): LoadedRouterC
     }
     seen.set(route.name, i);
   });
-  // Expanding once here reports template errors at load time, not at compile time.
-  expandRoutes(config, file);
-  return { config: deepFreeze(config), warnings: unknownKeys(raw, file), file };
+  // Expanded once, here: template errors surface at load time, and compile reuses the variants.
+  const utterances = expandRoutes(config, file);
+  return { config: deepFreeze(config), warnings: unknownKeys(raw, file), file, utterances };
 }
 
 export async function loadRouterConfig(file: string): Promise<LoadedRouterConfig> {

@@ -15,6 +15,8 @@ import { UseLiteEncoder } from './use-lite/encoder.js';
 export interface EncoderSpec {
   /** `use-lite` (default; also `local`), `onnx` (also `huggingface`), `openai`. */
   type?: string | undefined;
+  /** The file that asked for this encoder, named in errors. */
+  file?: string | undefined;
   /** Model name: an OpenAI model, or a folder / `models/<id>` for onnx. */
   name?: string | undefined;
   /** Options passed to the implementation (api_key, base_url, threads, dimensions …). */
@@ -71,23 +73,37 @@ const openai: Factory = (spec) =>
     fetch: spec.fetch,
   });
 
+/** Every encoder semroute has, by `encoder_type`; each runs the conformance suite. */
 export const ENCODER_FACTORIES: Readonly<Record<string, Factory>> = Object.freeze({
   'use-lite': useLite,
-  local: useLite,
   onnx,
-  huggingface: onnx,
   openai,
 });
 
-export async function createEncoder(spec: EncoderSpec = {}): Promise<Encoder> {
-  const type = spec.type ?? 'use-lite';
-  const factory = ENCODER_FACTORIES[type];
-  if (factory === undefined) {
-    throw new SemrouteError(ErrorCode.ENCODER_UNKNOWN, `Unknown encoder_type "${type}"`, {
-      path: 'encoder_type',
-      expected: Object.keys(ENCODER_FACTORIES).join(' | '),
-    });
+/** Other names for the same encoders (LiteLLM and aurelio spellings). */
+const ALIASES: Readonly<Record<string, string>> = Object.freeze({ local: 'use-lite', huggingface: 'onnx' });
+
+/** Every `encoder_type` a router.json may give. */
+export function encoderTypes(): string[] {
+  return [...Object.keys(ENCODER_FACTORIES), ...Object.keys(ALIASES)];
+}
+
+/** The canonical type of a spec (`local` → `use-lite`); ENCODER_UNKNOWN naming the file when there is none. */
+export function encoderType(spec: EncoderSpec): string {
+  const given = spec.type ?? 'use-lite';
+  const type = ALIASES[given] ?? given;
+  if (ENCODER_FACTORIES[type] === undefined) {
+    throw new SemrouteError(
+      ErrorCode.ENCODER_UNKNOWN,
+      `${spec.file ?? 'router config'}: encoder_type: unknown encoder "${given}"; semroute has ${encoderTypes().join(', ')}`,
+      { file: spec.file, path: 'encoder_type', expected: encoderTypes().join(' | ') },
+    );
   }
-  const encoder = await factory(spec);
+  return type;
+}
+
+/** The one place an encoder implementation is chosen, from `encoder_type`. */
+export async function createEncoder(spec: EncoderSpec = {}): Promise<Encoder> {
+  const encoder = await ENCODER_FACTORIES[encoderType(spec)]!(spec);
   return spec.cacheSize === 0 ? encoder : new CachedEncoder(encoder, spec.cacheSize);
 }

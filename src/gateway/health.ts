@@ -1,31 +1,15 @@
 /**
- * Cooldowns: a deployment that fails too often (more than `allowed_fails` in a minute) or with
- * 429/401/404/408 rests for `cooldown_time`. Failing again while resting pushes the deadline
- * later (LiteLLM #40130 kept the first). Fallback calls go through the same path, so failing
- * fallbacks are cooled too (LiteLLM #31876).
+ * Cooldowns: a deployment that fails too often (more than `allowed_fails` in a minute), or with a
+ * kind that cools at once (`failure-policy.ts`), rests for `cooldown_time`. Failing again while
+ * resting pushes the deadline later (LiteLLM #40130 kept the first). Fallback calls go through
+ * the same path, so failing fallbacks are cooled too (LiteLLM #31876).
  */
+import type { GatewayConfig } from '../config/gateway-schema.js';
 import type { UpstreamErrorKind } from '../errors.js';
-import type { GatewayConfig } from './config.js';
 import type { Deployment } from './deployment.js';
+import { coolsAtOnce, FAILURE_POLICY } from './failure-policy.js';
 import type { Clock, StateStore } from './state/state-store.js';
-
-const IMMEDIATE: ReadonlySet<UpstreamErrorKind> = new Set([
-  'RateLimitError',
-  'AuthenticationError',
-  'NotFoundError',
-]);
-/** The caller's fault, not the deployment's: never counted. */
-const NOT_COUNTED: ReadonlySet<UpstreamErrorKind> = new Set([
-  'BadRequestError',
-  'ContextWindowExceededError',
-  'ContentPolicyViolationError',
-]);
-
-export interface CooldownEvent {
-  deployment: Deployment;
-  until: number;
-  kind: UpstreamErrorKind;
-}
+import type { CooldownEvent } from './types.js';
 
 export class Health {
   constructor(
@@ -49,11 +33,10 @@ export class Health {
     kind: UpstreamErrorKind,
     status: number | undefined,
   ): Promise<number | undefined> {
-    if (this.config.disable_cooldowns || NOT_COUNTED.has(kind)) return undefined;
+    if (this.config.disable_cooldowns || !FAILURE_POLICY[kind].counted) return undefined;
     const { allowedFails, cooldownMs } = this.settings(d);
-    const immediate = IMMEDIATE.has(kind) || status === 408;
     const count = await this.store.recordFailure(d.id);
-    if (!immediate && count <= allowedFails) return undefined;
+    if (!coolsAtOnce(kind, status) && count <= allowedFails) return undefined;
     const until = await this.store.coolDown(d.id, this.now() + cooldownMs);
     this.onCooldown({ deployment: d, until, kind });
     return until;

@@ -5,6 +5,12 @@
  */
 import type { Aggregation } from '../config/router-config.js';
 
+/** How a route's utterance hits combine into its score. */
+export interface Scoring {
+  aggregation: Aggregation;
+  topK: number;
+}
+
 export interface RouteScore {
   /** Route index. */
   route: number;

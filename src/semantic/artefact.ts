@@ -25,7 +25,7 @@ export interface ArtefactManifest {
   key: string;
   encoder: string;
   dimensions: number;
-  indexKind: 'exact' | 'hnsw';
+  indexKind: string;
   utterances: ArtefactUtterance[];
   createdAt: string;
 }

@@ -1,51 +1,29 @@
 /**
  * SemanticRouter: router.json → templates → embeddings → vector index → route().
- * Compiled once (or loaded from the saved artefact), then every query is: extract text, embed,
- * search, aggregate per route, apply thresholds.
+ * Compiled once (or loaded from the saved artefact; `compile.ts`), then every query is: extract
+ * text, embed, search, aggregate per route, apply thresholds. Mutations live in `mutations.ts`,
+ * the per-route tables in `route-table.ts`.
  */
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import {
-  type Aggregation,
-  type ExpandedUtterance,
-  expandRoute,
-  expandRoutes,
   type LoadedRouterConfig,
   loadRouterConfig,
   type RouteConfig,
   type RouterConfig,
   validateRouterConfig,
 } from '../config/router-config.js';
-import { createEncoder } from '../embeddings/create.js';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
-import { ExactIndex } from '../vector-index/exact.js';
-import { HnswIndex } from '../vector-index/hnsw.js';
-import type { SearchHits, VectorIndex } from '../vector-index/vector-index.js';
-import { aggregateHits, decide, type RouteScore } from './aggregate.js';
-import {
-  type ArtefactManifest,
-  artefactKey,
-  type FitRecord,
-  readArtefact,
-  readFit,
-  writeArtefact,
-  writeFit,
-} from './artefact.js';
+import type { SearchHits } from '../vector-index/vector-index.js';
+import { aggregateHits, decide, type RouteScore, type Scoring } from './aggregate.js';
+import { type FitRecord, writeFit } from './artefact.js';
+import { type Compiled, type CompileOptions, compile, saveArtefact } from './compile.js';
 import { type ChatMessageLike, type RouteInput, routingText, type TextOptions } from './messages.js';
+import { applyChange } from './mutations.js';
 
-export interface SemanticRouterOptions {
-  /** Use this encoder instead of the one router.json names (tests, shared encoders). */
-  encoder?: Encoder | undefined;
-  /** Where compiled artefacts go; `false` disables. Default env `SEMROUTE_CACHE_DIR`, else `./.semroute-cache`. */
-  cacheDir?: string | false | undefined;
-  /** Force the index kind, overriding router.json's `index.type`. */
-  index?: 'auto' | 'hnsw' | 'exact' | undefined;
-  /** Progress while embedding utterances at compile time. */
-  onProgress?: ((done: number, total: number) => void) | undefined;
-  /** Injected fetch for remote encoders. */
-  fetch?: typeof fetch | undefined;
-}
+export type { Scoring } from './aggregate.js';
+
+export interface SemanticRouterOptions extends CompileOptions {}
 
 export interface RouteCandidate {
   route: string;
@@ -65,6 +43,8 @@ export interface RouteResult {
   defaultRoute: string | null;
   /** Why name is null: `below_threshold`, or `no_text` when the messages carried none. */
   reason: 'matched' | 'below_threshold' | 'no_text';
+  /** The text that was routed on (after extraction and truncation), null when there was none. */
+  query: string | null;
   timing: { embedMs: number; searchMs: number; totalMs: number };
 }
 
@@ -74,172 +54,66 @@ export interface RouteOptions extends TextOptions {
   candidates?: number | undefined;
 }
 
-interface UtteranceRecord {
-  route: number;
-  text: string;
-  template: string | undefined;
-  vector: Float32Array;
-}
-
-export interface Scoring {
-  aggregation: Aggregation;
-  topK: number;
-}
-
 export class SemanticRouter {
-  private config: RouterConfig;
-  private readonly records = new Map<number, UtteranceRecord>();
-  private routeIndex = new Map<string, number>();
-  private thresholds: Float64Array = new Float64Array(0);
-  private scoring: Scoring;
-  private nextLabel = 0;
-  private fitted: FitRecord | undefined;
   /** Serialises mutations so concurrent updateRoute calls cannot interleave. */
   private mutation: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    loaded: LoadedRouterConfig,
-    readonly encoder: Encoder,
-    private index: VectorIndex,
-    private readonly cacheDir: string | undefined,
-    private readonly ownsEncoder: boolean,
+    private readonly compiled: Compiled,
     readonly warnings: readonly string[],
-  ) {
-    this.config = loaded.config;
-    this.scoring = { aggregation: loaded.config.aggregation, topK: loaded.config.top_k };
-  }
+  ) {}
 
   /** Loads, validates and compiles a router.json file (or loads its saved artefact). */
   static async fromFile(file: string, options: SemanticRouterOptions = {}): Promise<SemanticRouter> {
-    return SemanticRouter.compile(await loadRouterConfig(path.resolve(file)), options);
+    return SemanticRouter.fromLoaded(await loadRouterConfig(path.resolve(file)), options);
   }
 
   /** Same as fromFile, from an object in router.json's shape. */
   static async fromConfig(config: unknown, options: SemanticRouterOptions = {}): Promise<SemanticRouter> {
-    return SemanticRouter.compile(validateRouterConfig(config), options);
+    return SemanticRouter.fromLoaded(validateRouterConfig(config), options);
   }
 
-  private static async compile(
+  /** Compiles a configuration already validated by `loadRouterConfig` / `validateRouterConfig`. */
+  static async fromLoaded(
     loaded: LoadedRouterConfig,
-    options: SemanticRouterOptions,
+    options: SemanticRouterOptions = {},
   ): Promise<SemanticRouter> {
-    const { config } = loaded;
-    const encoder =
-      options.encoder ??
-      (await createEncoder({
-        type: config.encoder_type ?? undefined,
-        name: config.encoder_name ?? undefined,
-        options: config.encoder_options,
-        fetch: options.fetch,
-      }));
-    const cacheDir =
-      options.cacheDir === false
-        ? undefined
-        : (options.cacheDir ?? process.env.SEMROUTE_CACHE_DIR ?? '.semroute-cache');
-    const utterances = expandRoutes(config, loaded.file);
-    const kind = chooseIndexKind(
-      options.index ?? config.index.type,
-      utterances.length,
-      config.index.exact_below,
-    );
-    const key = artefactKey(encoder.id, utterances, config.index, kind);
+    return new SemanticRouter(await compile(loaded, options), loaded.warnings);
+  }
 
-    const cached =
-      cacheDir === undefined ? undefined : await readArtefact(cacheDir, key).catch(() => undefined);
-    const usable =
-      cached !== undefined && cached.manifest.dimensions === encoder.dimensions ? cached : undefined;
-    // Records in label order: from the artefact (labels may have gaps after edits) or fresh.
-    let entries: Array<{
-      label: number;
-      u: { route: string; text: string; template: string | undefined };
-      vector: Float32Array;
-    }>;
-    let index: VectorIndex;
-    if (usable !== undefined) {
-      entries = usable.manifest.utterances.map((u, i) => ({ label: u.label, u, vector: usable.vectors[i]! }));
-      const labels = entries.map((e) => e.label);
-      if (kind === 'hnsw') {
-        index = await HnswIndex.load(usable.indexFile, encoder.dimensions, hnswParams(config), labels);
-      } else {
-        index = newIndex('exact', encoder.dimensions, config, entries.length);
-        index.add(
-          entries.map((e) => e.vector),
-          labels,
-        );
-      }
-    } else {
-      const vectors = await encoder.embed(
-        utterances.map((u) => u.text),
-        { onProgress: options.onProgress },
-      );
-      entries = utterances.map((u, i) => ({ label: i, u, vector: vectors[i]! }));
-      index = newIndex(kind, encoder.dimensions, config, vectors.length);
-      index.add(
-        vectors,
-        utterances.map((_, i) => i),
-      );
-    }
-
-    const router = new SemanticRouter(
-      loaded,
-      encoder,
-      index,
-      cacheDir,
-      options.encoder === undefined,
-      loaded.warnings,
-    );
-    router.rebuildRouteTables();
-    for (const { label, u, vector } of entries) {
-      const route = router.routeIndex.get(u.route);
-      if (route === undefined) {
-        throw new SemrouteError(
-          ErrorCode.ARTEFACT_INVALID,
-          `Compiled artefact ${key} names unknown route "${u.route}"`,
-        );
-      }
-      router.records.set(label, { route, text: u.text, template: u.template, vector });
-      if (label >= router.nextLabel) router.nextLabel = label + 1;
-    }
-    // Again, now that records exist: per-route utterance counts.
-    router.rebuildRouteTables();
-    if (cacheDir !== undefined) {
-      if (usable === undefined) await router.save().catch(() => undefined);
-      router.applyFit(await readFit(cacheDir, key));
-    }
-    return router;
+  get encoder(): Encoder {
+    return this.compiled.encoder;
   }
 
   /** The validated, frozen configuration now in force. */
   get routerConfig(): RouterConfig {
-    return this.config;
+    return this.compiled.table.routerConfig;
   }
 
   get routes(): readonly RouteConfig[] {
-    return this.config.routes;
+    return this.routerConfig.routes;
   }
 
-  get indexKind(): 'exact' | 'hnsw' {
-    return this.index.kind;
+  get indexKind(): string {
+    return this.compiled.index.kind;
   }
 
   get utteranceCount(): number {
-    return this.records.size;
+    return this.compiled.table.records.size;
   }
 
   /** The artefact key of the current routes; changes whenever vectors would. */
   get key(): string {
-    return artefactKey(this.encoder.id, expandRoutes(this.config), this.config.index, this.index.kind);
+    return this.compiled.key;
   }
 
   /** Threshold now in force for a route (fitted, per-route, or the router's). */
   thresholdOf(route: string): number {
-    const i = this.routeIndex.get(route);
-    if (i === undefined) throw new SemrouteError(ErrorCode.ROUTE_NOT_FOUND, `No route named "${route}"`);
-    return this.thresholds[i]!;
+    return this.compiled.table.thresholdOf(route);
   }
 
   get currentScoring(): Readonly<Scoring> {
-    return this.scoring;
+    return this.compiled.table.scoring;
   }
 
   /** Routes a prompt or OpenAI-style messages. */
@@ -249,7 +123,7 @@ export class SemanticRouter {
     if (text === undefined) return this.noText(started);
     const [vector] = await this.encoder.embed([text], { signal: options.signal });
     const embedded = performance.now();
-    return this.decideVector(vector!, options, started, embedded);
+    return this.decideVector(vector!, text, options, started, embedded);
   }
 
   /** Routes many inputs with one batched embedding call. */
@@ -263,7 +137,7 @@ export class SemanticRouter {
     return texts.map((t) =>
       t === undefined
         ? this.noText(started)
-        : this.decideVector(vectors[next++]!, options, started, embedded),
+        : this.decideVector(vectors[next++]!, t, options, started, embedded),
     );
   }
 
@@ -271,41 +145,39 @@ export class SemanticRouter {
   routeVector(vector: Float32Array, options: RouteOptions = {}): RouteResult {
     checkRouteOptions(options);
     const now = performance.now();
-    return this.decideVector(vector, options, now, now);
+    return this.decideVector(vector, null, options, now, now);
   }
 
   /** Route scores for a vector under a scoring; used by evaluate() and fit(). */
-  scoreVector(vector: Float32Array, scoring: Scoring = this.scoring): RouteScore[] {
+  scoreVector(vector: Float32Array, scoring: Scoring = this.currentScoring): RouteScore[] {
     return this.aggregate(this.search(vector), scoring);
   }
 
   /** The nearest utterances of a vector (`search_k` of them). */
   search(vector: Float32Array): SearchHits {
-    return this.index.search(vector, Math.min(this.config.search_k, this.records.size));
+    const { index, table } = this.compiled;
+    return index.search(vector, Math.min(table.routerConfig.search_k, table.records.size));
   }
 
   /** Route scores from utterance hits under a scoring. */
-  aggregate(hits: SearchHits, scoring: Scoring = this.scoring): RouteScore[] {
+  aggregate(hits: SearchHits, scoring: Scoring = this.currentScoring): RouteScore[] {
+    const { table } = this.compiled;
     return aggregateHits(
       hits.labels,
       hits.scores,
-      this.routeOfLabel,
+      table.routeOf,
       scoring.aggregation,
       scoring.topK,
-      this.routeSizeOf,
+      table.sizeOf,
     );
   }
 
-  private readonly routeOfLabel = (label: number): number => this.records.get(label)?.route ?? -1;
-  private routeSizes: Int32Array = new Int32Array(0);
-  private readonly routeSizeOf = (route: number): number => this.routeSizes[route] ?? 0;
-
   routeNameAt(index: number): string {
-    return this.config.routes[index]!.name;
+    return this.compiled.table.nameAt(index);
   }
 
   routeIndexOf(name: string): number | undefined {
-    return this.routeIndex.get(name);
+    return this.compiled.table.indexOf(name);
   }
 
   private textOf(input: RouteInput, options: RouteOptions): string | undefined {
@@ -333,42 +205,47 @@ export class SemanticRouter {
 
   private decideVector(
     vector: Float32Array,
+    query: string | null,
     options: RouteOptions,
     started: number,
     embedded: number,
   ): RouteResult {
+    const { table } = this.compiled;
+    const config = table.routerConfig;
     const ranked = this.scoreVector(vector);
-    const chosen = decide(ranked, this.thresholds);
+    const chosen = decide(ranked, table.thresholds);
     const searched = performance.now();
     const report = ranked[Math.max(chosen, 0)];
-    const best = report === undefined ? undefined : this.records.get(report.best);
+    const best = report === undefined ? undefined : table.records.get(report.best);
     return {
-      name: chosen < 0 ? null : this.routeNameAt(ranked[chosen]!.route),
+      name: chosen < 0 ? null : table.nameAt(ranked[chosen]!.route),
       score: report?.score ?? 0,
-      threshold: report === undefined ? this.config.score_threshold : this.thresholds[report.route]!,
+      threshold: report === undefined ? config.score_threshold : table.thresholds[report.route]!,
       matched: best === undefined ? null : { utterance: best.text, template: best.template ?? null },
       candidates: ranked.slice(0, options.candidates ?? 5).map((c) => ({
-        route: this.routeNameAt(c.route),
+        route: table.nameAt(c.route),
         score: c.score,
-        threshold: this.thresholds[c.route]!,
+        threshold: table.thresholds[c.route]!,
       })),
-      defaultRoute: this.config.default_route ?? null,
+      defaultRoute: config.default_route ?? null,
       reason: chosen < 0 ? 'below_threshold' : 'matched',
+      query,
       timing: { embedMs: embedded - started, searchMs: searched - embedded, totalMs: searched - started },
     };
   }
 
   private noText(started: number): RouteResult {
-    const total = performance.now() - started;
+    const config = this.routerConfig;
     return {
       name: null,
       score: 0,
-      threshold: this.config.score_threshold,
+      threshold: config.score_threshold,
       matched: null,
       candidates: [],
-      defaultRoute: this.config.default_route ?? null,
+      defaultRoute: config.default_route ?? null,
       reason: 'no_text',
-      timing: { embedMs: 0, searchMs: 0, totalMs: total },
+      query: null,
+      timing: { embedMs: 0, searchMs: 0, totalMs: performance.now() - started },
     };
   }
 
@@ -389,7 +266,7 @@ export class SemanticRouter {
   /** Removes a route and its utterances from the index. */
   removeRoute(name: string): Promise<void> {
     return this.mutate((config) => {
-      this.requireRoute(config, name);
+      requireRoute(config, name);
       return { ...config, routes: config.routes.filter((r) => r.name !== name) };
     });
   }
@@ -397,7 +274,7 @@ export class SemanticRouter {
   /** Replaces fields of a route; re-embeds only utterances that changed. Atomic: on error nothing changes. */
   updateRoute(name: string, patch: Partial<RouteConfig>): Promise<void> {
     return this.mutate((config) => {
-      const at = this.requireRoute(config, name);
+      const at = requireRoute(config, name);
       const routes = [...config.routes];
       routes[at] = { ...routes[at]!, ...patch } as RouteConfig;
       return { ...config, routes };
@@ -412,172 +289,47 @@ export class SemanticRouter {
     return this.mutate(() => raw as RouterConfig, file);
   }
 
-  private requireRoute(config: RouterConfig, name: string): number {
-    const at = config.routes.findIndex((r) => r.name === name);
-    if (at < 0)
-      throw new SemrouteError(ErrorCode.ROUTE_NOT_FOUND, `No route named "${name}"`, { path: 'name' });
-    return at;
-  }
-
   private mutate(change: (config: RouterConfig) => RouterConfig, file?: string): Promise<void> {
-    const run = this.mutation.then(() => this.applyChange(change(this.config), file));
+    const run = this.mutation.then(() => applyChange(this.compiled, change(this.routerConfig), file));
     this.mutation = run.catch(() => undefined);
     return run;
   }
 
-  private async applyChange(next: RouterConfig, file?: string): Promise<void> {
-    // Validate the whole new config the same way a file load does; this step may throw.
-    const loaded = validateRouterConfig(structuredClone(next), file);
-    if (
-      loaded.config.encoder_type !== this.config.encoder_type ||
-      loaded.config.encoder_name !== this.config.encoder_name
-    ) {
-      throw new SemrouteError(ErrorCode.CONFIG_INVALID, 'Changing the encoder needs a new SemanticRouter', {
-        path: 'encoder_type',
-        expected: `${this.config.encoder_type ?? 'use-lite'} (unchanged)`,
-      });
-    }
-    const wanted: ExpandedUtterance[] = [];
-    for (const [i, route] of loaded.config.routes.entries())
-      wanted.push(...expandRoute(loaded.config, route, i, file));
-    const have = new Map<string, number>();
-    for (const [label, rec] of this.records)
-      have.set(`${this.config.routes[rec.route]!.name}\u0000${rec.text}`, label);
-    const keep = new Set<number>();
-    const fresh: ExpandedUtterance[] = [];
-    for (const u of wanted) {
-      const label = have.get(`${u.route}\u0000${u.text}`);
-      if (label === undefined) fresh.push(u);
-      else keep.add(label);
-    }
-    // The only step that can fail late (encoder errors): done before anything is touched.
-    const vectors = await this.encoder.embed(fresh.map((u) => u.text));
-
-    const removed = [...this.records.keys()].filter((label) => !keep.has(label));
-    const newRouteIndex = new Map(loaded.config.routes.map((r, i) => [r.name, i]));
-    const oldRoutes = this.config.routes;
-    this.index.remove(removed);
-    for (const label of removed) this.records.delete(label);
-    for (const rec of this.records.values()) {
-      rec.route = newRouteIndex.get(oldRoutes[rec.route]!.name)!;
-    }
-    const labels = fresh.map(() => this.nextLabel++);
-    this.index.add(vectors, labels);
-    fresh.forEach((u, i) => {
-      this.records.set(labels[i]!, {
-        route: newRouteIndex.get(u.route)!,
-        text: u.text,
-        template: u.template,
-        vector: vectors[i]!,
-      });
-    });
-    this.config = loaded.config;
-    this.scoring = { aggregation: loaded.config.aggregation, topK: loaded.config.top_k };
-    this.fitted = undefined;
-    this.rebuildRouteTables();
-    if (this.cacheDir !== undefined) await this.save().catch(() => undefined);
-  }
-
-  private rebuildRouteTables(): void {
-    this.routeIndex = new Map(this.config.routes.map((r, i) => [r.name, i]));
-    this.routeSizes = new Int32Array(this.config.routes.length);
-    for (const rec of this.records.values())
-      if (rec.route < this.routeSizes.length) this.routeSizes[rec.route]! += 1;
-    this.thresholds = Float64Array.from(
-      this.config.routes,
-      (r) => r.score_threshold ?? this.config.score_threshold,
-    );
-  }
-
   /** Hash of the threshold settings a fit starts from. */
   thresholdBasis(): string {
-    const basis = {
-      t: this.config.score_threshold,
-      a: this.config.aggregation,
-      k: this.config.top_k,
-      r: this.config.routes.map((r) => [r.name, r.score_threshold ?? null]),
-    };
-    return createHash('sha256').update(JSON.stringify(basis)).digest('hex').slice(0, 16);
+    return this.compiled.table.thresholdBasis();
   }
 
   /** Applies a fit (from fit() or from disk) when it was made for the current settings. */
   applyFit(fit: FitRecord | undefined): boolean {
-    if (fit === undefined || fit.basis !== this.thresholdBasis()) return false;
-    this.fitted = fit;
-    this.scoring = { aggregation: fit.aggregation, topK: fit.top_k };
-    this.config.routes.forEach((r, i) => {
-      const t = fit.thresholds[r.name];
-      if (t !== undefined) this.thresholds[i] = t;
-    });
-    return true;
+    return this.compiled.table.applyFit(fit);
   }
 
   get fit(): FitRecord | undefined {
-    return this.fitted;
+    return this.compiled.table.fitted;
   }
 
   /** Saves the fit beside the compiled artefact so that a restart loads it. */
   async saveFit(fit: FitRecord): Promise<void> {
-    if (this.cacheDir !== undefined) await writeFit(this.cacheDir, this.key, fit);
+    const { cacheDir, key } = this.compiled;
+    if (cacheDir !== undefined) await writeFit(cacheDir, key, fit);
   }
 
   /** Writes the compiled artefact (vectors, index, manifest) under the cache folder. */
-  async save(): Promise<void> {
-    if (this.cacheDir === undefined) return;
-    const ordered = [...this.records.entries()].sort((a, b) => a[0] - b[0]);
-    const manifest: ArtefactManifest = {
-      version: 1,
-      key: this.key,
-      encoder: this.encoder.id,
-      dimensions: this.encoder.dimensions,
-      indexKind: this.index.kind,
-      utterances: ordered.map(([label, r]) => ({
-        label,
-        route: this.config.routes[r.route]!.name,
-        text: r.text,
-        template: r.template,
-      })),
-      createdAt: new Date().toISOString(),
-    };
-    await writeArtefact(
-      this.cacheDir,
-      manifest,
-      ordered.map(([, r]) => r.vector),
-      this.index.kind === 'hnsw' ? (file) => this.index.save(file) : undefined,
-    );
+  save(): Promise<void> {
+    return saveArtefact(this.compiled);
   }
 
   async close(): Promise<void> {
-    if (this.ownsEncoder) await this.encoder.close();
+    if (this.compiled.ownsEncoder) await this.encoder.close();
   }
 }
 
-function chooseIndexKind(
-  type: 'auto' | 'hnsw' | 'exact',
-  count: number,
-  exactBelow: number,
-): 'exact' | 'hnsw' {
-  if (type !== 'auto') return type;
-  return count < exactBelow ? 'exact' : 'hnsw';
-}
-
-function hnswParams(config: RouterConfig) {
-  return {
-    M: config.index.M,
-    efConstruction: config.index.ef_construction,
-    efSearch: config.index.ef_search,
-  };
-}
-
-function newIndex(
-  kind: 'exact' | 'hnsw',
-  dimensions: number,
-  config: RouterConfig,
-  capacity: number,
-): VectorIndex {
-  return kind === 'hnsw'
-    ? new HnswIndex(dimensions, hnswParams(config), capacity)
-    : new ExactIndex(dimensions, capacity);
+function requireRoute(config: RouterConfig, name: string): number {
+  const at = config.routes.findIndex((r) => r.name === name);
+  if (at < 0)
+    throw new SemrouteError(ErrorCode.ROUTE_NOT_FOUND, `No route named "${name}"`, { path: 'name' });
+  return at;
 }
 
 /** Options come from callers' code (and, through the proxy, from requests): wrong types get INPUT_INVALID, not a TypeError. */

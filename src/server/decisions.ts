@@ -3,8 +3,7 @@
  * counts per router and route since start. Prompt text is kept only when
  * `general_settings.log_prompts` is on: prompts are the users' data, not ours.
  */
-import type { RouterEvents } from '../gateway/router.js';
-import { routingText } from '../semantic/messages.js';
+import type { GatewayEvents } from '../gateway/types.js';
 import type { RouteResult } from '../semantic/semantic-router.js';
 
 export interface Decision {
@@ -47,12 +46,11 @@ export class DecisionLog {
   }
 
   /** Router events that feed this log; prompts only while `keepPrompts()` says so. */
-  events(keepPrompts: () => boolean): Pick<RouterEvents, 'route'> {
+  events(keepPrompts: () => boolean): Pick<GatewayEvents, 'route'> {
     return {
-      route: (router, result, messages) => {
-        const prompt = keepPrompts() && Array.isArray(messages) ? routingText(messages as never) : undefined;
-        this.record(router, result, prompt);
-      },
+      // The text the router embedded, exactly: never extracted again here with other options.
+      route: (router, result) =>
+        this.record(router, result, keepPrompts() ? (result.query ?? undefined) : undefined),
     };
   }
 

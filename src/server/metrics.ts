@@ -1,6 +1,6 @@
 /** Prometheus metrics (prom-client), one registry per server. */
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { RouterEvents } from '../gateway/router.js';
+import type { GatewayEvents } from '../gateway/types.js';
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -79,8 +79,8 @@ export class ProxyMetrics {
     child.observe(seconds);
   }
 
-  /** Router hooks feeding these metrics. */
-  events(): Partial<RouterEvents> {
+  /** Gateway hooks feeding these metrics. */
+  events(): Partial<GatewayEvents> {
     return {
       retry: (group, _d, error) => this.retries.inc({ model: group, kind: error.kind }),
       fallback: (from, to) => this.fallbacks.inc({ from, to }),

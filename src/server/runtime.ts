@@ -1,16 +1,18 @@
 /**
- * What the proxy serves with: the validated config and the Router built from it. Hot reload
- * (file watch and SIGHUP) builds the next Router off the request path and swaps it in one
+ * What the proxy serves with: the validated config and the gateway built from it. Hot reload
+ * (file watch and SIGHUP) builds the next gateway off the request path and swaps it in one
  * assignment; a broken file keeps the old one serving and logs why.
  */
+import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
-import type { Encoder } from '../embeddings/encoder.js';
+import { loadProxyConfig, type ProxyConfig } from '../config/proxy-config.js';
+import type { EncoderPool } from '../embeddings/pool.js';
 import { isSemrouteError } from '../errors.js';
-import { Router, type RouterEvents } from '../gateway/router.js';
+import { Gateway } from '../gateway/gateway.js';
 import { createStateStore, storeSettings } from '../gateway/state/create.js';
 import type { StateStore } from '../gateway/state/state-store.js';
-import { loadProxyConfig, type ProxyConfig, type VirtualKey } from './proxy-config.js';
+import type { GatewayEvents } from '../gateway/types.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -18,10 +20,18 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
+/** A virtual key as the auth hook needs it. */
+export interface KeyEntry {
+  /** Model names it may use; undefined = all. */
+  models: readonly string[] | undefined;
+  /** A short hash of the key: who is asking, without the key itself. */
+  id: string;
+}
+
 export interface Serving {
   config: ProxyConfig;
-  router: Router;
-  keys: Map<string, VirtualKey>;
+  gateway: Gateway;
+  keys: ReadonlyMap<string, KeyEntry>;
   loadedAt: number;
   /** Every key the config holds (master, virtual, upstream, Redis): redacted from errors and logs. */
   secrets: string[];
@@ -30,9 +40,10 @@ export interface Serving {
 export interface RuntimeOptions {
   file: string;
   store?: StateStore | undefined;
-  encoder?: Encoder | undefined;
+  /** Encoders shared by every gateway this runtime builds (a reload loads no model again). */
+  encoders: EncoderPool;
   fetch?: typeof fetch | undefined;
-  events?: Partial<RouterEvents> | undefined;
+  events?: Partial<GatewayEvents> | undefined;
   logger: Logger;
   onReload?: ((ok: boolean, error: unknown, reason: string) => void) | undefined;
 }
@@ -74,22 +85,26 @@ export class ProxyRuntime {
     store: StateStore,
     config: ProxyConfig,
   ): Promise<Serving> {
-    const file = path.resolve(options.file);
-    const router = await Router.create(config.gateway, {
+    const gateway = await Gateway.create(config.gateway, {
       store,
-      encoder: options.encoder,
+      encoders: options.encoders,
       fetch: options.fetch,
       events: options.events,
-      baseDir: path.dirname(file),
+      baseDir: config.baseDir,
     });
-    const keys = new Map(config.general.keys.map((k) => [k.key, k]));
+    const keys = new Map(
+      config.general.keys.map((k) => [
+        k.key,
+        { models: k.models, id: createHash('sha256').update(k.key).digest('hex').slice(0, 12) },
+      ]),
+    );
     const secrets = [
       config.general.master_key,
       ...config.general.keys.map((k) => k.key),
       ...config.gateway.model_list.map((m) => m.litellm_params.api_key),
       config.gateway.redis_password,
     ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
-    return { config, router, keys, loadedAt: Date.now(), secrets };
+    return { config, gateway, keys, loadedAt: Date.now(), secrets };
   }
 
   /** Rebuilds from the files; on failure the old config keeps serving. Serialised. */
@@ -107,11 +122,11 @@ export class ProxyRuntime {
         const previous = this.serving;
         this.serving = next;
         this.rewatch();
-        this.options.logger.info({ reason, models: next.router.listModels().length }, 'config reloaded');
+        this.options.logger.info({ reason, models: next.gateway.listModels().length }, 'config reloaded');
         this.lastReloadError = undefined;
         this.options.onReload?.(true, undefined, reason);
-        // Requests already running keep their Router object; it holds no sockets of its own to close.
-        setTimeout(() => void previous.router.close(), 30_000).unref();
+        // Requests already running keep their gateway; it holds no sockets of its own to close.
+        setTimeout(() => void previous.gateway.close(), 30_000).unref();
         return true;
       } catch (error) {
         const detail = isSemrouteError(error) ? error.toJSON() : { message: (error as Error).message };
@@ -173,7 +188,7 @@ export class ProxyRuntime {
     for (const w of this.watchers) w.close();
     this.watchers = [];
     await this.reloading;
-    await this.serving.router.close();
+    await this.serving.gateway.close();
     await this.store.close();
   }
 }

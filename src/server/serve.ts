@@ -1,13 +1,13 @@
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
 import { availableParallelism } from 'node:os';
-import { createEncoder } from '../embeddings/create.js';
+import { EncoderPool } from '../embeddings/pool.js';
 import type { StateStore } from '../gateway/state/state-store.js';
-import type { RouterEvents } from '../gateway/router.js';
+import type { GatewayEvents } from '../gateway/types.js';
 import { buildApp } from './app.js';
 import { DecisionLog } from './decisions.js';
 import { ProxyMetrics } from './metrics.js';
 import { ProxyRuntime } from './runtime.js';
-import { ROUTE_PAGE_SAVE } from './ui.js';
+import { ROUTE_PAGE_SAVE } from './ui/api.js';
 import { isWorker, joinCluster, workerCount } from './workers.js';
 
 /** Encoder threads per process: the cores shared out among the workers (env overrides). */
@@ -47,9 +47,9 @@ export const REDACT = [
 export async function serve(options: ServeOptions) {
   const metrics = new ProxyMetrics();
   const app0Logger = { level: 'info', redact: { paths: REDACT, censor: '[redacted]' }, ...options.logger };
-  // One local encoder shared by every semantic router, loaded once.
+  // Encoders shared by every semantic router and kept across reloads: one model load each.
   const threads = encoderThreads();
-  const encoder = await createEncoder({ type: 'use-lite', ...(threads ? { options: { threads } } : {}) });
+  const encoders = new EncoderPool({ localOptions: threads ? { threads } : {}, fetch: options.fetch });
   let cluster: ReturnType<typeof joinCluster> | undefined;
   let logger: {
     info(o: object, m?: string): void;
@@ -70,17 +70,17 @@ export async function serve(options: ServeOptions) {
   // Read at each decision, so a reload that turns log_prompts on or off applies at once.
   const decisionEvents = decisions.events(() => runtime?.serving.config.general.log_prompts ?? false);
   const metricEvents = metrics.events();
-  const events: Partial<RouterEvents> = {
+  const events: Partial<GatewayEvents> = {
     ...metricEvents,
-    route: (model, result, messages) => {
-      metricEvents.route?.(model, result, messages);
-      decisionEvents.route(model, result, messages);
+    route: (model, result) => {
+      metricEvents.route?.(model, result);
+      decisionEvents.route(model, result);
     },
   };
   runtime = await ProxyRuntime.start({
     file: options.config,
     store: options.store,
-    encoder,
+    encoders,
     fetch: options.fetch,
     events,
     logger: proxyLogger,
@@ -107,12 +107,6 @@ export async function serve(options: ServeOptions) {
       'each worker keeps its own rpm/tpm counts, cooldowns, sessions and cache; set router_settings.redis_host (or redis_url) to share them',
     );
   }
-  if (runtime.serving.config.unsupported.length > 0) {
-    app.log.warn(
-      { keys: runtime.serving.config.unsupported },
-      'config keys semroute does not support (ignored)',
-    );
-  }
   await app.listen({ port: options.port ?? 4000, host: options.host ?? '127.0.0.1' });
   if (options.watch !== false) runtime.startWatching();
 
@@ -123,7 +117,7 @@ export async function serve(options: ServeOptions) {
       await drain();
       await app.close();
       await runtime.close();
-      await encoder.close();
+      await encoders.close();
     })();
     return stopping;
   };

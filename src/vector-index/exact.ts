@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { writeFileAtomic } from '../internal/fs.js';
+import { checkBatch, checkQuery } from './checks.js';
 import type { SearchHits, VectorIndex } from './vector-index.js';
 
 /**
@@ -146,41 +147,5 @@ export class ExactIndex implements VectorIndex {
     );
     index.add(vectors, header.labels);
     return index;
-  }
-}
-
-export function checkBatch(
-  index: VectorIndex,
-  vectors: readonly Float32Array[],
-  labels: readonly number[],
-): void {
-  if (vectors.length !== labels.length) {
-    throw new SemrouteError(
-      ErrorCode.INDEX_INVALID,
-      `add(): ${vectors.length} vectors for ${labels.length} labels`,
-    );
-  }
-  const batch = new Set<number>();
-  vectors.forEach((v, i) => {
-    const label = labels[i]!;
-    if (v.length !== index.dimensions) {
-      throw new SemrouteError(
-        ErrorCode.INDEX_INVALID,
-        `add(): vector ${i} has ${v.length} dimensions, index has ${index.dimensions}`,
-      );
-    }
-    if (!Number.isInteger(label) || label < 0 || index.has(label) || batch.has(label)) {
-      throw new SemrouteError(ErrorCode.INDEX_INVALID, `add(): label ${label} is invalid or already present`);
-    }
-    batch.add(label);
-  });
-}
-
-export function checkQuery(index: VectorIndex, query: Float32Array): void {
-  if (query.length !== index.dimensions) {
-    throw new SemrouteError(
-      ErrorCode.INDEX_INVALID,
-      `search(): query has ${query.length} dimensions, index has ${index.dimensions}`,
-    );
   }
 }

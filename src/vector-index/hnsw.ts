@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { HierarchicalNSW as HnswType } from 'hnswlib-node';
 import { ErrorCode, SemrouteError } from '../errors.js';
-import { checkBatch, checkQuery } from './exact.js';
+import { checkBatch, checkQuery } from './checks.js';
 import type { HnswParams, SearchHits, VectorIndex } from './vector-index.js';
 
 // hnswlib-node is CommonJS with a native addon.

@@ -1,7 +1,7 @@
 /**
  * Nearest-neighbour search over unit vectors by inner product (= cosine similarity).
- * One interface, two implementations (exact, HNSW), one conformance suite
- * (`test/vector-index/vector-index.case.ts`).
+ * One interface; implementations are listed in `create.ts` (exact, HNSW), and every one there
+ * runs the conformance suite (`test/vector-index/vector-index.case.ts`).
  */
 
 export interface SearchHits {
@@ -12,7 +12,8 @@ export interface SearchHits {
 }
 
 export interface VectorIndex {
-  readonly kind: 'exact' | 'hnsw';
+  /** Its name in `create.ts`'s map. */
+  readonly kind: string;
   readonly dimensions: number;
   /** Live (not removed) vectors. */
   readonly size: number;

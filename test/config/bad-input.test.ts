@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadRouterConfig } from '../../src/config/router-config.js';
 import { SemrouteError } from '../../src/errors.js';
-import { Router } from '../../src/gateway/router.js';
-import { loadProxyConfig } from '../../src/server/proxy-config.js';
+import { loadProxyConfig } from '../../src/config/proxy-config.js';
+import { EncoderPool } from '../../src/embeddings/pool.js';
+import { Gateway } from '../../src/gateway/gateway.js';
+import { SemanticRouter } from '../../src/semantic/semantic-router.js';
 import { ProxyRuntime } from '../../src/server/runtime.js';
 import { tempDir } from '../helpers/encoder.js';
 
@@ -24,10 +25,13 @@ async function failure(run: () => Promise<unknown>): Promise<SemrouteError> {
   throw new Error('expected a failure');
 }
 
-/** What the proxy does with a config file: validate it, then build the Router (strategies, auto routers). */
+/** What the proxy does with a config file: validate it, then build the gateway (strategies, auto routers). */
 async function build(file: string): Promise<void> {
   const config = await loadProxyConfig(file);
-  const router = await Router.create(config.gateway, { baseDir: path.dirname(file) });
+  const router = await Gateway.create(config.gateway, {
+    baseDir: config.baseDir,
+    encoders: new EncoderPool(),
+  });
   await router.close();
 }
 
@@ -37,7 +41,8 @@ describe('bad-input corpus', () => {
   });
 
   it.each(manifest.router)('router.json $file → $code at $path', async ({ file, code, path: at }) => {
-    const error = await failure(() => loadRouterConfig(path.join(DIR, file)));
+    // What the library does with the file: load, validate and check it before any model loads.
+    const error = await failure(() => SemanticRouter.fromFile(path.join(DIR, file), { cacheDir: false }));
     expect(error.code).toBe(code);
     expect(error.file).toBe(path.join(DIR, file));
     if (at !== null) expect(error.path).toBe(at);
@@ -73,7 +78,11 @@ describe('hot reload with bad files', () => {
     tmp = await tempDir();
     await writeFile(path.join(tmp.dir, 'config.yaml'), good);
     const logger = { info: () => {}, warn: () => {}, error: (o: object) => logged.push(JSON.stringify(o)) };
-    runtime = await ProxyRuntime.start({ file: path.join(tmp.dir, 'config.yaml'), logger });
+    runtime = await ProxyRuntime.start({
+      file: path.join(tmp.dir, 'config.yaml'),
+      logger,
+      encoders: new EncoderPool(),
+    });
   });
   afterAll(async () => {
     await runtime.close();
@@ -86,11 +95,11 @@ describe('hot reload with bad files', () => {
       await writeFile(path.join(tmp.dir, 'config.yaml'), await readFile(path.join(DIR, file)));
       expect(await runtime.reload(`test ${file}`)).toBe(false);
       expect(runtime.serving).toBe(serving);
-      expect(runtime.serving.router.listModels().map((m) => m.id)).toContain('good');
+      expect(runtime.serving.gateway.listModels().map((m) => m.id)).toContain('good');
     }
     expect(logged).toHaveLength(manifest.config.length);
     await writeFile(path.join(tmp.dir, 'config.yaml'), good.replace('good', 'better'));
     expect(await runtime.reload('fixed')).toBe(true);
-    expect(runtime.serving.router.listModels().map((m) => m.id)).toContain('better');
+    expect(runtime.serving.gateway.listModels().map((m) => m.id)).toContain('better');
   });
 });

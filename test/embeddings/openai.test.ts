@@ -2,7 +2,11 @@ import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAIEncoder } from '../../src/embeddings/openai.js';
 import { ErrorCode, SemrouteError } from '../../src/errors.js';
-import { type FakeUpstream, pseudoEmbedding, startFakeUpstream } from '../../src/testing/fake-upstream.js';
+import {
+  type FakeUpstream,
+  pseudoEmbedding,
+  startFakeUpstream,
+} from '../../src/fake-upstream/fake-upstream.js';
 import { runEncoderConformance } from './encoder.case.js';
 
 let upstream: FakeUpstream;

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { EmbedOptions, Encoder } from '../../src/embeddings/encoder.js';
+import { EncoderPool } from '../../src/embeddings/pool.js';
 import { UseLiteEncoder } from '../../src/embeddings/use-lite/encoder.js';
 
 let shared: Promise<UseLiteEncoder> | undefined;
@@ -36,4 +37,9 @@ export async function tempDir(
 ): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** An encoder pool that serves the shared default model for `use-lite` (no second load). */
+export async function useLitePool(): Promise<EncoderPool> {
+  return new EncoderPool().provide({ type: 'use-lite' }, await useLite());
 }

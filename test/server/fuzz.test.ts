@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSemrouteError } from '../../src/errors.js';
 import { SemanticRouter } from '../../src/semantic/semantic-router.js';
 import { serve } from '../../src/server/serve.js';
-import { type FakeUpstream, startFakeUpstream } from '../../src/testing/fake-upstream.js';
+import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/fake-upstream.js';
 import { tempDir, useLite } from '../helpers/encoder.js';
 
 const MASTER = 'sk-fuzz-master-key-987654';

@@ -2,7 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FakeUpstream, startFakeUpstream } from '../../src/testing/fake-upstream.js';
+import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/fake-upstream.js';
 import { tempDir } from '../helpers/encoder.js';
 import { type ProxyProcess, startProxyProcess } from '../helpers/proxy-process.js';
 

@@ -15,7 +15,11 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryStateStore } from '../../src/gateway/state/memory.js';
 import { serve } from '../../src/server/serve.js';
-import { type FakeUpstream, type FaultMix, startFakeUpstream } from '../../src/testing/fake-upstream.js';
+import {
+  type FakeUpstream,
+  type FaultMix,
+  startFakeUpstream,
+} from '../../src/fake-upstream/fake-upstream.js';
 import { tempDir } from '../helpers/encoder.js';
 
 const REQUESTS = Number(process.env.SEMROUTE_SOAK_REQUESTS ?? 1500);

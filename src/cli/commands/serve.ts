@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { serve } from '../../server/serve.js';
 import { isWorker, runPrimary } from '../../server/workers.js';
-import { startFakeUpstream } from '../../testing/fake-upstream.js';
+import { startFakeUpstream } from '../../fake-upstream/fake-upstream.js';
 import { UsageError } from '../output.js';
 
 export const serveHelp = `semroute serve --config config.yaml [--port 4000] [--host 127.0.0.1] [--workers N] [--no-watch]

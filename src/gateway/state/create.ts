@@ -1,5 +1,5 @@
 /** The state store a config asks for: Redis (with local failover) when redis_* is set, memory otherwise. */
-import type { GatewayConfig } from '../config.js';
+import type { GatewayConfig } from '../../config/gateway-schema.js';
 import { type FailoverLogger, FailoverStateStore } from './failover.js';
 import { MemoryStateStore } from './memory.js';
 import { RedisStateStore } from './redis.js';

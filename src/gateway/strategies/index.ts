@@ -1,3 +1,5 @@
+import type { GatewayConfig } from '../../config/gateway-schema.js';
+import { ErrorCode, SemrouteError } from '../../errors.js';
 import { costBased } from './cost-based.js';
 import { latencyBased } from './latency-based.js';
 import { leastBusy } from './least-busy.js';
@@ -16,3 +18,22 @@ export const STRATEGIES: Readonly<Record<string, StrategyFactory>> = Object.free
   'least-busy': leastBusy,
   'cost-based-routing': costBased,
 });
+
+/** The strategy `routing_strategy` names (custom ones first), or CONFIG_INVALID listing the known ones. */
+export function createStrategy(
+  config: GatewayConfig,
+  custom: Readonly<Record<string, StrategyFactory>> = {},
+): BalancingStrategy {
+  const name = config.routing_strategy;
+  const factory = custom[name] ?? STRATEGIES[name];
+  if (factory === undefined) {
+    throw new SemrouteError(ErrorCode.CONFIG_INVALID, `routing_strategy "${name}" is unknown`, {
+      path: 'routing_strategy',
+      expected: [...Object.keys(STRATEGIES), ...Object.keys(custom)].join(' | '),
+    });
+  }
+  return factory({
+    ttlMs: (config.routing_strategy_args?.ttl ?? 60) * 1000,
+    lowestLatencyBuffer: config.routing_strategy_args?.lowest_latency_buffer,
+  });
+}

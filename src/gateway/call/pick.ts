@@ -1,0 +1,110 @@
+/**
+ * Picking a deployment of a group: healthy ones only (cooling ones wait, or fail with when the
+ * first returns), untried ones first, the lowest `order` first, a sticky one if it is there, then
+ * the balancing strategy. The pick counts the request against the deployment's rpm/tpm window in
+ * the same atomic step that checks the limit; one that filled up meanwhile (here or on another
+ * instance) is set aside and the pick repeated.
+ */
+import type { GatewayConfig } from '../../config/gateway-schema.js';
+import { ErrorCode, SemrouteError, UpstreamError } from '../../errors.js';
+import type { Deployment } from '../deployment.js';
+import type { Health } from '../health.js';
+import type { ModelTable } from '../models.js';
+import type { StateStore } from '../state/state-store.js';
+import type { BalancingStrategy } from '../strategies/strategy.js';
+
+export interface PickerDeps {
+  config: GatewayConfig;
+  table: ModelTable;
+  health: Health;
+  store: StateStore;
+  strategy: BalancingStrategy;
+  now: () => number;
+  random: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface PickOptions {
+  /** Tokens the request is expected to use (counted against tpm). */
+  tokens: number;
+  /** A deployment to take when it is healthy (a sticky session's). */
+  prefer?: string | undefined;
+  /** Deployments already tried by this request: others first. */
+  exclude?: ReadonlySet<string> | undefined;
+  signal?: AbortSignal | undefined;
+  /** Count the request against rpm/tpm. Default true; false only looks (explain). */
+  reserve?: boolean | undefined;
+}
+
+export class Picker {
+  constructor(private readonly deps: PickerDeps) {}
+
+  async pick(group: string, options: PickOptions): Promise<Deployment> {
+    const { config, table, health, store, now, sleep } = this.deps;
+    const all = table.deployments(group);
+    if (all.length === 0) throw table.notFound(group);
+    const full = new Set<string>();
+    for (;;) {
+      const { healthy, earliestReturn } = await health.available(all);
+      if (healthy.length > 0) {
+        const open = healthy.filter((d) => !full.has(d.id));
+        const chosen = open.length === 0 ? undefined : await this.choose(open, options);
+        if (chosen === undefined) {
+          throw new UpstreamError(
+            'RateLimitError',
+            `${group}: every deployment is at its rpm/tpm limit`,
+            429,
+            {
+              'retry-after': String(Math.ceil((60_000 - (now() % 60_000)) / 1000)),
+            },
+          );
+        }
+        if (options.reserve === false || (await store.reserve(chosen.id, options.tokens, chosen)))
+          return chosen;
+        full.add(chosen.id);
+        continue;
+      }
+      const wait = (earliestReturn ?? now()) - now();
+      if (wait > 0 && wait <= config.wait_for_cooldown_seconds * 1000) {
+        await sleep(wait, options.signal);
+        continue;
+      }
+      const at = new Date(earliestReturn ?? now()).toISOString();
+      throw new SemrouteError(
+        ErrorCode.NO_DEPLOYMENT_AVAILABLE,
+        `All ${all.length} deployment(s) of "${group}" are cooling down; the first returns in ${Math.max(0, wait / 1000).toFixed(1)} s (${at})`,
+        { details: { group, retryAt: earliestReturn } },
+      );
+    }
+  }
+
+  /** The strategy's choice among healthy deployments: untried first, lowest `order`, a preferred one if present. */
+  private async choose(
+    healthy: readonly Deployment[],
+    options: PickOptions,
+  ): Promise<Deployment | undefined> {
+    const { config, store, strategy, random } = this.deps;
+    const exclude = options.exclude;
+    const fresh = exclude === undefined ? healthy : healthy.filter((d) => !exclude.has(d.id));
+    let pool = fresh.length > 0 ? fresh : healthy;
+    const lowestOrder = Math.min(...pool.map((d) => d.order ?? 1));
+    pool = pool.filter((d) => (d.order ?? 1) === lowestOrder);
+    const preferred = options.prefer === undefined ? undefined : pool.find((d) => d.id === options.prefer);
+    if (preferred) return preferred;
+    const ids = pool.map((d) => d.id);
+    const needs = strategy.needs;
+    const [usage, latency, inFlight] = await Promise.all([
+      needs.usage ? store.usage(ids) : new Map(),
+      needs.latency ? store.latencies(ids, (config.routing_strategy_args?.ttl ?? 60) * 1000) : new Map(),
+      needs.inFlight ? store.inFlight(ids) : new Map(),
+    ]);
+    return strategy.pick({
+      candidates: pool,
+      estimatedTokens: options.tokens,
+      usage,
+      latency,
+      inFlight,
+      random,
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * One call with retries inside a group: pick a deployment (another one after a failure when the
+ * group has one), track it in flight, record success (latency, token correction) or failure
+ * (cooldowns), and back off before the next attempt as the failure policy and `Retry-After`
+ * allow. `run` is any call: HTTP in the gateway, a plain function in tests.
+ */
+import { UpstreamError, type UpstreamErrorKind } from '../../errors.js';
+import type { Deployment } from '../deployment.js';
+import type { CallOptions } from '../upstream/client.js';
+import type { PickOptions } from './pick.js';
+
+export interface RetryDeps {
+  pick(group: string, options: PickOptions): Promise<Deployment>;
+  /** Records a failure against the deployment (cooldowns). */
+  failed(deployment: Deployment, kind: UpstreamErrorKind, status: number | undefined): Promise<unknown>;
+  /** Records a success: latency, and the token count corrected from the estimate. */
+  succeeded(deployment: Deployment, ms: number, tokenCorrection: number): Promise<void>;
+  addInFlight(id: string, delta: number): Promise<unknown>;
+  /** Retries allowed for a failure of this kind in this group. */
+  retries(group: string, kind: UpstreamErrorKind): number;
+  /** Wait before retry number `attempt` (1 = first retry) after `error`. */
+  delay(attempt: number, error: UpstreamError): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  onRetry?:
+    | ((group: string, deployment: Deployment, error: UpstreamError, delayMs: number) => void)
+    | undefined;
+}
+
+export interface GroupRequest {
+  tokens: number;
+  prefer?: string | undefined;
+  signal?: AbortSignal | undefined;
+  /** The timeout of one call to a deployment, ms. */
+  timeoutOf(deployment: Deployment): number;
+  /** Called after every attempt with its duration (attempt counts, upstream time). */
+  onAttempt?: ((ms: number) => void) | undefined;
+}
+
+export interface Attempt {
+  deployment: Deployment;
+  call: CallOptions;
+  /** Ends the in-flight count; once. Streams call it when the reader finishes. */
+  release(): Promise<void>;
+}
+
+export async function withRetries<T>(
+  deps: RetryDeps,
+  group: string,
+  request: GroupRequest,
+  run: (attempt: Attempt) => Promise<{ result: T; tokens: number }>,
+): Promise<T> {
+  const failed = new Set<string>();
+  for (let attempt = 0; ; attempt++) {
+    const deployment = await deps.pick(group, {
+      tokens: request.tokens,
+      prefer: attempt === 0 ? request.prefer : undefined,
+      exclude: failed,
+      signal: request.signal,
+    });
+    const call = { signal: request.signal, timeoutMs: request.timeoutOf(deployment) };
+    const started = performance.now();
+    await deps.addInFlight(deployment.id, 1);
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      await deps.addInFlight(deployment.id, -1);
+    };
+    try {
+      const { result, tokens } = await run({ deployment, call, release });
+      const ms = performance.now() - started;
+      request.onAttempt?.(ms);
+      await deps.succeeded(deployment, ms, tokens - request.tokens);
+      return result;
+    } catch (error) {
+      request.onAttempt?.(performance.now() - started);
+      await release();
+      if (!(error instanceof UpstreamError)) throw error;
+      failed.add(deployment.id);
+      await deps.failed(deployment, error.kind, error.status);
+      if (attempt >= deps.retries(group, error.kind)) throw error;
+      const delay = deps.delay(attempt + 1, error);
+      deps.onRetry?.(group, deployment, error, delay);
+      await deps.sleep(delay, request.signal);
+    }
+  }
+}

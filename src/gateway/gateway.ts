@@ -1,0 +1,337 @@
+/**
+ * The gateway, LiteLLM-style: model groups of deployments, a balancing strategy, retries with
+ * per-error policies, fallbacks, cooldowns and a response cache; `auto_router/…` entries put a
+ * SemanticRouter in front, and `auto` picks from a pool by cost and quality.
+ *
+ * A request is composed of steps, each in its own file: prepare (`plan/request-body.ts`, before
+ * anything is routed) → plan (`plan/resolve.ts`) → cache (`call/cache.ts`) → fallbacks
+ * (`call/fallback.ts`) → retries (`call/retry.ts`, picking with `call/pick.ts`) → the upstream
+ * call (`upstream/`).
+ */
+import { type GatewayConfig, type GatewayConfigInput, parseGatewayConfig } from '../config/gateway-schema.js';
+import { semanticModels } from '../config/semantic-models.js';
+import { EncoderPool } from '../embeddings/pool.js';
+import { ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
+import { withFields } from '../internal/objects.js';
+import type { RouteResult, SemanticRouter } from '../semantic/semantic-router.js';
+import { backoffDelay } from './backoff.js';
+import { ResponseCache } from './call/cache.js';
+import { withFallbacks } from './call/fallback.js';
+import { Picker } from './call/pick.js';
+import { type GroupRequest, type RetryDeps, withRetries } from './call/retry.js';
+import { StickySessions } from './call/sticky.js';
+import type { Deployment } from './deployment.js';
+import { retriesFor } from './failure-policy.js';
+import { Health } from './health.js';
+import { type ListedModel, ModelTable } from './models.js';
+import { estimateTokens, prepareChat, withoutAutoFields } from './plan/request-body.js';
+import { type Plan, Planner } from './plan/resolve.js';
+import { SemanticRouters } from './plan/semantic.js';
+import { MemoryStateStore } from './state/memory.js';
+import type { StateStore } from './state/state-store.js';
+import { createStrategy } from './strategies/index.js';
+import type {
+  ChatBody,
+  ChatChunk,
+  ChatCompletion,
+  ChatOutcome,
+  EmbeddingResponse,
+  GatewayEvents,
+  GatewayIO,
+  RequestOptions,
+  Served,
+} from './types.js';
+import { callChat, callEmbedding } from './upstream/exchange.js';
+import { openChatStream, relay, replay } from './upstream/stream.js';
+import { toUpstreamError } from './upstream/errors.js';
+
+/**
+ * Waits ms, or rejects when the signal fires first. The listener is removed when the wait ends:
+ * the proxy's signal lives as long as the client's connection, across many requests.
+ */
+export const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new SemrouteError(ErrorCode.ABORTED, 'aborted while waiting to retry'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+export class Gateway {
+  private readonly store: StateStore;
+  /** Whether close() closes the store and encoders (false for what the caller passed in). */
+  private readonly ownsStore: boolean;
+  private readonly ownsEncoders: boolean;
+  private readonly planner: Planner;
+  private readonly picker: Picker;
+  private readonly cache: ResponseCache;
+  private readonly sticky: StickySessions;
+  private readonly retryDeps: RetryDeps;
+  private readonly events: Partial<GatewayEvents>;
+
+  private constructor(
+    readonly config: GatewayConfig,
+    private readonly table: ModelTable,
+    private readonly semantic: SemanticRouters,
+    private readonly encoders: EncoderPool,
+    io: GatewayIO,
+  ) {
+    this.store = io.store ?? new MemoryStateStore(io.clock);
+    this.ownsStore = io.store === undefined;
+    this.ownsEncoders = io.encoders === undefined;
+    this.events = io.events ?? {};
+    const now = io.clock ?? Date.now;
+    const random = io.random ?? Math.random;
+    const sleep = io.sleep ?? defaultSleep;
+    const health = new Health(config, this.store, now, (e) => this.events.cooldown?.(e));
+    const strategy = createStrategy(config, io.strategies);
+    this.picker = new Picker({ config, table, health, store: this.store, strategy, now, random, sleep });
+    this.cache = new ResponseCache(config, this.store);
+    this.sticky = new StickySessions(this.store, config.sticky_session_ttl * 1000);
+    this.planner = new Planner({ config, table, semantic, sticky: this.sticky, events: this.events });
+    this.retryDeps = {
+      pick: (group, options) => this.picker.pick(group, options),
+      failed: (d, kind, status) => health.failed(d, kind, status),
+      succeeded: async (d, ms, correction) => {
+        await Promise.all([
+          correction === 0 ? undefined : this.store.addUsage(d.id, 0, correction),
+          this.store.recordLatency(d.id, ms),
+        ]);
+      },
+      addInFlight: (id, delta) => this.store.addInFlight(id, delta),
+      retries: (group, kind) => retriesFor(config, group, kind),
+      delay: (attempt, error) =>
+        backoffDelay(attempt, error.headers, { minMs: config.retry_after * 1000 }, random, now()),
+      sleep,
+      onRetry: (group, d, error, delay) => this.events.retry?.(group, d, error, delay),
+    };
+  }
+
+  /**
+   * Builds a gateway from a config (parsed here unless `parseGatewayConfig` already did) and
+   * compiles every semantic router now, not on the first request.
+   */
+  static async create(config: GatewayConfigInput | GatewayConfig, io: GatewayIO = {}): Promise<Gateway> {
+    const parsed = parseGatewayConfig(config);
+    const models = semanticModels(parsed, io.baseDir ?? process.cwd());
+    const names = models.filter((m) => m.kind === 'auto_router').map((m) => m.model);
+    const table = new ModelTable(parsed, names, io.dispatcher);
+    const encoders = io.encoders ?? new EncoderPool({ fetch: io.fetch });
+    try {
+      const semantic = await SemanticRouters.compile(models, table, encoders);
+      return new Gateway(parsed, table, semantic, encoders, io);
+    } catch (error) {
+      if (io.encoders === undefined) await encoders.close();
+      throw error;
+    }
+  }
+
+  /** Names a client may ask for: groups, aliases, auto_router entries and `auto`. */
+  listModels(): ListedModel[] {
+    return this.table.list();
+  }
+
+  deployments(group: string): readonly Deployment[] {
+    return this.table.deployments(group);
+  }
+
+  /** The SemanticRouter serving a model (an `auto_router/…` entry, or `auto`). */
+  semanticRouter(model: string): SemanticRouter | undefined {
+    return this.semantic.get(model)?.router;
+  }
+
+  /** Compiles unsaved router.json edits for a semantic model, with that model's encoder (the route page). */
+  async compileDraft(model: string, config: unknown): Promise<SemanticRouter> {
+    const draft = await this.semantic.compileDraft(model, config);
+    if (draft === undefined) {
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `"${model}" is not a semantic router`, {
+        path: 'model',
+      });
+    }
+    return draft;
+  }
+
+  /** Decides where a chat request goes, without calling anything. */
+  plan(body: ChatBody & { model: string }, options: RequestOptions = {}): Promise<Plan> {
+    return this.planner.plan(body, options);
+  }
+
+  /** A chat completion, streamed or not, with retries, fallbacks, cooldowns and cache. */
+  async chatCompletion(
+    body: ChatBody & { model: string },
+    options: RequestOptions = {},
+  ): Promise<ChatOutcome> {
+    const prepared = prepareChat(body);
+    const plan = await this.planner.plan(body, options);
+    const upstreamBody = plan.pool === undefined ? prepared.body : withoutAutoFields(prepared.body);
+    const { stream } = prepared;
+    const cacheKey = this.cache.key(plan.group, body, stream);
+    const hit = cacheKey === undefined ? undefined : await this.cache.get(cacheKey);
+    if (hit !== undefined) {
+      this.events.cacheHit?.(plan.group);
+      const served = this.served(plan.group, hit.deploymentId, plan.route, 0, [], 0, true);
+      return stream
+        ? withFields(served, { stream: true as const, chunks: replay(hit.response) })
+        : withFields(served, { stream: false as const, response: hit.response });
+    }
+    const tokens = estimateTokens(upstreamBody);
+    let attempts = 0;
+    let upstreamMs = 0;
+    const request = (first: boolean): GroupRequest => ({
+      tokens: tokens.total,
+      prefer: first ? plan.prefer : undefined,
+      signal: options.signal,
+      // The tightest of: the request's own timeout, the deployment's, the gateway's.
+      timeoutOf: (d) =>
+        Math.min(
+          prepared.timeoutMs ?? options.timeoutMs ?? Infinity,
+          (stream ? d.streamTimeoutMs : d.timeoutMs) ?? this.config.timeout * 1000,
+        ),
+      onAttempt: (ms) => {
+        attempts++;
+        upstreamMs += ms;
+      },
+    });
+    const { result, group, tried } = await withFallbacks(
+      { config: this.config, table: this.table, onFallback: (f, t, e) => this.events.fallback?.(f, t, e) },
+      { group: plan.group, pool: plan.pool, allowedModels: options.allowedModels, attempts: () => attempts },
+      (group, first) => {
+        this.checkContextWindow(group, tokens.input);
+        return withRetries(
+          this.retryDeps,
+          group,
+          request(first),
+          async ({ deployment: d, call, release }) => {
+            const client = this.table.client(d.id);
+            if (stream) {
+              const opened = await openChatStream(client, d, upstreamBody, call);
+              const chunks = relay(opened, group, release, (e) => toUpstreamError(e, d, call.signal));
+              return { result: { chunks, deploymentId: d.id } as ChatResult, tokens: tokens.total };
+            }
+            const response = await callChat(client, d, upstreamBody, call);
+            await release();
+            return {
+              result: { response, deploymentId: d.id } as ChatResult,
+              tokens: response.usage?.total_tokens ?? tokens.total,
+            };
+          },
+        );
+      },
+    );
+    // Pin (or refresh) only when the planned model answered: an error never moves a session.
+    if (plan.sticky !== undefined && tried.length === 0) {
+      await this.sticky.pin(plan.sticky, { group, deployment: result.deploymentId });
+    }
+    const served = this.served(group, result.deploymentId, plan.route, attempts, tried, upstreamMs, false);
+    if ('chunks' in result) return withFields(served, { stream: true as const, chunks: result.chunks });
+    result.response.model = group;
+    if (cacheKey !== undefined) await this.cache.set(cacheKey, result);
+    return withFields(served, { stream: false as const, response: result.response });
+  }
+
+  /** Before any call: a request longer than every deployment's max_input_tokens goes to context_window_fallbacks. */
+  private checkContextWindow(group: string, inputTokens: number): void {
+    const all = this.table.deployments(group);
+    if (
+      all.length > 0 &&
+      all.every((d) => d.info.maxInputTokens !== undefined && inputTokens > d.info.maxInputTokens)
+    ) {
+      throw new UpstreamError(
+        'ContextWindowExceededError',
+        `${group}: about ${inputTokens} input tokens exceed max_input_tokens`,
+        undefined,
+      );
+    }
+  }
+
+  private served(
+    model: string,
+    deploymentId: string,
+    route: RouteResult | undefined,
+    attempts: number,
+    fallbacksTried: string[],
+    upstreamMs: number,
+    cached: boolean,
+  ): Served {
+    return { model, deploymentId, route, attempts, fallbacksTried, cached, upstreamMs };
+  }
+
+  /** Embeddings through a group: aliases, allow-lists, retries, cooldowns and fallbacks as for chat. */
+  async embedding(
+    body: Record<string, unknown> & { model: string },
+    options: RequestOptions = {},
+  ): Promise<Served & { response: EmbeddingResponse }> {
+    const group = this.table.aliasTarget(body.model);
+    if (!this.table.hasGroup(group)) throw this.table.notFound(body.model);
+    this.table.checkAllowed([body.model, group], options.allowedModels);
+    let attempts = 0;
+    let upstreamMs = 0;
+    const {
+      result,
+      group: served,
+      tried,
+    } = await withFallbacks(
+      { config: this.config, table: this.table, onFallback: (f, t, e) => this.events.fallback?.(f, t, e) },
+      { group, pool: undefined, allowedModels: options.allowedModels, attempts: () => attempts },
+      (g) =>
+        withRetries(
+          this.retryDeps,
+          g,
+          {
+            tokens: 0,
+            signal: options.signal,
+            timeoutOf: (d) =>
+              Math.min(options.timeoutMs ?? Infinity, d.timeoutMs ?? this.config.timeout * 1000),
+            onAttempt: (ms) => {
+              attempts++;
+              upstreamMs += ms;
+            },
+          },
+          async ({ deployment: d, call, release }) => {
+            const response = await callEmbedding(this.table.client(d.id), d, body, call);
+            await release();
+            response.model = g;
+            return { result: { response, deploymentId: d.id }, tokens: response.usage?.total_tokens ?? 0 };
+          },
+        ),
+    );
+    return withFields(
+      this.served(served, result.deploymentId, undefined, attempts, tried, upstreamMs, false),
+      {
+        response: result.response,
+      },
+    );
+  }
+
+  /** What would serve this request: route, group and deployment, without calling upstream. */
+  async explain(
+    body: ChatBody & { model: string },
+    options: RequestOptions = {},
+  ): Promise<{ model: string; deploymentId: string | undefined; route: RouteResult | undefined }> {
+    const plan = await this.planner.plan(body, options);
+    const d = await this.picker
+      .pick(plan.group, {
+        tokens: estimateTokens(body).total,
+        prefer: plan.prefer,
+        signal: options.signal,
+        reserve: false,
+      })
+      .catch(() => undefined);
+    return { model: plan.group, deploymentId: d?.id, route: plan.route };
+  }
+
+  async close(): Promise<void> {
+    await this.semantic.close();
+    if (this.ownsEncoders) await this.encoders.close();
+    if (this.ownsStore) await this.store.close();
+  }
+}
+
+type ChatResult =
+  | { response: ChatCompletion; deploymentId: string }
+  | { chunks: AsyncIterable<ChatChunk>; deploymentId: string };

@@ -1,0 +1,110 @@
+/**
+ * Where a request goes, decided before anything is called: an alias resolves to its group; a
+ * semantic router (`auto_router/…`) routes the prompt and sends it to the group its route names
+ * (or the default); `auto` picks from its pool (sticky session first, then the semantic route,
+ * then cost and quality); a group is itself. Virtual-key allow-lists are checked here.
+ */
+import type { GatewayConfig } from '../../config/gateway-schema.js';
+import { ErrorCode, SemrouteError } from '../../errors.js';
+import type { RouteResult } from '../../semantic/semantic-router.js';
+import { sessionKey, type StickySessions } from '../call/sticky.js';
+import { AUTO_MODELS, type ModelTable } from '../models.js';
+import type { ChatBody, GatewayEvents, RequestOptions } from '../types.js';
+import { autoOptions, filterPool, profileGroup, rankByTradeoff } from './auto.js';
+import type { SemanticRouters } from './semantic.js';
+
+export interface Plan {
+  /** The group tried first. */
+  group: string;
+  route: RouteResult | undefined;
+  /** Deployment pinned by a sticky session. */
+  prefer: string | undefined;
+  /** The session to pin once the planned group answers. */
+  sticky: string | undefined;
+  /** `auto`'s pool: fallbacks stay within it when no list says otherwise. */
+  pool: string[] | undefined;
+}
+
+export interface PlannerDeps {
+  config: GatewayConfig;
+  table: ModelTable;
+  semantic: SemanticRouters;
+  sticky: StickySessions;
+  events: Partial<GatewayEvents>;
+}
+
+export class Planner {
+  constructor(private readonly deps: PlannerDeps) {}
+
+  async plan(body: ChatBody & { model: string }, options: RequestOptions = {}): Promise<Plan> {
+    const { table, semantic: routers, events } = this.deps;
+    const requested = table.aliasTarget(body.model);
+    const semantic = routers.get(requested);
+    if (semantic !== undefined && semantic.spec.kind === 'auto_router') {
+      table.checkAllowed([body.model, requested], options.allowedModels);
+      const router = options.semanticRouter ?? semantic.router;
+      const route = await router.route(body.messages as never, { signal: options.signal });
+      // Tries of unsaved edits are not decisions: they stay out of metrics and logs.
+      if (options.semanticRouter === undefined) events.route?.(requested, route);
+      const target = route.name !== null && table.hasGroup(route.name) ? route.name : semantic.defaultModel;
+      return {
+        group: table.aliasTarget(target),
+        route,
+        prefer: undefined,
+        sticky: undefined,
+        pool: undefined,
+      };
+    }
+    if (AUTO_MODELS.has(requested)) return this.planAuto(body, options);
+    if (!table.hasGroup(requested)) throw table.notFound(body.model);
+    table.checkAllowed([body.model, requested], options.allowedModels);
+    return { group: requested, route: undefined, prefer: undefined, sticky: undefined, pool: undefined };
+  }
+
+  private async planAuto(body: ChatBody, options: RequestOptions): Promise<Plan> {
+    const { config, table, semantic: routers, sticky, events } = this.deps;
+    const auto = autoOptions(body);
+    let pool = filterPool(table.chatGroups(), auto.allowedModels);
+    if (options.allowedModels !== undefined) pool = pool.filter((g) => options.allowedModels!.includes(g));
+    if (pool.length === 0) {
+      throw new SemrouteError(
+        ErrorCode.POOL_EMPTY,
+        'No model matches the auto-router pool (allowed_models / models)',
+        {
+          path: 'plugins[].allowed_models',
+        },
+      );
+    }
+    const key = sessionKey(body, options.sessionId, options.caller);
+    if (key !== undefined) {
+      const pinned = await sticky.get(key);
+      if (pinned !== undefined && pool.includes(pinned.group)) {
+        return { group: pinned.group, route: undefined, prefer: pinned.deployment, sticky: key, pool };
+      }
+    }
+    let route: RouteResult | undefined;
+    let candidates = pool;
+    let routeQuality: Record<string, number> = {};
+    const semantic = options.semanticRouter ?? routers.get('auto')?.router;
+    if (semantic !== undefined) {
+      route = await semantic.route(body.messages as never, { signal: options.signal });
+      if (options.semanticRouter === undefined) events.route?.('auto', route);
+      const chosen = route.name === null ? undefined : semantic.routes.find((r) => r.name === route!.name);
+      const meta = (chosen?.metadata ?? {}) as { models?: unknown; quality?: unknown };
+      const patterns = Array.isArray(meta.models)
+        ? meta.models.filter((m): m is string => typeof m === 'string')
+        : chosen
+          ? [chosen.name]
+          : undefined;
+      const narrowed = patterns === undefined ? [] : filterPool(pool, patterns);
+      if (narrowed.length > 0) candidates = narrowed;
+      if (typeof meta.quality === 'object' && meta.quality !== null)
+        routeQuality = meta.quality as Record<string, number>;
+    }
+    const ranked = rankByTradeoff(
+      candidates.map((g) => profileGroup(g, table.deployments(g), routeQuality[g])),
+      auto.tradeoff ?? config.cost_quality_tradeoff,
+    );
+    return { group: ranked[0]!.group, route, prefer: undefined, sticky: key, pool };
+  }
+}

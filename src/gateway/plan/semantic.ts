@@ -1,0 +1,115 @@
+/**
+ * The semantic routers of a gateway, compiled when it is created (not on the first request),
+ * each with the encoder the one rule gives it: the model_list group or model named by
+ * `auto_router_embedding_model` when the config names one (LiteLLM's rule), else what its
+ * router.json asks for. Encoders come from the shared pool; `embeddings/create.ts` alone picks
+ * the implementation.
+ */
+import {
+  type LoadedRouterConfig,
+  loadRouterConfig,
+  validateRouterConfig,
+} from '../../config/router-config.js';
+import type { SemanticModel } from '../../config/semantic-models.js';
+import { type EncoderSpec, encoderTypes } from '../../embeddings/create.js';
+import type { EncoderPool } from '../../embeddings/pool.js';
+import { SemanticRouter } from '../../semantic/semantic-router.js';
+import type { ModelTable } from '../models.js';
+
+export interface CompiledSemantic {
+  readonly spec: SemanticModel;
+  readonly router: SemanticRouter;
+  /** Where a request goes when no route passes. */
+  readonly defaultModel: string;
+}
+
+/** The encoder a semantic model uses (see the file comment). */
+export function encoderSpecFor(
+  model: SemanticModel,
+  loaded: LoadedRouterConfig,
+  table: ModelTable,
+): EncoderSpec {
+  const { config, file } = loaded;
+  const name = model.embeddingModel;
+  if (name === undefined) {
+    return {
+      type: config.encoder_type ?? undefined,
+      name: config.encoder_name ?? undefined,
+      options: config.encoder_options,
+      file,
+    };
+  }
+  // `auto_router_embedding_model: use-lite` (or `local`, `onnx`) asks for a local encoder by name.
+  if (encoderTypes().includes(name)) return { type: name, name: config.encoder_name ?? undefined, file };
+  const group = table.deployments(table.aliasTarget(name));
+  const first = group[0];
+  if (first === undefined) return { type: 'openai', name, file };
+  const p = table.entry(first.id).litellm_params;
+  return {
+    type: 'openai',
+    name: first.model,
+    options: {
+      api_key: p.api_key ?? 'sk-no-key',
+      ...(p.api_base === undefined ? {} : { base_url: p.api_base }),
+    },
+    file,
+  };
+}
+
+export class SemanticRouters {
+  private constructor(
+    private readonly compiled: ReadonlyMap<string, CompiledSemantic>,
+    private readonly table: ModelTable,
+    private readonly encoders: EncoderPool,
+  ) {}
+
+  static async compile(
+    models: readonly SemanticModel[],
+    table: ModelTable,
+    encoders: EncoderPool,
+  ): Promise<SemanticRouters> {
+    const compiled = new Map<string, CompiledSemantic>();
+    try {
+      for (const spec of models) {
+        const loaded =
+          spec.file === undefined ? validateRouterConfig(spec.inline) : await loadRouterConfig(spec.file);
+        const encoder = await encoders.get(encoderSpecFor(spec, loaded, table));
+        const router = await SemanticRouter.fromLoaded(loaded, { encoder });
+        compiled.set(spec.model, {
+          spec,
+          router,
+          defaultModel: spec.defaultModel ?? router.routerConfig.default_route ?? '',
+        });
+      }
+    } catch (error) {
+      await Promise.all([...compiled.values()].map((c) => c.router.close()));
+      throw error;
+    }
+    return new SemanticRouters(compiled, table, encoders);
+  }
+
+  get(model: string): CompiledSemantic | undefined {
+    return this.compiled.get(model);
+  }
+
+  /** The `auto_router/…` entries' names (not `auto`), in config order. */
+  autoRouterNames(): string[] {
+    return [...this.compiled.values()].filter((c) => c.spec.kind === 'auto_router').map((c) => c.spec.model);
+  }
+
+  /**
+   * Compiles a router.json for one of these models with the encoder that model would use,
+   * without installing it: the route page tries unsaved edits with it.
+   */
+  async compileDraft(model: string, raw: unknown): Promise<SemanticRouter | undefined> {
+    const current = this.compiled.get(model);
+    if (current === undefined) return undefined;
+    const loaded = validateRouterConfig(raw, current.spec.file);
+    const encoder = await this.encoders.get(encoderSpecFor(current.spec, loaded, this.table));
+    return SemanticRouter.fromLoaded(loaded, { encoder, cacheDir: false });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.compiled.values()].map((c) => c.router.close()));
+  }
+}

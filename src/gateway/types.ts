@@ -1,0 +1,80 @@
+/** The gateway's vocabulary: request bodies, answers, options and hooks, shared by its steps. */
+import type OpenAI from 'openai';
+import type { Dispatcher } from 'undici';
+import type { EncoderPool } from '../embeddings/pool.js';
+import type { SemrouteError, UpstreamError } from '../errors.js';
+import type { RouteResult, SemanticRouter } from '../semantic/semantic-router.js';
+import type { Deployment } from './deployment.js';
+import type { StateStore } from './state/state-store.js';
+import type { BalancingStrategy, StrategyOptions } from './strategies/strategy.js';
+
+export type ChatBody = Record<string, unknown> & { messages: unknown[]; stream?: boolean | null | undefined };
+export type ChatCompletion = OpenAI.Chat.Completions.ChatCompletion;
+export type ChatChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
+export type EmbeddingResponse = OpenAI.Embeddings.CreateEmbeddingResponse;
+
+export interface CooldownEvent {
+  deployment: Deployment;
+  until: number;
+  kind: UpstreamError['kind'];
+}
+
+/** Observability hooks (metrics, logs); every one optional. */
+export interface GatewayEvents {
+  retry(group: string, deployment: Deployment, error: UpstreamError, delayMs: number): void;
+  fallback(from: string, to: string, error: SemrouteError): void;
+  cooldown(event: CooldownEvent): void;
+  cacheHit(model: string): void;
+  /** A semantic decision; `result.query` is the text it routed on (for logs that keep prompts). */
+  route(model: string, result: RouteResult): void;
+}
+
+/** Everything the gateway reaches outside itself, injectable. */
+export interface GatewayIO {
+  store?: StateStore | undefined;
+  /** HTTP for upstream calls (undici); default one shared keep-alive pool. */
+  dispatcher?: Dispatcher | undefined;
+  /** fetch for remote encoders. */
+  fetch?: typeof fetch | undefined;
+  clock?: (() => number) | undefined;
+  random?: (() => number) | undefined;
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
+  /** Folder that relative paths (auto_router_config_path) resolve against. Default the cwd. */
+  baseDir?: string | undefined;
+  /** Encoders shared by the semantic routers (one model load for all); default a pool of its own. */
+  encoders?: EncoderPool | undefined;
+  /** Custom strategies by name, next to the built-in ones. */
+  strategies?: Record<string, (options: StrategyOptions) => BalancingStrategy> | undefined;
+  events?: Partial<GatewayEvents> | undefined;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal | undefined;
+  /** Timeout for each upstream call of this request, ms (body `timeout` in seconds sets it too). */
+  timeoutMs?: number | undefined;
+  /** x-session-id header for `auto` stickiness. */
+  sessionId?: string | undefined;
+  /** Model names this caller may use (virtual keys); undefined = all. */
+  allowedModels?: readonly string[] | undefined;
+  /** Who is asking (a hash of the key): sticky sessions are kept apart per caller. */
+  caller?: string | undefined;
+  /** Routes with this SemanticRouter instead of the model's own (the route page tries unsaved edits). */
+  semanticRouter?: SemanticRouter | undefined;
+}
+
+export interface Served {
+  /** The model group that answered. */
+  model: string;
+  deploymentId: string;
+  /** The semantic decision, for auto_router entries and `auto`. */
+  route: RouteResult | undefined;
+  attempts: number;
+  /** Groups tried before the one that answered. */
+  fallbacksTried: string[];
+  cached: boolean;
+  /** Time spent waiting on upstreams (all attempts; to the first chunk for streams), ms. */
+  upstreamMs: number;
+}
+
+export type ChatOutcome = Served &
+  ({ stream: false; response: ChatCompletion } | { stream: true; chunks: AsyncIterable<ChatChunk> });

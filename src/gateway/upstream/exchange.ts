@@ -1,0 +1,156 @@
+/**
+ * Calls one deployment's OpenAI-compatible HTTP API with undici directly: headers built once per
+ * deployment, the request body sent as the caller gave it (plus the upstream model name), JSON
+ * read back. The official SDK cost about 240 µs of CPU per call here against 55 µs for this,
+ * most of a proxied request's own work (`npm run bench`). Every failure becomes an UpstreamError
+ * with a kind; the gateway owns retries.
+ */
+import type { Dispatcher } from 'undici';
+import { ErrorCode, SemrouteError } from '../../errors.js';
+import { withFields } from '../../internal/objects.js';
+import type { Deployment } from '../deployment.js';
+import type { ChatBody, ChatCompletion, EmbeddingResponse } from '../types.js';
+import type { CallOptions, UpstreamClient } from './client.js';
+import { httpError, noAnswer, toUpstreamError } from './errors.js';
+
+/** One POST to a deployment, for undici's request() and dispatch() alike. */
+export function postOptions(client: UpstreamClient, path: string, body: unknown, timeoutMs: number) {
+  return {
+    origin: client.origin,
+    path: `${client.basePath}${path}${client.query}`,
+    method: 'POST' as const,
+    headers: client.headers,
+    body: JSON.stringify(body),
+    // Our own deadline covers the wait for an answer; once a body flows, a silence this long ends it.
+    headersTimeout: 0,
+    bodyTimeout: timeoutMs,
+  };
+}
+
+export function post(
+  client: UpstreamClient,
+  path: string,
+  body: unknown,
+  options: CallOptions,
+  signal: AbortSignal,
+): Promise<Dispatcher.ResponseData> {
+  const request: Dispatcher.RequestOptions = postOptions(client, path, body, options.timeoutMs);
+  request.signal = signal;
+  return client.dispatcher.request(request);
+}
+
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+/**
+ * One POST, its whole answer gathered, through undici's dispatch API: no Readable body, no
+ * async-resource wrapper and no AbortController per call; the handler aborts the request itself
+ * when the deadline passes or the caller's signal fires. About a fifth of a proxied request's
+ * own CPU went to those three with `request()`. The deadline covers the whole exchange.
+ */
+function exchange(
+  client: UpstreamClient,
+  deployment: Deployment,
+  path: string,
+  body: unknown,
+  options: CallOptions,
+): Promise<Answer> {
+  const { signal, timeoutMs } = options;
+  return new Promise<Answer>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let failure: SemrouteError | undefined;
+    let settled = false;
+    let statusCode = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    const chunks: Buffer[] = [];
+    const settle = (error: SemrouteError | undefined, answer?: Answer) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) reject(error);
+      else resolve(answer!);
+    };
+    const stop = (error: SemrouteError) => {
+      failure = error;
+      controller?.abort(error);
+      settle(error);
+    };
+    const onAbort = () =>
+      stop(
+        new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', {
+          cause: signal?.reason,
+        }),
+      );
+    const timer = setTimeout(() => stop(noAnswer(deployment, timeoutMs)), timeoutMs);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      client.dispatcher.dispatch(postOptions(client, path, body, timeoutMs), {
+        onRequestStart(c) {
+          controller = c;
+          // Stopped before undici started it: abort now.
+          if (failure) c.abort(failure);
+        },
+        onResponseStart(_c, code, responseHeaders) {
+          statusCode = code;
+          headers = responseHeaders;
+        },
+        onResponseData(_c, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          settle(undefined, { statusCode, headers, text: Buffer.concat(chunks).toString('utf8') });
+        },
+        onResponseError(_c, error) {
+          settle(toUpstreamError(error, deployment, signal));
+        },
+      });
+    } catch (error) {
+      settle(toUpstreamError(error, deployment, signal));
+    }
+  });
+}
+
+async function postJson<T>(
+  client: UpstreamClient,
+  deployment: Deployment,
+  path: string,
+  body: unknown,
+  options: CallOptions,
+): Promise<T> {
+  const answer = await exchange(client, deployment, path, body, options);
+  if (answer.statusCode >= 400) throw httpError(deployment, answer.statusCode, answer.headers, answer.text);
+  try {
+    return JSON.parse(answer.text) as T;
+  } catch (error) {
+    throw toUpstreamError(error, deployment, undefined);
+  }
+}
+
+export function callChat(
+  client: UpstreamClient,
+  deployment: Deployment,
+  body: ChatBody,
+  options: CallOptions,
+): Promise<ChatCompletion> {
+  return postJson(
+    client,
+    deployment,
+    '/chat/completions',
+    withFields(body, { model: deployment.model, stream: false }),
+    options,
+  );
+}
+
+export function callEmbedding(
+  client: UpstreamClient,
+  deployment: Deployment,
+  body: Record<string, unknown>,
+  options: CallOptions,
+): Promise<EmbeddingResponse> {
+  return postJson(client, deployment, '/embeddings', withFields(body, { model: deployment.model }), options);
+}

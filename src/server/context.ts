@@ -1,0 +1,19 @@
+/** What every route module of the proxy is given. */
+import type { DecisionLog } from './decisions.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { ProxyMetrics } from './metrics.js';
+import type { ProxyRuntime } from './runtime.js';
+
+export interface ServerContext {
+  runtime: ProxyRuntime;
+  metrics: ProxyMetrics;
+  lifecycle: Lifecycle;
+  decisions: DecisionLog;
+  /** The /metrics text when it is not this process's registry alone (cluster workers: the sum). */
+  metricsText?: (() => Promise<string>) | undefined;
+}
+
+/** A model name from a failed request is a metrics label only when configured: no unbounded labels. */
+export function modelLabel(context: ServerContext, model: string): string {
+  return context.runtime.serving.gateway.listModels().some((m) => m.id === model) ? model : 'unknown';
+}

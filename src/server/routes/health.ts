@@ -1,0 +1,41 @@
+/** Health (open to all): `/health/liveliness`, `/health/readiness` and `/health` (cooldowns per deployment). */
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+
+export function registerHealth(app: FastifyInstance, { runtime, lifecycle }: ServerContext): void {
+  app.get('/health/liveliness', async () => ({ status: 'ok' }));
+  app.get('/health/readiness', async (_request, reply) => {
+    const ready = !lifecycle.draining;
+    if (!ready) reply.code(503);
+    return {
+      status: ready ? 'ok' : 'draining',
+      // This request included.
+      in_flight: lifecycle.inFlight,
+      // Which process answered: with --workers each has its own in_flight and state.
+      pid: process.pid,
+      models: runtime.serving.gateway.listModels().length,
+      config_loaded_at: new Date(runtime.serving.loadedAt).toISOString(),
+      state_store: runtime.store.status(),
+    };
+  });
+  app.get('/health', async () => {
+    const gateway = runtime.serving.gateway;
+    const groups = gateway.listModels().filter((m) => m.kind === 'group');
+    const cooling = await runtime.store.cooldowns(
+      groups.flatMap((g) => gateway.deployments(g.id).map((d) => d.id)),
+    );
+    const deployments = groups.flatMap((g) =>
+      gateway.deployments(g.id).map((d) => ({
+        model: g.id,
+        id: d.id,
+        healthy: !cooling.has(d.id),
+        cooling_until: cooling.has(d.id) ? new Date(cooling.get(d.id)!).toISOString() : null,
+      })),
+    );
+    return {
+      healthy_count: deployments.filter((d) => d.healthy).length,
+      unhealthy_count: deployments.filter((d) => !d.healthy).length,
+      deployments,
+    };
+  });
+}

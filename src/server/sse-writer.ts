@@ -1,0 +1,42 @@
+/**
+ * Writing a server-sent event stream to the client's socket. Events that are ready together (the
+ * head, chunks from one upstream read) leave in one write: a write is a syscall, and a stream is
+ * many small ones. Uncorked once the events at hand are written, so nothing waits for the next
+ * upstream read.
+ */
+import type { ServerResponse } from 'node:http';
+
+export const SSE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+export class SseWriter {
+  private corked = false;
+
+  constructor(private readonly raw: ServerResponse) {}
+
+  get closed(): boolean {
+    return this.raw.destroyed;
+  }
+
+  /** Writes one event's text (already framed: `data: …\n\n`). */
+  write(text: string): void {
+    if (this.raw.destroyed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.raw.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.raw.uncork();
+      });
+    }
+    this.raw.write(text);
+  }
+
+  end(): void {
+    this.raw.end();
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The route page's API: the router.json files the config names, template previews, tries of
+ * unsaved edits, saves through the hot-reload path, and recent decisions. The page writes every
+ * value with textContent, never as HTML.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { validateRouterConfig } from '../../config/router-config.js';
+import { BUILTIN_SLOTS } from '../../config/slots.js';
+import { expandUtterance } from '../../config/templates.js';
+import { ErrorCode, isSemrouteError, SemrouteError } from '../../errors.js';
+import { writeFileAtomic } from '../../internal/fs.js';
+import { checkRouterConfig } from '../../semantic/validate.js';
+import type { SemanticRouter } from '../../semantic/semantic-router.js';
+import type { DecisionLog } from '../decisions.js';
+import { explanationBody } from '../explain.js';
+import type { ProxyRuntime } from '../runtime.js';
+import { validate } from '../validate.js';
+
+/** The reload reason of a save from the route page (other workers are told of these). */
+export const ROUTE_PAGE_SAVE = 'route page save';
+const PREVIEW_VARIANTS = 50;
+
+interface EditableRouter {
+  model: string;
+  kind: 'auto_router' | 'auto';
+  /** Absolute path of its router.json, or undefined when it is inline in config.yaml (read-only). */
+  file: string | undefined;
+  defaultModel: string | undefined;
+}
+
+function editableRouters(runtime: ProxyRuntime): EditableRouter[] {
+  return runtime.serving.config.semantic.map((m) => ({
+    model: m.model,
+    kind: m.kind,
+    file: m.file,
+    defaultModel: m.defaultModel,
+  }));
+}
+
+/** Problems as `{path, message}` rows the page shows beside the fields. */
+function problems(error: unknown): Array<{ path: string; message: string; code: string }> {
+  if (!isSemrouteError(error)) return [{ path: '', message: (error as Error).message, code: 'UNKNOWN' }];
+  const issues = error.details?.issues as Array<{ path: string; message: string }> | undefined;
+  if (issues !== undefined) return issues.map((i) => ({ ...i, code: error.code }));
+  // Template and duplicate errors: the message starts with "file: path: "; keep what follows.
+  const message =
+    error.path !== undefined
+      ? error.message.split(`${error.path}: `).slice(1).join(`${error.path}: `) || error.message
+      : error.message;
+  return [{ path: error.path ?? '', message, code: error.code }];
+}
+
+const ExpandSchema = z.object({
+  template: z.string().max(10_000),
+  slots: z.record(z.string(), z.array(z.string())).default({}),
+  limit: z.number().int().positive().max(100_000).default(1000),
+});
+const TrySchema = z.object({
+  model: z.string().min(1),
+  prompt: z.string().min(1).max(100_000),
+  /** The unsaved router.json; absent = the one serving. */
+  config: z.unknown().optional(),
+});
+const SaveSchema = z.object({ config: z.unknown() });
+
+export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decisions: DecisionLog): void {
+  let draft: { key: string; router: SemanticRouter } | undefined;
+  let saving: Promise<unknown> = Promise.resolve();
+
+  const find = (model: string): EditableRouter => {
+    const found = editableRouters(runtime).find((r) => r.model === model);
+    if (found === undefined) {
+      throw new SemrouteError(
+        ErrorCode.MODEL_NOT_FOUND,
+        `"${model}" is not a semantic router of this proxy`,
+        { path: 'model' },
+      );
+    }
+    return found;
+  };
+
+  app.get('/ui/api/state', async () => {
+    const routers = await Promise.all(
+      editableRouters(runtime).map(async (r) => {
+        const router = runtime.serving.gateway.semanticRouter(r.model);
+        let config: unknown;
+        let readError: string | undefined;
+        if (r.file !== undefined) {
+          try {
+            config = JSON.parse(await readFile(r.file, 'utf8'));
+          } catch (error) {
+            readError = (error as Error).message;
+          }
+        }
+        return {
+          model: r.model,
+          kind: r.kind,
+          file: r.file === undefined ? null : path.basename(r.file),
+          editable: r.file !== undefined && readError === undefined,
+          default_model: r.defaultModel ?? router?.routerConfig.default_route ?? null,
+          // The file as written (unknown keys kept), or the compiled config when inline.
+          config: config ?? router?.routerConfig ?? null,
+          read_error: readError ?? null,
+        };
+      }),
+    );
+    const models = runtime.serving.gateway
+      .listModels()
+      .filter((m) => m.kind === 'group')
+      .map((m) => m.id);
+    return {
+      routers,
+      models,
+      builtin_slots: Object.keys(BUILTIN_SLOTS),
+      log_prompts: runtime.serving.config.general.log_prompts,
+      loaded_at: new Date(runtime.serving.loadedAt).toISOString(),
+    };
+  });
+
+  app.post('/ui/api/expand', async (request) => {
+    const body = validate(ExpandSchema, request.body);
+    try {
+      const variants = expandUtterance(body.template, {
+        route: '(preview)',
+        path: 'utterance',
+        slots: { ...BUILTIN_SLOTS, ...body.slots },
+        limit: body.limit,
+      });
+      return {
+        template: variants.some((v) => v.template !== undefined),
+        total: variants.length,
+        variants: variants.slice(0, PREVIEW_VARIANTS).map((v) => v.text),
+      };
+    } catch (error) {
+      if (!isSemrouteError(error)) throw error;
+      return {
+        error: { code: error.code, message: error.message.replace(/^router config: utterance: /, '') },
+      };
+    }
+  });
+
+  app.post('/ui/api/try', async (request, reply) => {
+    const body = validate(TrySchema, request.body);
+    const target = find(body.model);
+    let semanticRouter: SemanticRouter | undefined;
+    if (body.config !== undefined) {
+      try {
+        checkRouterConfig(validateRouterConfig(body.config));
+      } catch (error) {
+        reply.code(400);
+        return { errors: problems(error) };
+      }
+      const key = JSON.stringify(body.config);
+      if (draft?.key !== key) {
+        const compiled = await runtime.serving.gateway.compileDraft(target.model, body.config);
+        const previous = draft;
+        draft = { key, router: compiled };
+        await previous?.router.close();
+      }
+      semanticRouter = draft.router;
+    }
+    const started = performance.now();
+    const explained = await runtime.serving.gateway.explain(
+      { model: target.model, messages: [{ role: 'user', content: body.prompt }] },
+      { semanticRouter },
+    );
+    return { draft: semanticRouter !== undefined, ...explanationBody(explained, started) };
+  });
+
+  app.put('/ui/api/routers/:model', async (request, reply) => {
+    const { model } = request.params as { model: string };
+    const { config } = validate(SaveSchema, request.body);
+    const target = find(model);
+    if (target.file === undefined) {
+      reply.code(409);
+      return {
+        errors: [
+          {
+            path: '',
+            message: `${model} is defined inline in config.yaml; edit it there`,
+            code: ErrorCode.CONFIG_INVALID,
+          },
+        ],
+      };
+    }
+    const file = target.file;
+    try {
+      checkRouterConfig(validateRouterConfig(config, path.basename(file)));
+    } catch (error) {
+      reply.code(400);
+      return { errors: problems(error) };
+    }
+    // One save at a time: the backup must be the file the save replaced.
+    const result = saving.then(async () => {
+      const previous = await readFile(file, 'utf8').catch(() => undefined);
+      const backup = `${file}.bak`;
+      if (previous !== undefined) await writeFileAtomic(backup, previous);
+      await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
+      if (await runtime.reload(ROUTE_PAGE_SAVE))
+        return { saved: true, file: path.basename(file), backup: path.basename(backup) };
+      // Valid JSON the gateway still refused (say, an encoder it cannot load): put the old file back.
+      const error = runtime.lastReloadError;
+      if (previous !== undefined) {
+        await writeFileAtomic(file, previous);
+        await runtime.reload('route page save undone');
+      }
+      return { errors: problems(error) };
+    });
+    saving = result.catch(() => undefined);
+    const outcome = await result;
+    if ('errors' in outcome) reply.code(400);
+    return outcome;
+  });
+
+  app.get('/ui/api/decisions', async () => decisions.snapshot());
+}

@@ -1,0 +1,32 @@
+/** Request bodies: zod schemas, checked once at the edge; a failure is a 400 naming the field. */
+import { z } from 'zod';
+import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
+
+export const ChatRequestSchema = z.looseObject({
+  model: z.string().min(1, 'model is required'),
+  messages: z.array(z.looseObject({ role: z.string().min(1) })).min(1, 'messages needs at least one message'),
+  stream: z.boolean().nullish(),
+  session_id: z.string().optional(),
+});
+
+export const EmbeddingRequestSchema = z.looseObject({
+  model: z.string().min(1),
+  input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
+});
+
+export const RouteRequestSchema = ChatRequestSchema.partial({ messages: true }).extend({
+  prompt: z.string().optional(),
+});
+
+export function validate<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const at = formatPath(issue.path);
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, `${at}: ${issue.message}`, {
+      path: at,
+      expected: issue.message,
+    });
+  }
+  return result.data;
+}

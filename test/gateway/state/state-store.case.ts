@@ -1,0 +1,122 @@
+/** The conformance suite every StateStore passes: memory, Redis, and Redis behind failover. */
+import { describe, expect, it } from 'vitest';
+import type { StateStore } from '../../../src/gateway/state/state-store.js';
+
+export interface StoreHarness {
+  store: StateStore;
+  /** Moves the store's clock forward. */
+  advance(ms: number): Promise<void>;
+}
+
+export function runStateStoreConformance(name: string, create: () => Promise<StoreHarness>): void {
+  describe(`StateStore conformance: ${name}`, () => {
+    it('counts usage per minute window, and starts over in the next minute', async () => {
+      const { store, advance } = await create();
+      await store.addUsage('d1', 1, 100);
+      await store.addUsage('d1', 1, 50);
+      await store.addUsage('d2', 1, 7);
+      expect(await store.usage(['d1', 'd2', 'd3'])).toEqual(
+        new Map([
+          ['d1', { requests: 2, tokens: 150 }],
+          ['d2', { requests: 1, tokens: 7 }],
+          ['d3', { requests: 0, tokens: 0 }],
+        ]),
+      );
+      await advance(60_000);
+      expect((await store.usage(['d1'])).get('d1')).toEqual({ requests: 0, tokens: 0 });
+    });
+
+    it('reserves within rpm/tpm limits atomically: concurrent reserves never overshoot', async () => {
+      const { store } = await create();
+      const results = await Promise.all(
+        Array.from({ length: 25 }, () => store.reserve('r', 10, { rpm: 10 })),
+      );
+      expect(results.filter(Boolean)).toHaveLength(10);
+      expect((await store.usage(['r'])).get('r')).toEqual({ requests: 10, tokens: 100 });
+      // tpm: 35 tokens allowed, 3 reserves of 10 fit, the fourth does not; nothing counted for it.
+      const tpm = [];
+      for (let i = 0; i < 4; i++) tpm.push(await store.reserve('t', 10, { tpm: 35 }));
+      expect(tpm).toEqual([true, true, true, false]);
+      expect((await store.usage(['t'])).get('t')).toEqual({ requests: 3, tokens: 30 });
+      // No limits: always counted. A negative correction lowers the token count.
+      expect(await store.reserve('n', 5, {})).toBe(true);
+      await store.addUsage('n', 0, -2);
+      expect((await store.usage(['n'])).get('n')).toEqual({ requests: 1, tokens: 3 });
+    });
+
+    it('starts a fresh rpm window each minute', async () => {
+      const { store, advance } = await create();
+      expect(await store.reserve('w', 1, { rpm: 1 })).toBe(true);
+      expect(await store.reserve('w', 1, { rpm: 1 })).toBe(false);
+      await advance(60_000);
+      expect(await store.reserve('w', 1, { rpm: 1 })).toBe(true);
+    });
+
+    it('reports its status', async () => {
+      const { store } = await create();
+      const status = store.status();
+      expect(typeof status.kind).toBe('string');
+      expect(status.connected).toBe(true);
+    });
+
+    it('counts failures in the minute and clears them', async () => {
+      const { store } = await create();
+      expect(await store.recordFailure('d')).toBe(1);
+      expect(await store.recordFailure('d')).toBe(2);
+      await store.clearFailures('d');
+      expect(await store.recordFailure('d')).toBe(1);
+    });
+
+    it('cools until the deadline; a later deadline replaces an earlier one, never the reverse', async () => {
+      const { store, advance } = await create();
+      const now = Date.now();
+      const first = await store.coolDown('d', now + 5_000);
+      expect(await store.coolDown('d', now + 1_000)).toBe(first);
+      const later = await store.coolDown('d', now + 9_000);
+      expect(later).toBe(now + 9_000);
+      expect((await store.cooldowns(['d', 'x'])).get('d')).toBe(later);
+      expect((await store.cooldowns(['d', 'x'])).has('x')).toBe(false);
+      await advance(10_000);
+      expect((await store.cooldowns(['d'])).size).toBe(0);
+    });
+
+    it('averages latency samples younger than the TTL', async () => {
+      const { store, advance } = await create();
+      await store.recordLatency('d', 100);
+      await advance(5_000);
+      await store.recordLatency('d', 300);
+      expect((await store.latencies(['d', 'x'], 60_000)).get('d')).toBe(200);
+      expect((await store.latencies(['d'], 2_000)).get('d')).toBe(300);
+      expect((await store.latencies(['x'], 60_000)).has('x')).toBe(false);
+    });
+
+    it('tracks in-flight counts without going negative', async () => {
+      const { store } = await create();
+      expect(await store.addInFlight('d', 1)).toBe(1);
+      expect(await store.addInFlight('d', 1)).toBe(2);
+      expect(await store.addInFlight('d', -1)).toBe(1);
+      expect(await store.addInFlight('d', -5)).toBe(0);
+      expect((await store.inFlight(['d'])).get('d')).toBe(0);
+    });
+
+    it('keeps sticky sessions for their TTL, refreshed by each set', async () => {
+      const { store, advance } = await create();
+      await store.setSticky('s', 'model-a', 300_000);
+      await advance(200_000);
+      expect(await store.getSticky('s')).toBe('model-a');
+      await store.setSticky('s', 'model-a', 300_000);
+      await advance(200_000);
+      expect(await store.getSticky('s')).toBe('model-a');
+      await advance(150_000);
+      expect(await store.getSticky('s')).toBeUndefined();
+    });
+
+    it('caches values for their TTL', async () => {
+      const { store, advance } = await create();
+      await store.setCached('k', '{"a":1}', 1_000);
+      expect(await store.getCached('k')).toBe('{"a":1}');
+      await advance(1_500);
+      expect(await store.getCached('k')).toBeUndefined();
+    });
+  });
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseGatewayConfig } from '../../../src/config/gateway-schema.js';
+import { createClient } from '../../../src/gateway/upstream/client.js';
+
+describe('upstream client', () => {
+  it('builds OpenAI, Azure and local targets with the right paths and auth headers', () => {
+    const [openai, azure, local] = parseGatewayConfig({
+      model_list: [
+        {
+          model_name: 'a',
+          litellm_params: { model: 'openai/gpt-4o', api_key: 'sk-a', organization: 'org-1' },
+        },
+        {
+          model_name: 'b',
+          litellm_params: {
+            model: 'azure/my-dep',
+            api_base: 'https://x.openai.azure.com/',
+            api_key: 'az',
+            api_version: '2024-10-21',
+          },
+        },
+        {
+          model_name: 'c',
+          litellm_params: { model: 'hosted_vllm/llama', api_base: 'http://127.0.0.1:8000/v1/' },
+        },
+      ],
+    }).model_list.map((e) => createClient(e));
+    expect(openai).toMatchObject({
+      origin: 'https://api.openai.com',
+      basePath: '/v1',
+      query: '',
+      headers: { authorization: 'Bearer sk-a', 'openai-organization': 'org-1' },
+    });
+    expect(azure).toMatchObject({
+      origin: 'https://x.openai.azure.com',
+      basePath: '/openai/deployments/my-dep',
+      query: '?api-version=2024-10-21',
+      headers: { 'api-key': 'az' },
+    });
+    expect(azure!.headers).not.toHaveProperty('authorization');
+    expect(local).toMatchObject({
+      origin: 'http://127.0.0.1:8000',
+      basePath: '/v1',
+      headers: { authorization: 'Bearer sk-no-key' },
+    });
+  });
+});
