@@ -43,6 +43,8 @@ export interface RuntimeOptions {
   /** Encoders shared by every gateway this runtime builds (a reload loads no model again). */
   encoders: EncoderPool;
   fetch?: typeof fetch | undefined;
+  /** The clock of the state store and the gateway (rpm windows, cooldowns). Default Date.now. */
+  clock?: (() => number) | undefined;
   events?: Partial<GatewayEvents> | undefined;
   logger: Logger;
   onReload?: ((ok: boolean, error: unknown, reason: string) => void) | undefined;
@@ -66,7 +68,7 @@ export class ProxyRuntime {
 
   static async start(options: RuntimeOptions): Promise<ProxyRuntime> {
     const config = await loadProxyConfig(path.resolve(options.file));
-    const store = options.store ?? createStateStore(config.gateway, options.logger);
+    const store = options.store ?? createStateStore(config.gateway, options.logger, options.clock);
     const serving = await ProxyRuntime.build(options, store, config).catch(async (error: unknown) => {
       await store.close();
       throw error;
@@ -89,6 +91,7 @@ export class ProxyRuntime {
       store,
       encoders: options.encoders,
       fetch: options.fetch,
+      clock: options.clock,
       events: options.events,
       baseDir: config.baseDir,
     });

@@ -24,6 +24,8 @@ export interface ServeOptions {
   logger?: Record<string, unknown> | undefined;
   store?: StateStore | undefined;
   fetch?: typeof fetch | undefined;
+  /** The clock of rpm windows, cooldowns and sessions. Default Date.now. */
+  clock?: (() => number) | undefined;
   /** Handle SIGHUP (reload) and SIGTERM/SIGINT (graceful stop). Default true. */
   signals?: boolean | undefined;
   /** Watch config files for changes. Default true. */
@@ -82,6 +84,7 @@ export async function serve(options: ServeOptions) {
     store: options.store,
     encoders,
     fetch: options.fetch,
+    clock: options.clock,
     events,
     logger: proxyLogger,
     onReload: (ok, _error, reason) => {

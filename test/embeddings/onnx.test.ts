@@ -5,7 +5,6 @@ import { OnnxEncoder } from '../../src/embeddings/onnx.js';
 import { ErrorCode, SemrouteError } from '../../src/errors.js';
 import { tempDir } from '../helpers/encoder.js';
 import { expectedEmbedding, type TinyBert, VOCAB, writeTinyBert } from '../helpers/tiny-bert.js';
-import { runEncoderConformance } from './encoder.case.js';
 
 let model: TinyBert;
 let cleanup: () => Promise<void>;
@@ -16,8 +15,6 @@ beforeAll(async () => {
   model = await writeTinyBert(path.join(tmp.dir, 'tiny-bert'));
 });
 afterAll(() => cleanup());
-
-runEncoderConformance('onnx (generated tiny BERT)', () => OnnxEncoder.load({ dir: model.dir }));
 
 describe('onnx encoder', () => {
   it('tokenises with the folder tokenizer and mean-pools over the mask', async () => {

@@ -7,7 +7,6 @@ import {
   pseudoEmbedding,
   startFakeUpstream,
 } from '../../src/fake-upstream/fake-upstream.js';
-import { runEncoderConformance } from './encoder.case.js';
 
 let upstream: FakeUpstream;
 beforeAll(async () => {
@@ -23,8 +22,6 @@ const load = (extra: Partial<Parameters<typeof OpenAIEncoder.load>[0]> = {}) =>
     batchSize: 16,
     ...extra,
   });
-
-runEncoderConformance('openai (local fake server)', () => load());
 
 describe('openai encoder', () => {
   it('asks the server for the width of an unknown model, and batches requests', async () => {

@@ -2,11 +2,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type SemrouteError, UpstreamError } from '../../src/errors.js';
 import type { GatewayConfigInput } from '../../src/config/gateway-schema.js';
 import { Health } from '../../src/gateway/health.js';
+import { EncoderPool } from '../../src/embeddings/pool.js';
 import { Gateway } from '../../src/gateway/gateway.js';
 import type { ChatOutcome, GatewayIO } from '../../src/gateway/types.js';
 import { MemoryStateStore } from '../../src/gateway/state/memory.js';
 import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/fake-upstream.js';
-import { useLitePool } from '../helpers/encoder.js';
+import { CountingEncoder, useLite, useLitePool } from '../helpers/encoder.js';
 
 let a: FakeUpstream;
 let b: FakeUpstream;
@@ -376,11 +377,12 @@ describe('reliability', () => {
     a.behave({ latencyMs: 1000 });
     const router = await Gateway.create({ model_list: [deployment('g', a)] }, noSleep);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await router
-      .chatCompletion(ask('g'), { signal: controller.signal })
-      .catch((e: unknown) => e);
-    expect((error as SemrouteError).code).toBe(ErrorCode.ABORTED);
+    const start = a.attempts;
+    const pending = router.chatCompletion(ask('g'), { signal: controller.signal }).catch((e: unknown) => e);
+    // Abort once the call has reached the upstream.
+    await expect.poll(() => a.attempts, { timeout: 10_000 }).toBeGreaterThan(start);
+    controller.abort();
+    expect(((await pending) as SemrouteError).code).toBe(ErrorCode.ABORTED);
   });
 
   it('a stream cut mid-way fails to the reader and releases its in-flight slot', async () => {
@@ -504,6 +506,41 @@ describe('semantic and auto routing', () => {
       messages: [{ role: 'assistant', content: null, tool_calls: [] }],
     });
     expect(onlyTools.model).toBe('general');
+  });
+
+  it('validates a request before routing it: a bad timeout costs no embedding and leaves no decision', async () => {
+    const counting = new CountingEncoder(await useLite());
+    const decisions: string[] = [];
+    const router = await Gateway.create(
+      {
+        model_list: [
+          deployment('coder', a),
+          {
+            model_name: 'auto_router1',
+            litellm_params: {
+              model: 'auto_router/auto_router_1',
+              auto_router_config: { routes: [{ name: 'coder', utterances: ['fix this bug in my code'] }] },
+              auto_router_default_model: 'coder',
+            },
+          },
+        ],
+      },
+      {
+        ...noSleep,
+        encoders: new EncoderPool().provide({ type: 'use-lite' }, counting),
+        events: { route: (model, result) => decisions.push(`${model}:${result.name}`) },
+      },
+    );
+    const before = counting.texts;
+    await expect(
+      router.chatCompletion(ask('auto_router1', 'fix my code please', { timeout: 'soon' })),
+    ).rejects.toMatchObject({ code: ErrorCode.INPUT_INVALID, path: 'timeout' });
+    expect(counting.texts).toBe(before);
+    expect(decisions).toEqual([]);
+    await router.chatCompletion(ask('auto_router1', 'fix my code please', { timeout: 5 }));
+    expect(counting.texts).toBe(before + 1);
+    expect(decisions).toEqual(['auto_router1:coder']);
+    await router.close();
   });
 
   const autoModels = () => [

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/errors.js';
 import { evaluate, type LabelledRow } from '../../src/semantic/evaluate.js';
-import { bestGlobalThreshold, fit } from '../../src/semantic/fit.js';
+import { bestGlobalThreshold, fit as fitRouter } from '../../src/semantic/fit.js';
 import { SemanticRouter } from '../../src/semantic/semantic-router.js';
 import { tempDir, useLite } from '../helpers/encoder.js';
 
@@ -75,7 +75,7 @@ describe('fit', () => {
     const { dir, cleanup } = await tempDir();
     try {
       const router = await SemanticRouter.fromFile('routes/assistant.json', { encoder, cacheDir: dir });
-      const result = await fit(router, ROWS, { objective: 'accuracy' });
+      const result = await fitRouter(router, ROWS, { objective: 'accuracy' });
       expect(result.after.accuracy).toBeGreaterThanOrEqual(result.before.accuracy);
       expect(Object.keys(result.thresholds).sort()).toEqual(router.routes.map((r) => r.name).sort());
       expect(router.fit).toEqual(result.record);
@@ -96,7 +96,7 @@ describe('fit', () => {
       encoder,
       cacheDir: false,
     });
-    const result = await fit(router, ROWS, { save: false });
+    const result = await fitRouter(router, ROWS, { save: false });
     const other = await SemanticRouter.fromConfig(
       { ...router.routerConfig, score_threshold: 0.6 },
       { encoder, cacheDir: false },

@@ -291,15 +291,14 @@ describe('proxy with the official openai client', () => {
       const before = backup.attempts;
       controller.abort();
       expect(await pending).toBeInstanceOf(Error);
-      // The proxy aborted instead of retrying or falling back: no new upstream attempt.
-      await new Promise((r) => setTimeout(r, 300));
+      // The proxy finished the request as a 499 (its last step), and by then had not retried or
+      // fallen back: no new upstream attempt.
+      const metricsText = async () =>
+        (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })).text();
+      await expect
+        .poll(metricsText, { timeout: 10_000 })
+        .toMatch(/semroute_requests_total\{endpoint="chat",model="general",status="499"\} 1/);
       expect(backup.attempts).toBe(before);
-      const metricsText = await (
-        await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${MASTER}` } })
-      ).text();
-      expect(metricsText).toMatch(
-        /semroute_requests_total\{endpoint="chat",model="general",status="499"\} 1/,
-      );
     } finally {
       backup.behave({ latencyMs: 0 });
     }
@@ -397,8 +396,8 @@ describe('graceful shutdown', () => {
         messages: [{ role: 'user', content: 'finish me' }],
       });
       await expect.poll(() => primary.attempts, { timeout: 10_000 }).toBeGreaterThan(start);
+      // close() starts draining at once, before it returns its promise.
       const closing = second.close();
-      await new Promise((r) => setTimeout(r, 20));
       const late = await fetch(`${second.url}/v1/models`, {
         headers: { authorization: `Bearer ${MASTER}` },
       }).catch((e: unknown) => e);

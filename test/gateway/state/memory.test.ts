@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStateStore } from '../../../src/gateway/state/memory.js';
-import { runStateStoreConformance } from './state-store.case.js';
 
 function harness() {
   let offset = 0;
@@ -12,8 +11,6 @@ function harness() {
     },
   };
 }
-
-runStateStoreConformance('memory', async () => harness());
 
 describe('MemoryStateStore', () => {
   it('never holds more sticky sessions than its capacity, and drops expired ones as new ones come', async () => {
