@@ -14,7 +14,7 @@ import { proxySuite } from './proxy.js';
 import { qualitySuite } from './quality.js';
 import { routeSuite } from './route.js';
 import { searchSuite } from './search.js';
-import { HNSW_BUILD } from '../src/vector-index/hnsw.js';
+import { hnswBuild } from '../src/vector-index/hnsw.js';
 
 const SUITES: Record<string, Suite> = {
   encoder: embedSuite,
@@ -62,7 +62,7 @@ for (const name of chosen) {
 
 const env = environment({
   ...ctx.env,
-  hnsw: HNSW_BUILD,
+  hnsw: hnswBuild(),
   quick: values.quick,
   suites: chosen,
   dataset: dataset ?? null,

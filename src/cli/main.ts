@@ -1,49 +1,61 @@
-/** The `semroute` command line. Output formats are a contract: checks outside the tests read them. */
-import { compileCommand, compileHelp } from './commands/compile.js';
-import { embedCommand, embedHelp } from './commands/embed.js';
-import { evalCommand, evalHelp } from './commands/eval.js';
-import { modelsCommand, modelsHelp } from './commands/models.js';
-import { routeCommand, routeHelp } from './commands/route.js';
-import { fakeUpstreamCommand, serveCommand, serveHelp } from './commands/serve.js';
+/**
+ * The `semroute` command line. Each command is imported only when it runs, so that `route`
+ * loads neither the proxy nor an SDK it does not use. Output formats are a contract: checks
+ * outside the tests read them.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../internal/paths.js';
+import { HELP, OVERVIEW } from './help.js';
 import { reportError } from './output.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  route: routeCommand,
-  compile: compileCommand,
-  eval: evalCommand,
-  embed: embedCommand,
-  models: modelsCommand,
-  serve: serveCommand,
-  'fake-upstream': fakeUpstreamCommand,
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  route: async () => (await import('./commands/route.js')).routeCommand,
+  compile: async () => (await import('./commands/compile.js')).compileCommand,
+  eval: async () => (await import('./commands/eval.js')).evalCommand,
+  embed: async () => (await import('./commands/embed.js')).embedCommand,
+  models: async () => (await import('./commands/models.js')).modelsCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  'fake-upstream': async () => (await import('./commands/fake-upstream.js')).fakeUpstreamCommand,
 };
 
-const HELP = [
-  'semroute — semantic routing for LLM traffic',
-  '',
-  routeHelp,
-  compileHelp,
-  evalHelp,
-  embedHelp,
-  modelsHelp,
-  serveHelp,
-].join('\n\n');
+function version(): string {
+  const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+const wantsHelp = (argv: readonly string[]) => argv.includes('--help') || argv.includes('-h');
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${HELP}\n`);
+    const topic = command === 'help' ? rest[0] : undefined;
+    process.stdout.write(`${(topic !== undefined && HELP[topic]) || OVERVIEW}\n`);
+    // No command at all is a usage error; asking for help is not.
     return command === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
-  if (run === undefined) {
-    process.stderr.write(`unknown command "${command}"\n\n${HELP}\n`);
+  const load = COMMANDS[command];
+  if (load === undefined) {
+    process.stderr.write(`unknown command "${command}"\n\n${OVERVIEW}\n`);
     return 2;
   }
+  if (wantsHelp(rest)) {
+    process.stdout.write(`${HELP[command]}\n`);
+    return 0;
+  }
   try {
-    return await run(rest);
+    return await (await load())(rest);
   } catch (error) {
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`usage error: ${(error as Error).message}\n`);
+      process.stderr.write(`usage error: ${(error as Error).message}\n\n${HELP[command]}\n`);
       return 2;
     }
     return reportError(error);

@@ -8,9 +8,6 @@ import { ErrorCode, SemrouteError } from '../errors.js';
 import { modelsDir } from '../internal/paths.js';
 import { CachedEncoder } from './cache.js';
 import type { Encoder } from './encoder.js';
-import { OnnxEncoder } from './onnx.js';
-import { OpenAIEncoder } from './openai.js';
-import { UseLiteEncoder } from './use-lite/encoder.js';
 
 export interface EncoderSpec {
   /** `use-lite` (default; also `local`), `onnx` (also `huggingface`), `openai`. */
@@ -32,14 +29,15 @@ type Factory = (spec: EncoderSpec) => Promise<Encoder>;
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
-const useLite: Factory = (spec) =>
-  UseLiteEncoder.load({
+// Each implementation is imported when it is first asked for: the CLI's route path loads no SDK.
+const useLite: Factory = async (spec) =>
+  (await import('./use-lite/encoder.js')).UseLiteEncoder.load({
     threads: num(spec.options?.threads),
     modelsDir: str(spec.options?.models_dir),
     batchSize: num(spec.options?.batch_size),
   });
 
-const onnx: Factory = (spec) => {
+const onnx: Factory = async (spec) => {
   const name = spec.name ?? str(spec.options?.path);
   if (!name) {
     throw new SemrouteError(
@@ -52,7 +50,7 @@ const onnx: Factory = (spec) => {
     );
   }
   const dir = path.isAbsolute(name) || name.startsWith('.') ? name : path.join(modelsDir(), name);
-  return OnnxEncoder.load({
+  return (await import('./onnx.js')).OnnxEncoder.load({
     dir,
     id: `onnx:${name}`,
     threads: num(spec.options?.threads),
@@ -61,8 +59,8 @@ const onnx: Factory = (spec) => {
   });
 };
 
-const openai: Factory = (spec) =>
-  OpenAIEncoder.load({
+const openai: Factory = async (spec) =>
+  (await import('./openai.js')).OpenAIEncoder.load({
     model: spec.name,
     apiKey: str(spec.options?.api_key),
     baseURL: str(spec.options?.base_url) ?? str(spec.options?.api_base),

@@ -1,15 +1,16 @@
 /**
  * Any sentence-transformers model exported to ONNX, from a local folder:
  * `model.onnx` (or `onnx/model.onnx`), `tokenizer.json`, `tokenizer_config.json`, `config.json`.
- * Tokenised by @huggingface/transformers from those files only (remote loading is switched
- * off), mean-pooled over the attention mask, L2-normalised.
+ * Tokenised by `hf-tokenizer.ts` from those files only (no model hub), mean-pooled over the
+ * attention mask, L2-normalised.
  */
-import { access, readFile } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { ErrorCode, SemrouteError, throwIfAborted } from '../errors.js';
 import { assertTexts, type EmbedOptions, type Encoder, normalize } from './encoder.js';
-import { openSession, type SessionOptions } from './onnx-session.js';
+import { LocalTokenizer } from './hf-tokenizer.js';
+import { openSession, ort, type SessionOptions } from './onnx-session.js';
 
 export interface OnnxEncoderOptions extends SessionOptions {
   /** Folder with the export. */
@@ -20,14 +21,6 @@ export interface OnnxEncoderOptions extends SessionOptions {
   maxLength?: number | undefined;
   /** Texts per run; default 32. */
   batchSize?: number | undefined;
-}
-
-interface HfTokenizer {
-  (
-    texts: string[],
-    options: Record<string, unknown>,
-  ): Record<string, { data: BigInt64Array; dims: number[] }>;
-  model_max_length: number;
 }
 
 async function firstExisting(candidates: string[]): Promise<string | undefined> {
@@ -46,8 +39,8 @@ export class OnnxEncoder implements Encoder {
   private constructor(
     readonly id: string,
     readonly dimensions: number,
-    private readonly session: ort.InferenceSession,
-    private readonly tokenizer: HfTokenizer,
+    private readonly session: Ort.InferenceSession,
+    private readonly tokenizer: LocalTokenizer,
     private readonly maxLength: number,
     private readonly batchSize: number,
     private readonly wantsTokenTypes: boolean,
@@ -73,7 +66,7 @@ export class OnnxEncoder implements Encoder {
         });
       }
     }
-    const tokenizer = await loadLocalTokenizer(dir);
+    const tokenizer = await LocalTokenizer.load(dir);
     const session = await openSession(modelPath, options);
     const wantsTokenTypes = session.inputNames.includes('token_type_ids');
     const encoder = new OnnxEncoder(
@@ -81,7 +74,7 @@ export class OnnxEncoder implements Encoder {
       0,
       session,
       tokenizer,
-      Math.min(options.maxLength ?? tokenizer.model_max_length ?? 512, 512),
+      Math.min(options.maxLength ?? tokenizer.modelMaxLength ?? 512, 512),
       options.batchSize ?? 32,
       wantsTokenTypes,
       modelPath,
@@ -117,31 +110,18 @@ export class OnnxEncoder implements Encoder {
   }
 
   private async run(texts: readonly string[]): Promise<Float32Array[]> {
-    const encoded = this.tokenizer([...texts], {
-      padding: true,
-      truncation: true,
-      max_length: this.maxLength,
-    });
-    const ids = encoded.input_ids!;
-    const mask = encoded.attention_mask!;
-    const [batch, length] = ids.dims as [number, number];
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', ids.data, [batch, length]),
-      attention_mask: new ort.Tensor('int64', mask.data, [batch, length]),
+    const { ids, mask, types, batch, length } = this.tokenizer.batch(texts, this.maxLength);
+    const feeds: Record<string, Ort.Tensor> = {
+      input_ids: new ort.Tensor('int64', ids, [batch, length]),
+      attention_mask: new ort.Tensor('int64', mask, [batch, length]),
     };
-    if (this.wantsTokenTypes) {
-      feeds.token_type_ids = new ort.Tensor(
-        'int64',
-        encoded.token_type_ids?.data ?? new BigInt64Array(batch * length),
-        [batch, length],
-      );
-    }
+    if (this.wantsTokenTypes) feeds.token_type_ids = new ort.Tensor('int64', types, [batch, length]);
     const result = await this.session.run(feeds);
     const output = result[this.session.outputNames[0]!];
     if (output === undefined || !(output.data instanceof Float32Array)) {
       throw new SemrouteError(ErrorCode.MODEL_DIMENSION, `Model ${this.modelPath} returned no float output`);
     }
-    return pool(output.data, output.dims, mask.data, batch, length, this.modelPath);
+    return pool(output.data, output.dims, mask, batch, length, this.modelPath);
   }
 
   async close(): Promise<void> {
@@ -189,31 +169,4 @@ function pool(
     rows.push(normalize(row));
   }
   return rows;
-}
-
-async function loadLocalTokenizer(dir: string): Promise<HfTokenizer> {
-  const transformers = await import('@huggingface/transformers');
-  // Never reach a model hub: this encoder reads the folder it was given and nothing else.
-  transformers.env.allowRemoteModels = false;
-  transformers.env.allowLocalModels = true;
-  try {
-    const [tokenizerJson, tokenizerConfig] = await Promise.all([
-      readFile(path.join(dir, 'tokenizer.json'), 'utf8').then(JSON.parse),
-      readFile(path.join(dir, 'tokenizer_config.json'), 'utf8').then(JSON.parse),
-    ]);
-    const Tokenizer = transformers.PreTrainedTokenizer as unknown as new (
-      json: unknown,
-      config: unknown,
-    ) => HfTokenizer;
-    return new Tokenizer(tokenizerJson, tokenizerConfig);
-  } catch (cause) {
-    throw new SemrouteError(
-      ErrorCode.TOKENIZER_MISSING,
-      `Cannot load the tokenizer in ${dir}: ${(cause as Error).message}`,
-      {
-        file: path.join(dir, 'tokenizer.json'),
-        cause,
-      },
-    );
-  }
 }

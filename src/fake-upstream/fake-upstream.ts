@@ -1,10 +1,13 @@
 /**
  * A fake OpenAI-compatible upstream for tests and benchmarks: real HTTP on 127.0.0.1, answers
- * scripted per request (status, headers, latency, connection reset). Embeddings are
- * deterministic pseudo-vectors of the text, so equal texts give equal vectors.
+ * scripted per request (status, headers, latency, connection reset). Served under OpenAI's paths
+ * (`/v1/...`) and Azure OpenAI's (`/openai/deployments/<deployment>/...?api-version=`).
+ * Embeddings are deterministic pseudo-vectors of the text (equal texts, equal vectors), as
+ * float arrays or base64 (`encoding_format`, the official SDK's default), as wide as the asked
+ * model's real ones where known.
  */
 import { createHash } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 export interface ScriptStep {
   /** HTTP status to answer with (default 200 with a normal body). */
@@ -91,6 +94,18 @@ export interface FakeUpstream {
   close(): Promise<void>;
 }
 
+/** Widths of OpenAI's embedding models; other models get the upstream's `embeddingDim` (default 64). */
+const MODEL_DIMENSIONS: Readonly<Record<string, number>> = {
+  'text-embedding-3-large': 3072,
+  'text-embedding-3-small': 1536,
+  'text-embedding-ada-002': 1536,
+};
+
+/** A vector as OpenAI sends it with `encoding_format: base64`: little-endian float32 bytes. */
+export function base64Embedding(vector: readonly number[]): string {
+  return Buffer.from(Float32Array.from(vector).buffer).toString('base64');
+}
+
 export function pseudoEmbedding(text: string, dimensions: number): number[] {
   const out = new Array<number>(dimensions);
   let seed = createHash('sha256').update(text).digest();
@@ -101,10 +116,17 @@ export function pseudoEmbedding(text: string, dimensions: number): number[] {
   return out;
 }
 
-export async function startFakeUpstream(
-  options: { dimensions?: number; port?: number } & UpstreamBehaviour = {},
-): Promise<FakeUpstream> {
-  const dimensions = options.dimensions ?? 64;
+export interface FakeUpstreamOptions extends UpstreamBehaviour {
+  /**
+   * Width of every embedding, whatever the model (`--embedding-dim`). Default: the asked model's
+   * real width where known (3072 for text-embedding-3-large), else 64.
+   */
+  dimensions?: number | undefined;
+  port?: number | undefined;
+}
+
+export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
+  const widthOf = (model: string) => options.dimensions ?? MODEL_DIMENSIONS[model] ?? 64;
   const behaviour: UpstreamBehaviour = { ...options };
   let seed = options.seed ?? 42;
   const random = () => {
@@ -188,31 +210,48 @@ export async function startFakeUpstream(
     if (step.headers) reply.headers(step.headers);
   });
 
-  app.post('/v1/embeddings', async (request) => {
-    const body = request.body as { input: string | string[]; model: string; dimensions?: number };
+  /** OpenAI's path and Azure's for the same operation; Azure names the model by its deployment. */
+  const both = (
+    operation: string,
+    handler: (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+  ) => {
+    app.post(`/v1/${operation}`, handler);
+    app.post(`/openai/deployments/:deployment/${operation}`, handler);
+  };
+  const modelOf = (request: FastifyRequest) =>
+    (request.params as { deployment?: string }).deployment ??
+    (request.body as { model?: string }).model ??
+    '';
+
+  both('embeddings', async (request) => {
+    const body = request.body as { input: string | string[]; dimensions?: number; encoding_format?: string };
     record({ method: 'POST', url: request.url, headers: request.headers, body });
+    const model = modelOf(request);
     const inputs = Array.isArray(body.input) ? body.input : [body.input];
-    const dims = body.dimensions ?? dimensions;
+    const dims = body.dimensions ?? widthOf(model);
     return {
       object: 'list',
-      model: body.model,
-      data: inputs.map((text, index) => ({
-        object: 'embedding',
-        index,
-        embedding: pseudoEmbedding(String(text), dims),
-      })),
+      model,
+      data: inputs.map((text, index) => {
+        const vector = pseudoEmbedding(String(text), dims);
+        return {
+          object: 'embedding',
+          index,
+          embedding: body.encoding_format === 'base64' ? base64Embedding(vector) : vector,
+        };
+      }),
       usage: { prompt_tokens: inputs.length, total_tokens: inputs.length },
     };
   });
 
-  app.post('/v1/chat/completions', async (request, reply) => {
+  both('chat/completions', async (request, reply) => {
     const body = request.body as {
-      model: string;
       messages: Array<{ role: string; content: unknown }>;
       stream?: boolean;
       stream_options?: { include_usage?: boolean };
     };
     record({ method: 'POST', url: request.url, headers: request.headers, body });
+    const model = modelOf(request);
     const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
     const text = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
     const content = `echo: ${text}`;
@@ -225,7 +264,7 @@ export async function startFakeUpstream(
         id,
         object: 'chat.completion',
         created,
-        model: body.model,
+        model,
         choices: [
           {
             index: 0,
@@ -249,14 +288,14 @@ export async function startFakeUpstream(
     const n = Math.max(1, behaviour.streamChunks ?? 4);
     const size = Math.ceil(content.length / n);
     const chunk = (delta: object, finish: string | null, extra: object = {}) =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`;
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`;
     const pieces = [chunk({ role: 'assistant', content: '' }, null)];
     for (let i = 0; i < content.length; i += size)
       pieces.push(chunk({ content: content.slice(i, i + size) }, null));
     pieces.push(chunk({}, 'stop'));
     if (body.stream_options?.include_usage) {
       pieces.push(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: body.model, choices: [], usage })}\n\n`,
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
       );
     }
     for (const [i, piece] of pieces.entries()) {

@@ -4,7 +4,7 @@
  * change is all or nothing — the one step that can fail late (embedding) runs before anything
  * is touched.
  */
-import { type RouterConfig, validateRouterConfig } from '../config/router-config.js';
+import type { RouterConfig } from '../config/router-config.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { artefactKey } from './artefact.js';
 import { type Compiled, saveArtefact } from './compile.js';
@@ -14,6 +14,7 @@ export async function applyChange(compiled: Compiled, next: RouterConfig, file?:
   const { table, index, encoder } = compiled;
   const current = table.routerConfig;
   // Validated the same way a file load is; this step may throw.
+  const { validateRouterConfig } = await import('../config/router-config.js');
   const loaded = checkRouterConfig(validateRouterConfig(structuredClone(next), file));
   const { config } = loaded;
   if (config.encoder_type !== current.encoder_type || config.encoder_name !== current.encoder_name) {

@@ -5,19 +5,14 @@
  * the per-route tables in `route-table.ts`.
  */
 import path from 'node:path';
-import {
-  type LoadedRouterConfig,
-  loadRouterConfig,
-  type RouteConfig,
-  type RouterConfig,
-  validateRouterConfig,
-} from '../config/router-config.js';
+import type { LoadedRouterConfig, RouteConfig, RouterConfig } from '../config/router-config.js';
+import { loadRouterSource } from '../config/router-source.js';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import type { SearchHits } from '../vector-index/vector-index.js';
 import { aggregateHits, decide, type RouteScore, type Scoring } from './aggregate.js';
 import { type FitRecord, writeFit } from './artefact.js';
-import { type Compiled, type CompileOptions, compile, saveArtefact } from './compile.js';
+import { type Compiled, type CompileOptions, cacheDirOf, compile, saveArtefact } from './compile.js';
 import { type ChatMessageLike, type RouteInput, routingText, type TextOptions } from './messages.js';
 import { applyChange } from './mutations.js';
 
@@ -65,11 +60,15 @@ export class SemanticRouter {
 
   /** Loads, validates and compiles a router.json file (or loads its saved artefact). */
   static async fromFile(file: string, options: SemanticRouterOptions = {}): Promise<SemanticRouter> {
-    return SemanticRouter.fromLoaded(await loadRouterConfig(path.resolve(file)), options);
+    return SemanticRouter.fromLoaded(
+      await loadRouterSource(path.resolve(file), cacheDirOf(options.cacheDir)),
+      options,
+    );
   }
 
   /** Same as fromFile, from an object in router.json's shape. */
   static async fromConfig(config: unknown, options: SemanticRouterOptions = {}): Promise<SemanticRouter> {
+    const { validateRouterConfig } = await import('../config/router-config.js');
     return SemanticRouter.fromLoaded(validateRouterConfig(config), options);
   }
 

@@ -4,24 +4,43 @@ import { ErrorCode, SemrouteError } from '../errors.js';
 import { checkBatch, checkQuery } from './checks.js';
 import type { HnswParams, SearchHits, VectorIndex } from './vector-index.js';
 
-// hnswlib-node is CommonJS with a native addon.
-const addon = createRequire(import.meta.url)('hnswlib-node') as typeof import('hnswlib-node') & {
-  semrouteTypedArrays?: boolean;
-  semrouteSimd?: string;
-};
-const { HierarchicalNSW } = addon;
+type Addon = typeof import('hnswlib-node') & { semrouteTypedArrays?: boolean; semrouteSimd?: string };
+
+let loaded: Addon | undefined;
+
+/**
+ * hnswlib-node, a CommonJS native addon, loaded on first use: a router small enough for exact
+ * search never loads it, and one installed with scripts blocked (no native build) still routes.
+ */
+function addon(): Addon {
+  if (loaded !== undefined) return loaded;
+  try {
+    loaded = createRequire(import.meta.url)('hnswlib-node') as Addon;
+  } catch (cause) {
+    throw new SemrouteError(
+      ErrorCode.INDEX_INVALID,
+      `The HNSW index needs hnswlib-node's native addon, which is not built (${(cause as Error).message.split('\n')[0]}): run \`npm rebuild hnswlib-node\`, or set "index": {"type": "exact"} in router.json`,
+      { path: 'index.type', expected: 'exact, or a built hnswlib-node', cause },
+    );
+  }
+  return loaded;
+}
 
 /**
  * True when the install patched hnswlib-node to read a Float32Array with one memcpy
  * (scripts/patch-hnswlib.js). Stock 3.0.0 reads a plain Array one N-API call per element,
  * ~31 µs of a ~115 µs search for a 512-d query at 10k vectors.
  */
-export const HNSW_TYPED_ARRAYS = addon.semrouteTypedArrays === true;
+export function hnswTypedArrays(): boolean {
+  return addon().semrouteTypedArrays === true;
+}
 
 /** How the addon was built, printed with `npm run bench` figures. */
-export const HNSW_BUILD = HNSW_TYPED_ARRAYS
-  ? `hnswlib-node 3.0.0, patched: Float32Array queries, ${addon.semrouteSimd} distances`
-  : 'hnswlib-node as shipped: Array queries copied element by element';
+export function hnswBuild(): string {
+  return hnswTypedArrays()
+    ? `hnswlib-node 3.0.0, patched: Float32Array queries, ${addon().semrouteSimd} distances`
+    : 'hnswlib-node as shipped: Array queries copied element by element';
+}
 
 /** The stock addon takes plain arrays; a counted loop copies 10x faster than Array.from here. */
 function copyInto(out: number[], v: Float32Array): number[] {
@@ -54,12 +73,14 @@ export class HnswIndex implements VectorIndex {
   private capacity: number;
   private ef: number;
   private readonly scratch: number[];
+  /** Whether the addon takes a Float32Array (patched), read once. */
+  private readonly typed = hnswTypedArrays();
 
   constructor(
     readonly dimensions: number,
     readonly params: HnswParams = DEFAULT_HNSW,
     capacity = 1024,
-    private readonly index: HnswType = new HierarchicalNSW('ip', dimensions),
+    private readonly index: HnswType = new (addon().HierarchicalNSW)('ip', dimensions),
     initialise = true,
   ) {
     this.capacity = Math.max(16, capacity);
@@ -86,7 +107,7 @@ export class HnswIndex implements VectorIndex {
     }
     vectors.forEach((v, i) => {
       // replaceDeleted reuses slots freed by remove(), so churn does not grow the graph.
-      const point = HNSW_TYPED_ARRAYS ? v : copyInto(new Array<number>(v.length), v);
+      const point = this.typed ? v : copyInto(new Array<number>(v.length), v);
       this.index.addPoint(point as number[], labels[i]!, true);
       this.live.add(labels[i]!);
     });
@@ -113,7 +134,7 @@ export class HnswIndex implements VectorIndex {
       this.ef = ef;
     }
     // searchKnn is synchronous, so without the patch one scratch array serves every query.
-    const point = HNSW_TYPED_ARRAYS ? query : copyInto(this.scratch, query);
+    const point = this.typed ? query : copyInto(this.scratch, query);
     const { neighbors, distances } = this.index.searchKnn(point as number[], want);
     // hnswlib returns nearest first with distance = 1 - dot.
     return { labels: neighbors, scores: distances.map((d) => 1 - d) };
@@ -133,7 +154,7 @@ export class HnswIndex implements VectorIndex {
     params: HnswParams,
     labels: readonly number[],
   ): Promise<HnswIndex> {
-    const raw = new HierarchicalNSW('ip', dimensions);
+    const raw = new (addon().HierarchicalNSW)('ip', dimensions);
     try {
       await raw.readIndex(file, true);
     } catch (cause) {

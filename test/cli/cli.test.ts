@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,5 +157,87 @@ describe('semroute CLI contract', () => {
   it('models list shows the built default model', async () => {
     const { stdout } = await semroute('models', 'list', '--json');
     expect(JSON.parse(stdout).map((m: { id: string }) => m.id)).toContain('use-lite');
+  });
+});
+
+describe('semroute CLI help and encoder choice', () => {
+  const COMMANDS = ['route', 'compile', 'eval', 'embed', 'models', 'serve', 'fake-upstream'];
+
+  it('--help for semroute and every command: usage, options and an example, exit 0', async () => {
+    const top = await semroute('--help');
+    expect(top.code).toBe(0);
+    for (const command of COMMANDS) expect(top.stdout).toContain(command);
+    for (const command of COMMANDS) {
+      for (const flag of ['--help', '-h']) {
+        const { code, stdout } = await semroute(command, flag);
+        expect(code, `${command} ${flag}`).toBe(0);
+        expect(stdout).toMatch(/^Usage: semroute /);
+        expect(stdout).toContain('Example:');
+        expect(stdout).toContain(`semroute ${command}`);
+      }
+    }
+    expect((await semroute('help', 'route')).stdout).toMatch(/^Usage: semroute route/);
+  });
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    for (const flag of ['--version', '-v']) {
+      const { code, stdout } = await semroute(flag);
+      expect(code).toBe(0);
+      expect(stdout.trim()).toBe(version);
+    }
+  });
+
+  it('a usage error shows the command help; a bad option value names the option', async () => {
+    const unknown = await semroute('route', '--frobnicate', 'routes/assistant.json', 'hi');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--frobnicate');
+    expect(unknown.stderr).toContain('Usage: semroute route');
+    const port = await semroute('fake-upstream', '--port', 'many');
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('--port');
+  });
+
+  it('an openai router.json without a key says so and suggests --encoder use-lite, which then routes it', async () => {
+    const env = { ...process.env, OPENAI_API_KEY: '' };
+    const failing = await run(
+      process.execPath,
+      [BIN, 'route', 'routes/litellm-example.json', 'how to code in rust'],
+      {
+        env,
+      },
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect((failing as { code: number }).code).toBe(1);
+    const stderr = (failing as { stderr: string }).stderr;
+    expect(stderr).toContain('SEMROUTE_ENCODER_NO_KEY');
+    expect(stderr).toContain('--encoder use-lite');
+    const local = await semroute(
+      'route',
+      'routes/litellm-example.json',
+      '--encoder',
+      'use-lite',
+      '--json',
+      'how to code a program in Rust',
+    );
+    expect(local.code).toBe(0);
+    expect(JSON.parse(local.stdout).route).toBe('litellm-claude-35');
+  });
+
+  it('an unknown encoder_type names the file, the JSON path and the encoders there are', async () => {
+    const cohere = path.join(tmp.dir, 'aurelio.json');
+    await writeFile(
+      cohere,
+      JSON.stringify({
+        encoder_type: 'cohere',
+        encoder_name: 'embed-english-v3.0',
+        routes: [{ name: 'a', utterances: ['hi'] }],
+      }),
+    );
+    const { code, stderr } = await semroute('route', cohere, 'hello');
+    expect(code).toBe(1);
+    expect(stderr).toContain('SEMROUTE_ENCODER_UNKNOWN');
+    expect(stderr).toContain(cohere);
+    expect(stderr).toContain('encoder_type');
+    for (const type of ['use-lite', 'onnx', 'openai']) expect(stderr).toContain(type);
   });
 });

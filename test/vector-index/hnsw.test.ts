@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { ExactIndex } from '../../src/vector-index/exact.js';
-import { HNSW_TYPED_ARRAYS, HnswIndex } from '../../src/vector-index/hnsw.js';
+import { HnswIndex, hnswTypedArrays } from '../../src/vector-index/hnsw.js';
 import { randomUnit, seeded } from './vector-index.case.js';
 
 describe('HNSW against exact search', () => {
@@ -49,7 +49,7 @@ describe('the hnswlib-node patch applied at install (scripts/patch-hnswlib.js)',
 
   it('is in place, so queries pass as Float32Array with one copy', () => {
     expect(addon.semrouteTypedArrays).toBe(true);
-    expect(HNSW_TYPED_ARRAYS).toBe(true);
+    expect(hnswTypedArrays()).toBe(true);
   });
 
   it('reads a Float32Array and a plain Array alike, and names the accepted types otherwise', () => {

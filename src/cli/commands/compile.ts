@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SemanticRouter } from '../../semantic/semantic-router.js';
+import { encoderFromOption, withEncoderHint } from '../encoder-option.js';
 import { printJson, progressBar, UsageError } from '../output.js';
-
-export const compileHelp = `semroute compile <router.json> [--cache-dir DIR] [--index auto|hnsw|exact] [--json]
-  Expands templates, embeds every utterance, builds the index and saves the compiled artefact.`;
 
 export async function compileCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -13,15 +11,21 @@ export async function compileCommand(argv: string[]): Promise<number> {
       'cache-dir': { type: 'string' },
       index: { type: 'string' },
       json: { type: 'boolean', default: false },
+      encoder: { type: 'string' },
     },
   });
   const [file] = positionals;
-  if (file === undefined) throw new UsageError(compileHelp);
+  if (file === undefined) throw new UsageError('compile needs a router.json (see semroute compile --help)');
   const started = performance.now();
+  const encoder = await encoderFromOption(values.encoder);
   const router = await SemanticRouter.fromFile(file, {
+    encoder,
     cacheDir: values['cache-dir'],
-    index: values.index as 'auto' | 'hnsw' | 'exact' | undefined,
+    index: values.index,
     onProgress: progressBar('embedding utterances'),
+  }).catch(async (error: unknown) => {
+    await encoder?.close();
+    throw withEncoderHint(error, file);
   });
   try {
     for (const warning of router.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -41,5 +45,6 @@ export async function compileCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await router.close();
+    await encoder?.close();
   }
 }

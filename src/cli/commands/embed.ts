@@ -1,16 +1,7 @@
 import { parseArgs } from 'node:util';
 import { createEncoder } from '../../embeddings/create.js';
+import { encoderSpecFromOption } from '../encoder-option.js';
 import { printJson, UsageError } from '../output.js';
-
-export const embedHelp = `semroute embed [--model use-lite|onnx:<dir-or-id>|openai:<model>] [--json] <text>...
-  Prints embeddings; with --json one object {"model", "dimensions", "embeddings"}.`;
-
-export function encoderSpecFromModel(model: string | undefined): { type: string; name?: string } {
-  if (model === undefined || model === 'use-lite' || model === 'local') return { type: 'use-lite' };
-  const colon = model.indexOf(':');
-  if (colon > 0) return { type: model.slice(0, colon), name: model.slice(colon + 1) };
-  return { type: 'onnx', name: model };
-}
 
 export async function embedCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -18,8 +9,9 @@ export async function embedCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { model: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
-  if (positionals.length === 0) throw new UsageError(embedHelp);
-  const encoder = await createEncoder({ ...encoderSpecFromModel(values.model), cacheSize: 0 });
+  if (positionals.length === 0)
+    throw new UsageError('embed needs at least one text (see semroute embed --help)');
+  const encoder = await createEncoder({ ...encoderSpecFromOption(values.model), cacheSize: 0 });
   try {
     const rows = await encoder.embed(positionals);
     if (values.json) {

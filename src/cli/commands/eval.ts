@@ -3,13 +3,8 @@ import type { Aggregation } from '../../config/router-config.js';
 import { CachedEncoder } from '../../embeddings/cache.js';
 import { createEncoder } from '../../embeddings/create.js';
 import { loadDataset, runProtocol } from '../../semantic/protocol.js';
+import { encoderSpecFromOption } from '../encoder-option.js';
 import { printJson, progressBar, UsageError } from '../output.js';
-
-export const evalHelp = `semroute eval --dataset <normalised.json> --shots K [--fit] [--index hnsw|exact]
-              [--aggregation max|mean|top_k_mean] [--top-k N] [--objective accuracy|balanced] [--json]
-  The few-shot protocol of BENCHMARK.md: routes from the first K train rows per label,
-  thresholds from the val split (a global one, or with --fit per-route ones and the
-  aggregation), scored on the test split.`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -26,7 +21,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
     },
   });
-  if (values.dataset === undefined) throw new UsageError(evalHelp);
+  if (values.dataset === undefined)
+    throw new UsageError('eval needs --dataset <normalised.json> (see semroute eval --help)');
   const shots = Number(values.shots);
   if (!Number.isInteger(shots) || shots < 1) throw new UsageError('--shots takes a positive integer');
   if (values.index !== 'hnsw' && values.index !== 'exact')
@@ -35,7 +31,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (objective !== 'accuracy' && objective !== 'balanced')
     throw new UsageError('--objective takes accuracy or balanced');
   const dataset = await loadDataset(values.dataset);
-  const encoder = await createEncoder({ type: values.encoder, cacheSize: 0 });
+  const encoder = await createEncoder({ ...encoderSpecFromOption(values.encoder), cacheSize: 0 });
   const cached = new CachedEncoder(encoder, 1_000_000);
   try {
     const result = await runProtocol(dataset, {

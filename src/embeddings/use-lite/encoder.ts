@@ -7,7 +7,7 @@ import type * as ort from 'onnxruntime-node';
 import { ErrorCode, SemrouteError, throwIfAborted } from '../../errors.js';
 import { assertTexts, type EmbedOptions, type Encoder } from '../encoder.js';
 import { openSession, packBatch, type SessionOptions, splitRows } from '../onnx-session.js';
-import { USE_LITE_DIMENSIONS } from './convert.js';
+import { USE_LITE_DIMENSIONS } from './constants.js';
 import { ensureUseLiteModel, useLiteFiles } from './model-files.js';
 import { UseLiteTokenizer, type Vocabulary } from './tokenizer.js';
 

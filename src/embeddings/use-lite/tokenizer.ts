@@ -18,23 +18,21 @@ const RESERVED = 6;
 const UNKNOWN_ID = 0;
 export const USE_LITE_MAX_TOKENS = 128;
 
-interface TrieNode {
-  children: Map<number, TrieNode>;
-  /** Piece id ending here, or -1. */
-  id: number;
-  score: number;
-  /** Length of the piece in code points. */
-  length: number;
-}
-
-function newNode(): TrieNode {
-  return { children: new Map(), id: -1, score: 0, length: 0 };
-}
+/** Code points are below 0x110000: a (node, code point) pair packs into one safe integer key. */
+const CODE_POINTS = 0x110000;
 
 export class UseLiteTokenizer {
-  private readonly root: TrieNode = newNode();
+  /**
+   * The trie of pieces as one map from (node, code point) to the child node, and the piece that
+   * ends at each node in a typed array: built in a few ms, where a Map per node took 30 ms of
+   * every start (the CLI's cold start counts it).
+   */
+  private readonly edges = new Map<number, number>();
+  /** Piece id ending at each node, or -1. */
+  private readonly nodeId: Int32Array;
   /** Piece length in code points, by id: the backtrack step. */
   private readonly pieceLength: Int32Array;
+  private readonly pieceScore: Float64Array;
   readonly vocabularySize: number;
 
   constructor(
@@ -43,24 +41,34 @@ export class UseLiteTokenizer {
   ) {
     this.vocabularySize = vocabulary.length;
     this.pieceLength = new Int32Array(vocabulary.length);
+    this.pieceScore = new Float64Array(vocabulary.length);
     this.pieceLength[UNKNOWN_ID] = 1;
+    let ids = new Int32Array(vocabulary.length * 4).fill(-1);
+    let nodes = 1;
     for (let id = RESERVED; id < vocabulary.length; id++) {
-      const entry = vocabulary[id]!;
-      const symbols = Array.from(entry[0], (c) => c.codePointAt(0)!);
-      this.pieceLength[id] = symbols.length;
-      let node = this.root;
-      for (const symbol of symbols) {
-        let next = node.children.get(symbol);
+      const [piece, score] = vocabulary[id]!;
+      let node = 0;
+      let length = 0;
+      for (const c of piece) {
+        const key = node * CODE_POINTS + c.codePointAt(0)!;
+        let next = this.edges.get(key);
         if (next === undefined) {
-          next = newNode();
-          node.children.set(symbol, next);
+          next = nodes++;
+          this.edges.set(key, next);
+          if (next >= ids.length) {
+            const grown = new Int32Array(ids.length * 2).fill(-1);
+            grown.set(ids);
+            ids = grown;
+          }
         }
         node = next;
+        length++;
       }
-      node.id = id;
-      node.score = entry[1] ?? 0;
-      node.length = symbols.length;
+      ids[node] = id;
+      this.pieceLength[id] = length;
+      this.pieceScore[id] = score ?? 0;
     }
+    this.nodeId = ids;
   }
 
   /** Token ids of one text (possibly empty), truncated to `maxTokens`. */
@@ -77,16 +85,17 @@ export class UseLiteTokenizer {
     // which is the order the reference visits them in, so tie-breaking matches.
     for (let start = 0; start < n; start++) {
       const base = best[start]!;
-      let node = this.root.children.get(symbols[start]!);
+      let node = this.edges.get(symbols[start]!);
       let matched = false;
       for (let i = start; node !== undefined; ) {
-        if (node.id >= 0) {
+        const id = this.nodeId[node]!;
+        if (id >= 0) {
           matched = true;
-          this.relax(best, words, i + 1, node.score + base, node.id);
+          this.relax(best, words, i + 1, this.pieceScore[id]! + base, id);
         }
         i += 1;
         if (i >= n) break;
-        node = node.children.get(symbols[i]!);
+        node = this.edges.get(node * CODE_POINTS + symbols[i]!);
       }
       if (!matched) this.relax(best, words, start + 1, base, UNKNOWN_ID);
     }

