@@ -1,6 +1,6 @@
 /**
  * Routing quality: hand-written queries on routes/assistant.json (always), and the CLINC150
- * protocol of BENCHMARK.md when the dataset is present (K=10/30, exact/HNSW, with and without fit).
+ * protocol of docs/benchmarks.md when the dataset is present (K=10/30, exact/HNSW, with and without fit).
  */
 import { CachedEncoder } from '../src/embeddings/cache.js';
 import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
@@ -47,7 +47,7 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
     });
     if (ctx.dataset === undefined) {
       ctx.log(
-        '  CLINC150 skipped: no dataset found. Run with --dataset PATH (normalised format, see ../shared/BENCHMARK.md).',
+        '  CLINC150 skipped: no dataset found. Run with --dataset PATH (normalised format, see docs/benchmarks.md).',
       );
       rows.push({
         suite: 'quality',

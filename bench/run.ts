@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { cliSuite } from './cli.js';
 import { embedSuite } from './embed.js';
 import { gatewaySuite } from './gateway.js';
 import type { BenchContext, Suite } from './lib/context.js';
@@ -20,11 +21,12 @@ const SUITES: Record<string, Suite> = {
   encoder: embedSuite,
   search: searchSuite,
   route: routeSuite,
+  cli: cliSuite,
   quality: qualitySuite,
   gateway: gatewaySuite,
   proxy: proxySuite,
 };
-const DEFAULT_DATASET = path.resolve('../shared/datasets/clinc150/clinc150_normalized.json');
+const DEFAULT_DATASET = path.resolve('datasets/clinc150/clinc150_normalized.json');
 
 const { values } = parseArgs({
   options: {

@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { renewHiddenLockfile } from './hidden-lockfile.js';
 
 const MARKER = '// semroute: typed-array patch v1';
 
@@ -181,3 +182,8 @@ function main() {
 }
 
 main();
+try {
+  renewHiddenLockfile(path.dirname(createRequire(import.meta.url).resolve('hnswlib-node/package.json')));
+} catch {
+  // hnswlib-node is not installed: nothing was written under node_modules.
+}

@@ -24,12 +24,14 @@ describe('npm run bench -- --quick', () => {
       });
       expect(latest.environment.encoder).toMatch(/^use-lite@/);
       const suites = new Set(latest.results.map((r: { suite: string }) => r.suite));
-      expect([...suites].sort()).toEqual(['encoder', 'gateway', 'proxy', 'quality', 'route', 'search']);
+      expect([...suites].sort()).toEqual(['cli', 'encoder', 'gateway', 'proxy', 'quality', 'route', 'search']);
       for (const r of latest.results) {
         expect(Object.keys(r).sort()).toEqual(['extra', 'mean', 'n', 'name', 'p50', 'p99', 'suite', 'unit']);
         if (r.p50 !== null) expect(r.p50).toBeGreaterThan(0);
         if (r.p50 !== null && r.p99 !== null) expect(r.p99).toBeGreaterThanOrEqual(r.p50);
       }
+      const cli = latest.results.find((r: { suite: string; unit: string }) => r.suite === 'cli');
+      expect(cli.n).toBe(10);
       const hnsw10k = latest.results.find((r: { name: string }) => r.name === 'hnsw 10k');
       expect(hnsw10k.extra.recallAt1).toBeGreaterThanOrEqual(0.99);
       expect(await readFile(path.join(dir, 'latest.md'), 'utf8')).toContain('### search');

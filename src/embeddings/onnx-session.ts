@@ -4,38 +4,15 @@
  */
 import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import type * as Ort from 'onnxruntime-node';
 import { ErrorCode, SemrouteError } from '../errors.js';
+import { resolveThreads, type SessionOptions } from './session-options.js';
 
 /**
  * onnxruntime-node, loaded as the CommonJS module it is: an ESM `import` of it first scans its
  * source for named exports, 13 ms of a CLI run's start.
  */
 export const ort = createRequire(import.meta.url)('onnxruntime-node') as typeof Ort;
-
-export interface SessionOptions {
-  /**
-   * Threads inside one operator. Default min(2, cores): on the 2-core reference machine one
-   * short sentence takes 1.2 ms with 2 threads against 2.1 ms with 1 (`npm run bench`).
-   * Env: `SEMROUTE_ONNX_THREADS`.
-   */
-  threads?: number | undefined;
-}
-
-export function resolveThreads(options: SessionOptions): number {
-  const fromEnv = Number(process.env.SEMROUTE_ONNX_THREADS);
-  const threads =
-    options.threads ??
-    (Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : Math.min(2, availableParallelism()));
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new SemrouteError(ErrorCode.INPUT_INVALID, `threads must be a positive integer, got ${threads}`, {
-      path: 'threads',
-      expected: 'integer >= 1',
-    });
-  }
-  return threads;
-}
 
 export async function openSession(
   modelPath: string,

@@ -10,7 +10,8 @@ import type * as Ort from 'onnxruntime-node';
 import { ErrorCode, SemrouteError, throwIfAborted } from '../errors.js';
 import { assertTexts, type EmbedOptions, type Encoder, normalize } from './encoder.js';
 import { LocalTokenizer } from './hf-tokenizer.js';
-import { openSession, ort, type SessionOptions } from './onnx-session.js';
+import { openSession, ort } from './onnx-session.js';
+import type { SessionOptions } from './session-options.js';
 
 export interface OnnxEncoderOptions extends SessionOptions {
   /** Folder with the export. */

@@ -1,5 +1,5 @@
 /**
- * The few-shot routing protocol of BENCHMARK.md, for any dataset in the normalised format:
+ * The few-shot routing protocol (docs/benchmarks.md), for any dataset in the normalised format:
  * one route per label with its first K train rows as utterances; thresholds chosen on the
  * val split only (its null rows included); the whole test split scored.
  */
