@@ -24,7 +24,15 @@ describe('npm run bench -- --quick', () => {
       });
       expect(latest.environment.encoder).toMatch(/^use-lite@/);
       const suites = new Set(latest.results.map((r: { suite: string }) => r.suite));
-      expect([...suites].sort()).toEqual(['cli', 'encoder', 'gateway', 'proxy', 'quality', 'route', 'search']);
+      expect([...suites].sort()).toEqual([
+        'cli',
+        'encoder',
+        'gateway',
+        'proxy',
+        'quality',
+        'route',
+        'search',
+      ]);
       for (const r of latest.results) {
         expect(Object.keys(r).sort()).toEqual(['extra', 'mean', 'n', 'name', 'p50', 'p99', 'suite', 'unit']);
         if (r.p50 !== null) expect(r.p50).toBeGreaterThan(0);
