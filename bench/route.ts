@@ -40,19 +40,64 @@ export async function routeSuite(ctx: BenchContext): Promise<ResultRow[]> {
       samples: true,
     });
     rows.push(
-      row(S, `route() uncached, ${router.utteranceCount} utterances, ${router.indexKind}`, 'ms', uncached),
+      row(
+        S,
+        `route() uncached, ${router.utteranceCount} utterances, ${router.indexKind}, ${router.routerConfig.scoring} scoring`,
+        'ms',
+        uncached,
+      ),
     );
     ctx.charts.set(
       'route-latency.svg',
       histogramChart('route() end to end, default model, uncached', uncached.samples ?? []),
     );
+    // The same prompts with dense scoring (the kNN score alone): the hybrid part's own cost.
+    const dense = await SemanticRouter.fromConfig(
+      { ...router.routerConfig, scoring: 'dense' },
+      { encoder, cacheDir: false },
+    );
+    p = 0;
+    const uncachedDense = await micro(
+      'route uncached, dense',
+      () => dense.route(prompts[p++ % prompts.length]!),
+      {
+        iterations: prompts.length,
+        warmup: 50,
+      },
+    );
+    rows.push(
+      row(
+        S,
+        `route() uncached, ${dense.utteranceCount} utterances, ${dense.indexKind}, dense scoring`,
+        'ms',
+        uncachedDense,
+      ),
+    );
     const vectors = await encoder.embed(prompts.slice(0, 200));
-    let v = 0;
-    const decide = await micro('decide', () => router.routeVector(vectors[v++ % vectors.length]!), {
+    let w = 0;
+    // Everything after the embedding: search, centroid and lexical cosines, aggregation, ranking.
+    const after = (r: SemanticRouter, i: number) =>
+      r.rank(r.probe(vectors[i % vectors.length]!, prompts[i % vectors.length]!));
+    const decideDense = await micro('decide dense', () => after(dense, w++), {
       iterations: vectors.length * 3,
       warmup: 50,
     });
-    rows.push(row(S, 'search + aggregate + threshold (no embedding)', 'µs', scaled(decide, 1000)));
+    rows.push(
+      row(S, 'search + aggregate + threshold (no embedding), dense scoring', 'µs', scaled(decideDense, 1000)),
+    );
+    let v = 0;
+    const decide = await micro('decide', () => after(router, v++), {
+      iterations: vectors.length * 3,
+      warmup: 50,
+    });
+    rows.push(
+      row(
+        S,
+        `search + aggregate + threshold (no embedding), ${router.routerConfig.scoring} scoring`,
+        'µs',
+        scaled(decide, 1000),
+      ),
+    );
 
     const cachedEncoder = new CachedEncoder(encoder, 10_000);
     const cachedRouter = await SemanticRouter.fromFile('routes/assistant.json', {

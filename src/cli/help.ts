@@ -35,6 +35,22 @@ Options:
 Example:
   semroute compile routes/assistant.json --json`,
 
+  lint: `Usage: semroute lint <router.json> [options]
+
+Checks a router's routes on its compiled vectors. Each utterance is routed with itself left
+out, as an unseen paraphrase of it would be. Errors: a route whose threshold none of its own
+utterances reaches, the same utterance in two routes. Warnings: utterances that land on
+another route (with the pairs), near duplicates across routes, routes with one utterance,
+templates that expand into near copies. Exit 1 on errors, 0 on warnings only.
+
+Options:
+  --json                 one JSON object {errors, warnings, ...}
+  --encoder SPEC         use-lite | onnx:<folder or id> | openai:<model> (overrides the file)
+  --cache-dir DIR        where compiled artefacts go (default ./.semroute-cache)
+
+Example:
+  semroute lint routes/assistant.json`,
+
   eval: `Usage: semroute eval --dataset <normalised.json> --shots K [options]
 
 The few-shot routing protocol: one route per label from its first K train rows, thresholds
@@ -113,6 +129,7 @@ Usage: semroute <command> [options]
 Commands:
   route          route one prompt with a router.json
   compile        embed and index a router.json ahead of time
+  lint           check a router.json's routes for confusions and dead thresholds
   eval           measure routing quality on a labelled dataset
   embed          print embeddings
   models         build, list or pull local models

@@ -14,6 +14,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   route: async () => (await import('./commands/route.js')).routeCommand,
   compile: async () => (await import('./commands/compile.js')).compileCommand,
+  lint: async () => (await import('./commands/lint.js')).lintCommand,
   eval: async () => (await import('./commands/eval.js')).evalCommand,
   embed: async () => (await import('./commands/embed.js')).embedCommand,
   models: async () => (await import('./commands/models.js')).modelsCommand,

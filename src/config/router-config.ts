@@ -37,6 +37,20 @@ export const RouteSchema = z.object({
 
 export const AggregationSchema = z.enum(['max', 'mean', 'top_k_mean']);
 
+const weight = z.number().min(0, 'a weight is 0 or more').max(1, 'a weight is at most 1');
+
+/** The mix of the hybrid score; scaled to sum to 1. Defaults 0.35 / 0.35 / 0.30. */
+export const HybridWeightsSchema = z
+  .object({
+    /** The kNN score (the aggregation over the route's nearest utterances). */
+    knn: weight.default(0.35),
+    /** Cosine to the route's centroid (the normalised mean of its utterance vectors). */
+    centroid: weight.default(0.35),
+    /** TF-IDF cosine to the route's words and character n-grams. */
+    lexical: weight.default(0.3),
+  })
+  .refine((w) => w.knn + w.centroid + w.lexical > 0, 'at least one weight must be above 0');
+
 export const IndexOptionsSchema = z.object({
   /**
    * `auto` (exact below `exact_below` utterances, else HNSW) or a kind of `vector-index/create.ts`
@@ -69,7 +83,16 @@ export const RouterConfigSchema = z.object({
   routes: z.array(RouteSchema).min(1, 'a router needs at least one route'),
   /** Slot lists for all routes' templates. */
   slots: slotLists.optional(),
-  /** How a route's utterance scores combine. Default `top_k_mean`. */
+  /**
+   * `hybrid`: 0.35 · kNN + 0.35 · centroid cosine + 0.30 · TF-IDF cosine, the best routing
+   * quality of the local model (CLINC150: README). `dense`: the kNN score alone, as LiteLLM's
+   * auto router (semantic-router) scores. Absent: hybrid, unless the file sets thresholds —
+   * then dense, the scale those thresholds were chosen on (with a warning saying so).
+   */
+  scoring: z.enum(['hybrid', 'dense']).optional(),
+  /** The hybrid mix (scaled to sum to 1). */
+  hybrid_weights: HybridWeightsSchema.default(HybridWeightsSchema.parse({})),
+  /** How a route's utterance scores combine (the kNN part). Default `top_k_mean`. */
   aggregation: AggregationSchema.default('top_k_mean'),
   /** Utterance hits per route that `top_k_mean` averages. Default 3. */
   top_k: z.number().int().min(1).max(100).default(3),
@@ -79,8 +102,11 @@ export const RouterConfigSchema = z.object({
    * other routes out of a short list, and the candidates shown would be fewer.
    */
   search_k: z.number().int().min(1).max(10_000).default(50),
-  /** Threshold for routes without their own. Default 0.5. */
-  score_threshold: threshold.default(0.5),
+  /**
+   * Threshold for routes without their own. Default by scoring: 0.47 for `hybrid`, 0.5 for
+   * `dense` (see DEFAULT_THRESHOLDS).
+   */
+  score_threshold: threshold.optional(),
   /** Route (or model) the caller should use when no route passes. */
   default_route: z.string().min(1).nullish(),
   /** Most variants one template utterance may expand into. Default 1000. */
@@ -88,11 +114,24 @@ export const RouterConfigSchema = z.object({
   index: IndexOptionsSchema.default(IndexOptionsSchema.parse({})),
 });
 
+/**
+ * The router threshold when a file gives none, by scoring. Hybrid: the threshold CLINC150's
+ * val split picks under the balanced objective, averaged over K=10 and K=30 (0.46 and 0.50;
+ * README, "Routing quality"). Dense: 0.5, as before hybrid scoring.
+ */
+export const DEFAULT_THRESHOLDS = Object.freeze({ hybrid: 0.47, dense: 0.5 });
+
 export type RouteConfig = z.infer<typeof RouteSchema>;
-export type RouterConfig = z.infer<typeof RouterConfigSchema>;
+export type RouterConfig = Omit<z.infer<typeof RouterConfigSchema>, 'score_threshold' | 'scoring'> & {
+  /** The scoring: the file's, or inferred (see the schema). */
+  scoring: 'hybrid' | 'dense';
+  /** The router's threshold: the file's, or the default of its scoring. */
+  score_threshold: number;
+};
 export type RouterConfigInput = z.input<typeof RouterConfigSchema>;
 export type Aggregation = z.infer<typeof AggregationSchema>;
 export type IndexOptions = z.infer<typeof IndexOptionsSchema>;
+export type HybridWeights = z.infer<typeof HybridWeightsSchema>;
 
 export interface LoadedRouterConfig {
   config: RouterConfig;
@@ -106,6 +145,7 @@ export interface LoadedRouterConfig {
 const ROOT_KEYS = new Set(Object.keys(RouterConfigSchema.shape));
 const ROUTE_KEYS = new Set(Object.keys(RouteSchema.shape));
 const INDEX_KEYS = new Set(Object.keys(IndexOptionsSchema.shape));
+const WEIGHT_KEYS = new Set(['knn', 'centroid', 'lexical']);
 
 function unknownKeys(raw: unknown, file: string | undefined): string[] {
   const warnings: string[] = [];
@@ -118,8 +158,9 @@ function unknownKeys(raw: unknown, file: string | undefined): string[] {
     }
   };
   check(raw, ROOT_KEYS, '');
-  const root = raw as { routes?: unknown; index?: unknown };
+  const root = raw as { routes?: unknown; index?: unknown; hybrid_weights?: unknown };
   check(root.index, INDEX_KEYS, 'index');
+  check(root.hybrid_weights, WEIGHT_KEYS, 'hybrid_weights');
   if (Array.isArray(root.routes)) {
     for (const [i, r] of root.routes.entries()) check(r, ROUTE_KEYS, `routes[${i}]`);
   }
@@ -145,7 +186,22 @@ export function validateRouterConfig(raw: unknown, file?: string): LoadedRouterC
       { file, path: first.path, expected: first.message, details: { issues } },
     );
   }
-  const config = result.data;
+  const data = result.data;
+  const warnings = unknownKeys(raw, file);
+  const thresholded =
+    data.score_threshold !== undefined ||
+    data.routes.some((r) => r.score_threshold !== undefined && r.score_threshold !== null);
+  const scoring = data.scoring ?? (thresholded ? 'dense' : 'hybrid');
+  if (data.scoring === undefined && thresholded) {
+    warnings.push(
+      `${file ?? 'router config'}: scoring: not set, and the file sets thresholds: scored "dense", the scale such thresholds are usually chosen on; add "scoring": "hybrid" for the better hybrid score (its scores run lower: re-tune the thresholds, e.g. with fit())`,
+    );
+  }
+  const config: RouterConfig = {
+    ...data,
+    scoring,
+    score_threshold: data.score_threshold ?? DEFAULT_THRESHOLDS[scoring],
+  };
   const seen = new Map<string, number>();
   config.routes.forEach((route, i) => {
     const before = seen.get(route.name);
@@ -160,7 +216,7 @@ export function validateRouterConfig(raw: unknown, file?: string): LoadedRouterC
   });
   // Expanded once, here: template errors surface at load time, and compile reuses the variants.
   const utterances = expandRoutes(config, file);
-  return { config: deepFreeze(config), warnings: unknownKeys(raw, file), file, utterances };
+  return { config: deepFreeze(config), warnings, file, utterances };
 }
 
 export async function loadRouterConfig(file: string): Promise<LoadedRouterConfig> {

@@ -15,8 +15,10 @@ export interface RouteScore {
   /** Route index. */
   route: number;
   score: number;
-  /** The best utterance label of this route among the hits. */
+  /** The best utterance label of this route among the hits; -1 when none of its utterances was retrieved. */
   best: number;
+  /** The parts of a hybrid score, each a cosine: kNN (aggregated), centroid, lexical. */
+  components?: { knn: number; centroid: number; lexical: number } | undefined;
 }
 
 /**

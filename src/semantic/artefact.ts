@@ -10,8 +10,9 @@ import path from 'node:path';
 import type { IndexOptions } from '../config/router-config.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { writeFileAtomic } from '../internal/fs.js';
+import type { LexicalData } from './lexical.js';
 
-export const ARTEFACT_VERSION = 1;
+export const ARTEFACT_VERSION = 2;
 
 export interface ArtefactUtterance {
   label: number;
@@ -60,6 +61,8 @@ export function artefactFiles(cacheDir: string, key: string) {
     vectors: path.join(dir, 'vectors.bin'),
     index: path.join(dir, 'index.hnsw'),
     fit: path.join(dir, 'fit.json'),
+    centroids: path.join(dir, 'centroids.bin'),
+    lexical: path.join(dir, 'lexical.bin'),
   };
 }
 
@@ -124,4 +127,83 @@ export async function readFit(cacheDir: string, key: string): Promise<FitRecord 
 
 export async function writeFit(cacheDir: string, key: string, fit: FitRecord): Promise<void> {
   await writeFileAtomic(artefactFiles(cacheDir, key).fit, `${JSON.stringify(fit, null, 2)}\n`);
+}
+
+/** The hybrid score's tables, when the router was compiled for it. */
+export interface HybridTables {
+  centroids: Float32Array;
+  lexical: LexicalData;
+}
+
+/**
+ * Writes the centroids (float32 rows) and the lexical index: a JSON header line (features,
+ * route count, array lengths), then idf, offsets, routes, weights and route norms as raw typed
+ * arrays.
+ */
+export async function writeHybrid(cacheDir: string, key: string, tables: HybridTables): Promise<void> {
+  const files = artefactFiles(cacheDir, key);
+  const { centroids, lexical } = tables;
+  await writeFileAtomic(
+    files.centroids,
+    new Uint8Array(centroids.buffer, centroids.byteOffset, centroids.byteLength),
+  );
+  const header = Buffer.from(
+    `${JSON.stringify({
+      features: lexical.features,
+      routeCount: lexical.routeCount,
+      unseenIdf: lexical.unseenIdf,
+      postings: lexical.routes.length,
+    })}\n`,
+  );
+  const parts = [lexical.idf, lexical.offsets, lexical.routes, lexical.weights, lexical.routeNorms].map((a) =>
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength),
+  );
+  await writeFileAtomic(files.lexical, Buffer.concat([header, ...parts]));
+}
+
+/** Reads what writeHybrid wrote; undefined when absent or not for this shape (then it is rebuilt). */
+export async function readHybrid(
+  cacheDir: string,
+  key: string,
+  routeCount: number,
+  dimensions: number,
+): Promise<HybridTables | undefined> {
+  const files = artefactFiles(cacheDir, key);
+  try {
+    const [c, l] = await Promise.all([readFile(files.centroids), readFile(files.lexical)]);
+    if (c.length !== routeCount * dimensions * 4) return undefined;
+    const newline = l.indexOf(10);
+    const header = JSON.parse(l.subarray(0, newline).toString('utf8')) as {
+      features: string[];
+      routeCount: number;
+      unseenIdf: number;
+      postings: number;
+    };
+    if (header.routeCount !== routeCount) return undefined;
+    const f = header.features.length;
+    const body = l.buffer.slice(l.byteOffset + newline + 1, l.byteOffset + l.length);
+    const sizes = [f * 4, (f + 1) * 4, header.postings * 4, header.postings * 4, routeCount * 4];
+    if (body.byteLength !== sizes.reduce((a, b) => a + b, 0)) return undefined;
+    let at = 0;
+    const take = <T>(make: (buffer: ArrayBuffer, offset: number, length: number) => T, bytes: number) => {
+      const out = make(body, at, bytes / 4);
+      at += bytes;
+      return out;
+    };
+    return {
+      centroids: new Float32Array(c.buffer.slice(c.byteOffset, c.byteOffset + c.length)),
+      lexical: {
+        features: header.features,
+        routeCount,
+        unseenIdf: header.unseenIdf,
+        idf: take((b, o, n) => new Float32Array(b, o, n), sizes[0]!),
+        offsets: take((b, o, n) => new Int32Array(b, o, n), sizes[1]!),
+        routes: take((b, o, n) => new Int32Array(b, o, n), sizes[2]!),
+        weights: take((b, o, n) => new Float32Array(b, o, n), sizes[3]!),
+        routeNorms: take((b, o, n) => new Float32Array(b, o, n), sizes[4]!),
+      },
+    };
+  } catch {
+    return undefined;
+  }
 }

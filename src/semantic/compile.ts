@@ -9,8 +9,20 @@ import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { chooseIndexKind, indexKind } from '../vector-index/create.js';
 import type { VectorIndex } from '../vector-index/vector-index.js';
-import { type ArtefactManifest, artefactKey, readArtefact, readFit, writeArtefact } from './artefact.js';
+import {
+  ARTEFACT_VERSION,
+  type ArtefactManifest,
+  artefactKey,
+  readArtefact,
+  readFit,
+  readHybrid,
+  writeArtefact,
+  writeHybrid,
+} from './artefact.js';
+import { computeCentroids } from './centroids.js';
+import { LexicalIndex } from './lexical.js';
 import { RouteTable } from './route-table.js';
+import { isHybrid } from './scoring.js';
 import { checkRouterConfig } from './validate.js';
 
 export interface CompileOptions {
@@ -35,6 +47,20 @@ export interface Compiled {
   key: string;
   /** The index type asked for (`auto` or a kind), kept for later mutations. */
   indexType: string;
+  /** The hybrid score's centroids and lexical index; undefined for `scoring: dense`. */
+  hybrid: { centroids: Float32Array; lexical: LexicalIndex } | undefined;
+}
+
+/** Centroids and the lexical index from the records, in label order (so a rebuild is exact). */
+export function buildHybrid(compiled: Pick<Compiled, 'table' | 'encoder'>): Compiled['hybrid'] {
+  const { table, encoder } = compiled;
+  const config = table.routerConfig;
+  if (!isHybrid(config)) return undefined;
+  const records = table.ordered().map(([, r]) => r);
+  return {
+    centroids: computeCentroids(records, config.routes.length, encoder.dimensions),
+    lexical: LexicalIndex.build(records, config.routes.length),
+  };
 }
 
 export function cacheDirOf(option: string | false | undefined): string | undefined {
@@ -122,9 +148,27 @@ async function build(
   }
   // Again, now that records exist: per-route utterance counts.
   table.rebuild();
-  const compiled: Compiled = { encoder, ownsEncoder, index, table, cacheDir, key, indexType };
+  const compiled: Compiled = {
+    encoder,
+    ownsEncoder,
+    index,
+    table,
+    cacheDir,
+    key,
+    indexType,
+    hybrid: undefined,
+  };
+  const saved =
+    usable !== undefined && cacheDir !== undefined && isHybrid(config)
+      ? await readHybrid(cacheDir, key, config.routes.length, encoder.dimensions)
+      : undefined;
+  compiled.hybrid =
+    saved === undefined
+      ? buildHybrid(compiled)
+      : { centroids: saved.centroids, lexical: LexicalIndex.fromData(saved.lexical) };
   if (cacheDir !== undefined) {
-    if (usable === undefined) await saveArtefact(compiled).catch(() => undefined);
+    if (usable === undefined || (compiled.hybrid !== undefined && saved === undefined))
+      await saveArtefact(compiled).catch(() => undefined);
     table.applyFit(await readFit(cacheDir, key));
   }
   return compiled;
@@ -136,7 +180,7 @@ export async function saveArtefact(compiled: Compiled): Promise<void> {
   if (cacheDir === undefined) return;
   const ordered = table.ordered();
   const manifest: ArtefactManifest = {
-    version: 1,
+    version: ARTEFACT_VERSION,
     key,
     encoder: encoder.id,
     dimensions: encoder.dimensions,
@@ -150,6 +194,11 @@ export async function saveArtefact(compiled: Compiled): Promise<void> {
     createdAt: new Date().toISOString(),
   };
   const persists = indexKind(index.kind).persists;
+  if (compiled.hybrid !== undefined) {
+    const { centroids, lexical } = compiled.hybrid;
+    await writeHybrid(cacheDir, key, { centroids, lexical: lexical.toData() });
+  }
+  // The manifest goes last: a folder without one is an unfinished write.
   await writeArtefact(
     cacheDir,
     manifest,

@@ -6,7 +6,7 @@ import type { Aggregation } from '../config/router-config.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { decide, type RouteScore } from './aggregate.js';
 import type { SemanticRouter } from './semantic-router.js';
-import type { SearchHits } from '../vector-index/vector-index.js';
+import type { Probe } from './scoring.js';
 
 export interface LabelledRow {
   text: string;
@@ -34,7 +34,7 @@ export async function embedRows(
   router: SemanticRouter,
   rows: readonly LabelledRow[],
   onProgress?: (done: number, total: number) => void,
-): Promise<{ vectors: Float32Array[]; expected: Int32Array }> {
+): Promise<{ vectors: Float32Array[]; texts: string[]; expected: Int32Array }> {
   const expected = new Int32Array(rows.length);
   rows.forEach((row, i) => {
     if (row === null || typeof row !== 'object' || typeof row.text !== 'string') {
@@ -64,7 +64,7 @@ export async function embedRows(
     rows.map((r) => r.text),
     { onProgress },
   );
-  return { vectors, expected };
+  return { vectors, texts: rows.map((r) => r.text), expected };
 }
 
 export function metricsFrom(
@@ -109,25 +109,30 @@ export function metricsFrom(
   };
 }
 
-export function searchAll(router: SemanticRouter, vectors: readonly Float32Array[]): SearchHits[] {
-  return vectors.map((v) => router.search(v));
+/** Probes every row once (search, centroid and lexical cosines); scorings are then cheap to try. */
+export function probeAll(
+  router: SemanticRouter,
+  vectors: readonly Float32Array[],
+  texts: readonly string[],
+): Probe[] {
+  return vectors.map((v, i) => router.probe(v, texts[i] ?? null));
 }
 
 export function rankAll(
   router: SemanticRouter,
-  hits: readonly SearchHits[],
+  probes: readonly Probe[],
   scoring: { aggregation: Aggregation; topK: number },
 ): RouteScore[][] {
-  return hits.map((h) => router.aggregate(h, scoring));
+  return probes.map((p) => router.rank(p, scoring));
 }
 
 /** Metrics of the router as it stands (its thresholds and aggregation). */
 export async function evaluate(router: SemanticRouter, rows: readonly LabelledRow[]): Promise<Metrics> {
-  const { vectors, expected } = await embedRows(router, rows);
+  const { vectors, texts, expected } = await embedRows(router, rows);
   const thresholds = router.routes.map((r) => router.thresholdOf(r.name));
   return metricsFrom(
     router,
-    rankAll(router, searchAll(router, vectors), router.currentScoring),
+    rankAll(router, probeAll(router, vectors, texts), router.currentScoring),
     expected,
     thresholds,
   );

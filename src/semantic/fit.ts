@@ -11,7 +11,7 @@
 import type { Aggregation } from '../config/router-config.js';
 import { decide, type RouteScore } from './aggregate.js';
 import type { FitRecord } from './artefact.js';
-import { embedRows, type LabelledRow, type Metrics, metricsFrom, rankAll, searchAll } from './evaluate.js';
+import { embedRows, type LabelledRow, type Metrics, metricsFrom, probeAll, rankAll } from './evaluate.js';
 import type { SemanticRouter } from './semantic-router.js';
 
 export interface FitOptions {
@@ -192,10 +192,10 @@ export async function fit(
   rows: readonly LabelledRow[],
   options: FitOptions = {},
 ): Promise<FitResult> {
-  const { vectors, expected } = await embedRows(router, rows);
+  const { vectors, texts, expected } = await embedRows(router, rows);
   const routeCount = router.routes.length;
   const currentThresholds = router.routes.map((r) => router.thresholdOf(r.name));
-  const hits = searchAll(router, vectors);
+  const hits = probeAll(router, vectors, texts);
   const weights = rowWeights(expected, options.objective ?? 'accuracy');
   const before = metricsFrom(
     router,

@@ -7,7 +7,7 @@
 import type { RouterConfig } from '../config/router-config.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { artefactKey } from './artefact.js';
-import { type Compiled, saveArtefact } from './compile.js';
+import { buildHybrid, type Compiled, saveArtefact } from './compile.js';
 import { checkRouterConfig } from './validate.js';
 
 export async function applyChange(compiled: Compiled, next: RouterConfig, file?: string): Promise<void> {
@@ -50,6 +50,7 @@ export async function applyChange(compiled: Compiled, next: RouterConfig, file?:
     });
   });
   table.reset(config);
+  compiled.hybrid = buildHybrid(compiled);
   compiled.key = artefactKey(encoder.id, loaded.utterances, config.index, index.kind);
   if (compiled.cacheDir !== undefined) await saveArtefact(compiled).catch(() => undefined);
 }

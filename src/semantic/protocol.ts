@@ -8,7 +8,7 @@ import { parseJson, readTextFile } from '../config/json-source.js';
 import type { Aggregation, RouterConfigInput } from '../config/router-config.js';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
-import { embedRows, type LabelledRow, type Metrics, metricsFrom, rankAll, searchAll } from './evaluate.js';
+import { embedRows, type LabelledRow, type Metrics, metricsFrom, probeAll, rankAll } from './evaluate.js';
 import { bestGlobalThreshold, fit, rowWeights } from './fit.js';
 import { SemanticRouter } from './semantic-router.js';
 
@@ -66,10 +66,40 @@ export function fewShotConfig(
   return { routes, ...extra };
 }
 
+/** Train rows per label set aside as a val split when a dataset has none. */
+export const CARVED_PER_LABEL = 5;
+
+/**
+ * The rows thresholds are tuned on: the val split, or when there is none, the last
+ * CARVED_PER_LABEL train rows of each label (null rows included) that are not among the
+ * first `shots` (the routes). Deterministic, and never a test row.
+ */
+export function validationRows(
+  dataset: Dataset,
+  shots: number,
+): { rows: LabelledRow[]; source: 'val split' | 'carved from train' | 'none' } {
+  const given = dataset.splits.val ?? [];
+  if (given.length > 0) return { rows: given, source: 'val split' };
+  const byLabel = new Map<string | null, LabelledRow[]>();
+  for (const row of dataset.splits.train) {
+    const list = byLabel.get(row.label) ?? [];
+    byLabel.set(row.label, list);
+    list.push(row);
+  }
+  const rows: LabelledRow[] = [];
+  for (const [label, list] of byLabel) {
+    const spare = label === null ? list : list.slice(shots);
+    rows.push(...spare.slice(-CARVED_PER_LABEL));
+  }
+  return rows.length === 0 ? { rows, source: 'none' } : { rows, source: 'carved from train' };
+}
+
 export interface ProtocolOptions {
   shots: number;
   index: 'hnsw' | 'exact';
   fit: boolean;
+  /** `hybrid` (default) or `dense` (router.json `scoring`). */
+  scoring?: 'hybrid' | 'dense' | undefined;
   aggregation?: Aggregation | undefined;
   topK?: number | undefined;
   /** Nearest utterances retrieved per query (router.json `search_k`). */
@@ -83,6 +113,7 @@ export interface ProtocolOptions {
 export interface ProtocolResult {
   dataset: string;
   encoder: string;
+  scoring: 'hybrid' | 'dense';
   shots: number;
   index: 'hnsw' | 'exact';
   aggregation: Aggregation;
@@ -93,12 +124,19 @@ export interface ProtocolResult {
   /** Share of test rows whose top route equals exact search's; 1 for the exact index. */
   agreementWithExact: number;
   valRows: number;
+  /** Where the tuning rows came from. */
+  valSource: 'val split' | 'carved from train' | 'none';
+  /** Whether per-route thresholds were fitted (false when there was nothing to fit on). */
+  fit: boolean;
+  /** What a reader of the figures must know (a carved val, no out-of-scope rows to tune on). */
+  notes: string[];
   objective: 'accuracy' | 'balanced';
   shrinkage: number | undefined;
 }
 
 export async function runProtocol(dataset: Dataset, options: ProtocolOptions): Promise<ProtocolResult> {
   const config = fewShotConfig(dataset, options.shots, {
+    scoring: options.scoring ?? 'hybrid',
     aggregation: options.aggregation ?? 'top_k_mean',
     top_k: options.topK ?? 3,
     ...(options.searchK === undefined ? {} : { search_k: options.searchK }),
@@ -111,22 +149,39 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
     cacheDir: options.cacheDir ?? false,
     onProgress: progress('compile'),
   });
-  const val: LabelledRow[] = dataset.splits.val ?? [];
+  const { rows: val, source: valSource } = validationRows(dataset, options.shots);
+  const notes: string[] = [];
+  if (valSource === 'carved from train') {
+    notes.push(
+      `the dataset has no val split: thresholds were tuned on ${val.length} train rows that are not routes (the last ${CARVED_PER_LABEL} per label)`,
+    );
+  }
   let globalThreshold = router.routerConfig.score_threshold;
   let thresholdMethod = 'router default';
   let shrinkage: number | undefined;
+  let fitted = false;
+  if (val.length === 0) {
+    notes.push(
+      `no rows to tune thresholds on (no val split, and no train rows beyond the first ${options.shots} per label): the router's default threshold ${globalThreshold} is used${options.fit ? ', and --fit did nothing' : ''}`,
+    );
+  } else if (!val.some((r) => r.label === null)) {
+    notes.push(
+      'the tuning rows have no out-of-scope rows (label null): nothing rewards abstaining, so the threshold found only trades in-scope errors and will let more out-of-scope traffic through than a set with null rows would',
+    );
+  }
   if (val.length > 0) {
+    fitted = options.fit;
     if (options.fit) {
       const result = await fit(router, val, { save: false, objective: options.objective });
       shrinkage = result.shrinkage;
       globalThreshold = result.globalThreshold;
       thresholdMethod = 'fit: aggregation search + per-route thresholds (val)';
     } else {
-      const { vectors, expected } = await embedRows(router, val, progress('val'));
+      const { vectors, texts, expected } = await embedRows(router, val, progress('val'));
       globalThreshold = bestGlobalThreshold(
-        rankAll(router, searchAll(router, vectors), router.currentScoring),
+        rankAll(router, probeAll(router, vectors, texts), router.currentScoring),
         expected,
-        rowWeights(expected, options.objective ?? 'accuracy'),
+        rowWeights(expected, options.objective ?? 'balanced'),
       ).threshold;
       router.applyFit({
         basis: router.thresholdBasis(),
@@ -139,9 +194,9 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
       thresholdMethod = 'global (val-tuned)';
     }
   }
-  const { vectors, expected } = await embedRows(router, dataset.splits.test, progress('test'));
+  const { vectors, texts, expected } = await embedRows(router, dataset.splits.test, progress('test'));
   const thresholds = router.routes.map((r) => router.thresholdOf(r.name));
-  const ranked = rankAll(router, searchAll(router, vectors), router.currentScoring);
+  const ranked = rankAll(router, probeAll(router, vectors, texts), router.currentScoring);
   const test = metricsFrom(router, ranked, expected, thresholds);
 
   let agreementWithExact = 1;
@@ -153,7 +208,7 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
         cacheDir: options.cacheDir ?? false,
       },
     );
-    const exactRanked = rankAll(exact, searchAll(exact, vectors), router.currentScoring);
+    const exactRanked = rankAll(exact, probeAll(exact, vectors, texts), router.currentScoring);
     let same = 0;
     ranked.forEach((c, i) => {
       if (c[0]?.route === exactRanked[i]![0]?.route) same++;
@@ -163,6 +218,7 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
   return {
     dataset: dataset.name,
     encoder: options.encoder.id,
+    scoring: router.routerConfig.scoring,
     shots: options.shots,
     index: options.index,
     aggregation: router.currentScoring.aggregation,
@@ -172,7 +228,10 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
     test,
     agreementWithExact,
     valRows: val.length,
-    objective: options.objective ?? 'accuracy',
+    valSource,
+    fit: fitted,
+    notes,
+    objective: options.objective ?? 'balanced',
     shrinkage,
   };
 }

@@ -82,6 +82,8 @@ export class RouteTable {
       t: c.score_threshold,
       a: c.aggregation,
       k: c.top_k,
+      s: c.scoring,
+      w: c.scoring === 'hybrid' ? c.hybrid_weights : null,
       r: c.routes.map((r) => [r.name, r.score_threshold ?? null]),
     };
     return createHash('sha256').update(JSON.stringify(basis)).digest('hex').slice(0, 16);

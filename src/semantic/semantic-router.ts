@@ -11,6 +11,8 @@ import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import type { SearchHits } from '../vector-index/vector-index.js';
 import { aggregateHits, decide, type RouteScore, type Scoring } from './aggregate.js';
+import { centroidScores } from './centroids.js';
+import { normalisedWeights, type Probe, rank } from './scoring.js';
 import { type FitRecord, writeFit } from './artefact.js';
 import { type Compiled, type CompileOptions, cacheDirOf, compile, saveArtefact } from './compile.js';
 import { type ChatMessageLike, type RouteInput, routingText, type TextOptions } from './messages.js';
@@ -24,6 +26,8 @@ export interface RouteCandidate {
   route: string;
   score: number;
   threshold: number;
+  /** The parts of a hybrid score (each a cosine), absent with `scoring: dense`. */
+  components?: { knn: number; centroid: number; lexical: number } | undefined;
 }
 
 export interface RouteResult {
@@ -41,6 +45,20 @@ export interface RouteResult {
   /** The text that was routed on (after extraction and truncation), null when there was none. */
   query: string | null;
   timing: { embedMs: number; searchMs: number; totalMs: number };
+}
+
+export interface RouterInspection {
+  config: RouterConfig;
+  utterances: ReadonlyArray<{
+    label: number;
+    /** Route index. */
+    route: number;
+    text: string;
+    template: string | undefined;
+    vector: Float32Array;
+  }>;
+  /** Lengths of the routes' lexical sums before normalising (hybrid only). */
+  lexicalRouteNorms: Float32Array | undefined;
 }
 
 export interface RouteOptions extends TextOptions {
@@ -147,9 +165,38 @@ export class SemanticRouter {
     return this.decideVector(vector, null, options, now, now);
   }
 
-  /** Route scores for a vector under a scoring; used by evaluate() and fit(). */
+  /** Route scores for a vector under a scoring (no text: the lexical part is zero). */
   scoreVector(vector: Float32Array, scoring: Scoring = this.currentScoring): RouteScore[] {
-    return this.aggregate(this.search(vector), scoring);
+    return this.rank(this.probe(vector, null), scoring);
+  }
+
+  /**
+   * What scoring needs from a query, whatever the aggregation: its nearest utterances and, for
+   * the hybrid score, its cosine to every centroid and its TF-IDF cosine to every route.
+   */
+  probe(vector: Float32Array, text: string | null): Probe {
+    const hits = this.search(vector);
+    const hybrid = this.compiled.hybrid;
+    if (hybrid === undefined) return { hits, centroid: undefined, lexical: undefined };
+    const routeCount = this.routes.length;
+    return {
+      hits,
+      centroid: centroidScores(hybrid.centroids, routeCount, vector),
+      lexical: text === null ? new Float64Array(routeCount) : hybrid.lexical.score(text),
+    };
+  }
+
+  /** Route scores, best first, from a probe (used by route(), evaluate() and fit()). */
+  rank(probe: Probe, scoring: Scoring = this.currentScoring): RouteScore[] {
+    const { table } = this.compiled;
+    const config = table.routerConfig;
+    const weights = config.scoring === 'hybrid' ? normalisedWeights(config.hybrid_weights) : undefined;
+    return rank(
+      probe,
+      { routeCount: config.routes.length, routeOf: table.routeOf, sizeOf: table.sizeOf },
+      scoring,
+      weights,
+    );
   }
 
   /** The nearest utterances of a vector (`search_k` of them). */
@@ -158,7 +205,7 @@ export class SemanticRouter {
     return index.search(vector, Math.min(table.routerConfig.search_k, table.records.size));
   }
 
-  /** Route scores from utterance hits under a scoring. */
+  /** Dense route scores from utterance hits under a scoring (the kNN part alone). */
   aggregate(hits: SearchHits, scoring: Scoring = this.currentScoring): RouteScore[] {
     const { table } = this.compiled;
     return aggregateHits(
@@ -169,6 +216,25 @@ export class SemanticRouter {
       scoring.topK,
       table.sizeOf,
     );
+  }
+
+  /**
+   * A read-only view of what the router compiled, in label order: each utterance with its route
+   * and vector, and the hybrid tables. For checks such as `semroute lint`; not for routing.
+   */
+  inspect(): RouterInspection {
+    const { table, hybrid } = this.compiled;
+    return {
+      config: table.routerConfig,
+      utterances: table.ordered().map(([label, r]) => ({
+        label,
+        route: r.route,
+        text: r.text,
+        template: r.template,
+        vector: r.vector,
+      })),
+      lexicalRouteNorms: hybrid?.lexical.toData().routeNorms,
+    };
   }
 
   routeNameAt(index: number): string {
@@ -211,7 +277,7 @@ export class SemanticRouter {
   ): RouteResult {
     const { table } = this.compiled;
     const config = table.routerConfig;
-    const ranked = this.scoreVector(vector);
+    const ranked = this.rank(this.probe(vector, query));
     const chosen = decide(ranked, table.thresholds);
     const searched = performance.now();
     const report = ranked[Math.max(chosen, 0)];
@@ -225,6 +291,7 @@ export class SemanticRouter {
         route: table.nameAt(c.route),
         score: c.score,
         threshold: table.thresholds[c.route]!,
+        ...(c.components === undefined ? {} : { components: c.components }),
       })),
       defaultRoute: config.default_route ?? null,
       reason: chosen < 0 ? 'below_threshold' : 'matched',

@@ -41,7 +41,7 @@ describe('semroute CLI contract', () => {
     const out = JSON.parse(lines[0]!);
     expect(out.route).toBe('coding');
     expect(typeof out.score).toBe('number');
-    expect(out.threshold).toBe(0.45);
+    expect(out.threshold).toBe(0.4);
     expect(out.candidates[0]).toMatchObject({ route: 'coding', score: out.score });
     for (const c of out.candidates)
       expect(Object.keys(c)).toEqual(expect.arrayContaining(['route', 'score']));
@@ -161,7 +161,7 @@ describe('semroute CLI contract', () => {
 });
 
 describe('semroute CLI help and encoder choice', () => {
-  const COMMANDS = ['route', 'compile', 'eval', 'embed', 'models', 'serve', 'fake-upstream'];
+  const COMMANDS = ['route', 'compile', 'lint', 'eval', 'embed', 'models', 'serve', 'fake-upstream'];
 
   it('--help for semroute and every command: usage, options and an example, exit 0', async () => {
     const top = await semroute('--help');
@@ -177,6 +177,17 @@ describe('semroute CLI help and encoder choice', () => {
       }
     }
     expect((await semroute('help', 'route')).stdout).toMatch(/^Usage: semroute route/);
+  });
+
+  it('lint exits 1 on errors and 0 on warnings only, and prints JSON with --json', async () => {
+    const broken = await semroute('lint', 'test/fixtures/lint/threshold-unreachable.json');
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain('error [threshold_unreachable]');
+    const warned = await semroute('lint', '--json', 'test/fixtures/lint/single-utterance.json');
+    expect(warned.code).toBe(0);
+    const report = JSON.parse(warned.stdout);
+    expect(report.errors).toEqual([]);
+    expect(report.warnings.map((w: { code: string }) => w.code)).toContain('single_utterance');
   });
 
   it('--version prints the package version', async () => {

@@ -34,8 +34,11 @@ const route = (name: string, utterances: string[], extra: Record<string, unknown
 describe('router.json schema', () => {
   it("accepts LiteLLM's documented file unchanged, with our defaults", async () => {
     const loaded = await loadRouterConfig(path.resolve('routes/litellm-example.json'));
-    expect(loaded.warnings).toEqual([]);
+    // Its per-route thresholds were chosen on dense cosine: scored dense, and said so once.
+    expect(loaded.warnings).toHaveLength(1);
+    expect(loaded.warnings[0]).toContain('scored "dense"');
     const { config } = loaded;
+    expect(config.scoring).toBe('dense');
     expect(config.encoder_type).toBe('openai');
     expect(config.routes.map((r) => r.name)).toEqual(['litellm-gpt-4.1', 'litellm-claude-35']);
     expect(config.routes[0]!.score_threshold).toBe(0.5);

@@ -20,7 +20,7 @@ describe('examples/quickstart.mjs', () => {
     });
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('translation');
-    expect(lines[1]).toMatch(/^0\.\d+ 0\.45 can you translate my email into \[human_language\]$/);
+    expect(lines[1]).toMatch(/^0\.\d+ 0\.4 can you translate my email into \[human_language\]$/);
     expect(lines[2]).toBe('math');
     expect(lines[3]).toBe('recipes');
     expect(stdout).toContain('accuracy: 1');

@@ -46,7 +46,7 @@ const router = await SemanticRouter.fromConfig(
   },
   { index, cacheDir: false },
 );
-const decision = await router.route('how do I write a web server in Go');
+const decision = await router.route('how do I code a program in Rust');
 console.log(JSON.stringify({ route: decision.name, index: router.indexKind, encoder: router.encoder.id }));
 await router.close();
 `;

@@ -12,8 +12,19 @@ export function renderDefaults() {
     box.replaceChildren();
     return;
   }
-  const threshold = optionalInput(draft, 'score_threshold', { ...THRESHOLD, placeholder: '0.5' }, markDirty, Number);
-  const fallback = optionalInput(draft, 'default_route', { placeholder: router.default_model ?? '' }, markDirty);
+  const threshold = optionalInput(
+    draft,
+    'score_threshold',
+    { ...THRESHOLD, placeholder: '0.5' },
+    markDirty,
+    Number,
+  );
+  const fallback = optionalInput(
+    draft,
+    'default_route',
+    { placeholder: router.default_model ?? '' },
+    markDirty,
+  );
   box.replaceChildren(
     field('Router threshold (routes without their own)', threshold, 'score_threshold'),
     field('Default route (when none passes)', fallback, 'default_route'),

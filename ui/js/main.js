@@ -5,6 +5,7 @@ import { $, el } from './dom.js';
 import { renderRoutes, selectRouter } from './editor.js';
 import { clearProblems, showProblems } from './problems.js';
 import { currentRouter, isDirty, markDirty, setStatus, state } from './state.js';
+import { lintRoutes } from './lint.js';
 import { tryPrompt } from './try.js';
 
 async function loadState(keepSelection) {
@@ -63,6 +64,7 @@ $('#add-route').addEventListener('click', () => {
 $('#revert').addEventListener('click', () => selectRouter(state.current));
 $('#save').addEventListener('click', save);
 $('#try-form').addEventListener('submit', tryPrompt);
+$('#lint-run').addEventListener('click', () => void lintRoutes());
 window.addEventListener('beforeunload', (event) => {
   if (state.draft && isDirty()) event.preventDefault();
 });

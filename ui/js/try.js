@@ -51,12 +51,21 @@ export function renderResult(data) {
         bar.style.width = `${Math.max(0, (c.score / max) * 100).toFixed(1)}%`;
         const mark = el('span', { className: 'mark' });
         mark.style.left = `${Math.max(0, (c.threshold / max) * 100).toFixed(1)}%`;
+        // A hybrid score's parts, each a cosine: what made the route score as it did.
+        const parts = c.components
+          ? el(
+              'span',
+              { className: 'parts muted' },
+              `kNN ${c.components.knn.toFixed(2)} · centroid ${c.components.centroid.toFixed(2)} · words ${c.components.lexical.toFixed(2)}`,
+            )
+          : null;
         return el(
           'li',
           {},
           el('span', { className: 'label' }, c.route),
           el('span', { className: 'track' }, bar, mark),
           el('span', { className: 'num' }, c.score.toFixed(3)),
+          parts,
         );
       }),
     ),

@@ -15,6 +15,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       fit: { type: 'boolean', default: false },
       index: { type: 'string', default: 'hnsw' },
       aggregation: { type: 'string' },
+      scoring: { type: 'string', default: 'hybrid' },
       'top-k': { type: 'string' },
       objective: { type: 'string' },
       encoder: { type: 'string' },
@@ -27,7 +28,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(shots) || shots < 1) throw new UsageError('--shots takes a positive integer');
   if (values.index !== 'hnsw' && values.index !== 'exact')
     throw new UsageError('--index takes hnsw or exact');
-  const objective = values.objective ?? (values.fit ? 'balanced' : 'accuracy');
+  if (values.scoring !== 'hybrid' && values.scoring !== 'dense')
+    throw new UsageError('--scoring takes hybrid or dense');
+  const objective = values.objective ?? 'balanced';
   if (objective !== 'accuracy' && objective !== 'balanced')
     throw new UsageError('--objective takes accuracy or balanced');
   const dataset = await loadDataset(values.dataset);
@@ -38,6 +41,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       shots,
       index: values.index,
       fit: values.fit,
+      scoring: values.scoring,
       aggregation: values.aggregation as Aggregation | undefined,
       topK: values['top-k'] === undefined ? undefined : Number(values['top-k']),
       objective,
@@ -47,9 +51,10 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const summary = {
       dataset: result.dataset,
       encoder: result.encoder,
+      scoring: result.scoring,
       shots: result.shots,
       index: result.index,
-      fit: values.fit,
+      fit: result.fit,
       aggregation: result.aggregation,
       topK: result.topK,
       thresholdMethod: result.thresholdMethod,
@@ -62,6 +67,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
       agreementWithExact: result.agreementWithExact,
       testRows: result.test.rows,
       valRows: result.valRows,
+      valSource: result.valSource,
+      notes: result.notes,
     };
     if (values.json) {
       printJson(summary);
@@ -70,9 +77,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const pct = (x: number | null) => (x === null ? 'n/a' : `${(x * 100).toFixed(1)}%`);
     process.stdout.write(
       [
-        `dataset ${summary.dataset}, encoder ${summary.encoder}, K=${shots}, ${summary.index} index`,
+        `dataset ${summary.dataset}, encoder ${summary.encoder}, ${summary.scoring} scoring, K=${shots}, ${summary.index} index`,
         `aggregation ${summary.aggregation} (top_k ${summary.topK}), thresholds: ${summary.thresholdMethod}, objective ${objective}, global ${summary.globalThreshold.toFixed(3)}`,
         `in-scope accuracy ${pct(summary.inScopeAccuracy)}  OOS recall ${pct(summary.oosRecall)}  overall ${pct(summary.overallAccuracy)}  agreement with exact ${pct(summary.agreementWithExact)}`,
+        `thresholds tuned on ${summary.valRows} rows (${summary.valSource})`,
+        ...summary.notes.map((n) => `note: ${n}`),
       ].join('\n') + '\n',
     );
     return 0;

@@ -12,6 +12,7 @@ import { BUILTIN_SLOTS } from '../../config/slots.js';
 import { expandUtterance } from '../../config/templates.js';
 import { ErrorCode, isSemrouteError, SemrouteError } from '../../errors.js';
 import { writeFileAtomic } from '../../internal/fs.js';
+import { lintRouter } from '../../semantic/lint.js';
 import { checkRouterConfig } from '../../semantic/validate.js';
 import type { SemanticRouter } from '../../semantic/semantic-router.js';
 import type { DecisionLog } from '../decisions.js';
@@ -65,9 +66,14 @@ const TrySchema = z.object({
   config: z.unknown().optional(),
 });
 const SaveSchema = z.object({ config: z.unknown() });
+const LintSchema = z.object({
+  model: z.string().min(1),
+  /** The unsaved router.json; absent = the one serving. */
+  config: z.unknown().optional(),
+});
 
 export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decisions: DecisionLog): void {
-  let draft: { key: string; router: SemanticRouter } | undefined;
+  let draft: { key: string; model: string; router: SemanticRouter } | undefined;
   let saving: Promise<unknown> = Promise.resolve();
 
   const find = (model: string): EditableRouter => {
@@ -142,25 +148,37 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
     }
   });
 
+  /**
+   * The router a try or a check runs on: the one serving, or the unsaved draft compiled with the
+   * model's encoder (kept while the draft is unchanged). Problems in the draft are a 400.
+   */
+  const routerFor = async (
+    model: string,
+    config: unknown,
+  ): Promise<{ router: SemanticRouter | undefined; errors?: ReturnType<typeof problems> }> => {
+    if (config === undefined) return { router: undefined };
+    try {
+      checkRouterConfig(validateRouterConfig(config));
+    } catch (error) {
+      return { router: undefined, errors: problems(error) };
+    }
+    const key = JSON.stringify(config);
+    if (draft?.key !== key || draft.model !== model) {
+      const compiled = await runtime.serving.gateway.compileDraft(model, config);
+      const previous = draft;
+      draft = { key, model, router: compiled };
+      await previous?.router.close();
+    }
+    return { router: draft.router };
+  };
+
   app.post('/ui/api/try', async (request, reply) => {
     const body = validate(TrySchema, request.body);
     const target = find(body.model);
-    let semanticRouter: SemanticRouter | undefined;
-    if (body.config !== undefined) {
-      try {
-        checkRouterConfig(validateRouterConfig(body.config));
-      } catch (error) {
-        reply.code(400);
-        return { errors: problems(error) };
-      }
-      const key = JSON.stringify(body.config);
-      if (draft?.key !== key) {
-        const compiled = await runtime.serving.gateway.compileDraft(target.model, body.config);
-        const previous = draft;
-        draft = { key, router: compiled };
-        await previous?.router.close();
-      }
-      semanticRouter = draft.router;
+    const { router: semanticRouter, errors } = await routerFor(target.model, body.config);
+    if (errors !== undefined) {
+      reply.code(400);
+      return { errors };
     }
     const started = performance.now();
     const explained = await runtime.serving.gateway.explain(
@@ -168,6 +186,20 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
       { semanticRouter },
     );
     return { draft: semanticRouter !== undefined, ...explanationBody(explained, started) };
+  });
+
+  app.post('/ui/api/lint', async (request, reply) => {
+    const body = validate(LintSchema, request.body);
+    const target = find(body.model);
+    const { router: draftRouter, errors } = await routerFor(target.model, body.config);
+    if (errors !== undefined) {
+      reply.code(400);
+      return { errors };
+    }
+    const router = draftRouter ?? runtime.serving.gateway.semanticRouter(target.model);
+    if (router === undefined)
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `"${target.model}" has no router`);
+    return { draft: draftRouter !== undefined, ...lintRouter(router) };
   });
 
   app.put('/ui/api/routers/:model', async (request, reply) => {

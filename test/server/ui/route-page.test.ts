@@ -158,13 +158,28 @@ describe('route page in headless chromium', () => {
     await page.getByRole('button', { name: 'Route it' }).click();
     await expect.poll(() => page.locator('.decision .big').textContent(), POLL).toBe('weather');
     const text = (await page.locator('#result').textContent()) ?? '';
-    expect(text).toMatch(/score 0\.\d{4} ≥ threshold 0\.50/);
+    expect(text).toMatch(/score 0\.\d{4} ≥ threshold 0\.47/);
     expect(text).toContain('served by general');
     expect(text).toContain('from template “what is the weather like in [city]”');
     expect(text).toContain('unsaved edits');
     expect(await page.locator('#result .bars li').count()).toBeGreaterThanOrEqual(2);
+    // The hybrid score's parts for each candidate.
+    expect(await page.locator('#result .bars .parts').first().textContent()).toMatch(
+      /^kNN -?\d\.\d\d · centroid -?\d\.\d\d · words \d\.\d\d$/,
+    );
     // Nothing is saved yet: the file still has two routes.
     expect(JSON.parse(await readFile(routerFile, 'utf8')).routes).toHaveLength(2);
+  });
+
+  it('checks the unsaved routes as semroute lint does, and lists what it finds', async () => {
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect
+      .poll(() => page.locator('#lint-result').textContent(), POLL)
+      .toMatch(/\d+ routes, \d+ utterances/);
+    const summary = (await page.locator('#lint-result p').first().textContent()) ?? '';
+    const findings = await page.locator('#lint-result .findings li').count();
+    const [, errors, warnings] = /(\d+) error\(s\), (\d+) warning\(s\)/.exec(summary) ?? [];
+    expect(findings).toBe(Number(errors) + Number(warnings));
   });
 
   it('refuses a save that fails validation: errors beside the field, nothing changed', async () => {

@@ -1,0 +1,53 @@
+/**
+ * Route centroids: the normalised mean of each route's utterance vectors, one row per route in
+ * a flat Float32Array. A query's cosine to every centroid is one pass over that matrix.
+ */
+
+export function computeCentroids(
+  rows: Iterable<{ route: number; vector: Float32Array }>,
+  routeCount: number,
+  dimensions: number,
+): Float32Array {
+  const out = new Float32Array(routeCount * dimensions);
+  for (const { route, vector } of rows) {
+    if (route < 0 || route >= routeCount) continue;
+    const base = route * dimensions;
+    for (let d = 0; d < dimensions; d++) out[base + d]! += vector[d]!;
+  }
+  for (let r = 0; r < routeCount; r++) {
+    const base = r * dimensions;
+    let sum = 0;
+    for (let d = 0; d < dimensions; d++) sum += out[base + d]! * out[base + d]!;
+    if (sum === 0) continue;
+    const inv = 1 / Math.sqrt(sum);
+    for (let d = 0; d < dimensions; d++) out[base + d]! *= inv;
+  }
+  return out;
+}
+
+/** Cosine between a unit query and every centroid. */
+export function centroidScores(
+  centroids: Float32Array,
+  routeCount: number,
+  query: Float32Array,
+  out: Float64Array = new Float64Array(routeCount),
+): Float64Array {
+  const d = query.length;
+  for (let r = 0; r < routeCount; r++) {
+    const base = r * d;
+    let a = 0;
+    let b = 0;
+    let c = 0;
+    let e = 0;
+    let j = 0;
+    for (; j + 3 < d; j += 4) {
+      a += centroids[base + j]! * query[j]!;
+      b += centroids[base + j + 1]! * query[j + 1]!;
+      c += centroids[base + j + 2]! * query[j + 2]!;
+      e += centroids[base + j + 3]! * query[j + 3]!;
+    }
+    for (; j < d; j++) a += centroids[base + j]! * query[j]!;
+    out[r] = a + b + c + e;
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+/**
+ * The lexical side of the hybrid score: TF-IDF cosine between a query and each route, where a
+ * route is one document (the normalised sum of its utterances' TF-IDF vectors).
+ *
+ * Features: lowercase word unigrams and bigrams, and character 3–5-grams inside each word
+ * (padded with `<` `>` so a word's start and end count). Term frequency is sublinear
+ * (1 + ln tf), idf is smoothed (ln((1 + N) / (1 + df)) + 1, N utterances), every vector is L2
+ * normalised. A query's features that no utterance has stay in its vector (with the idf of an
+ * unseen feature): a query mostly made of words no route uses scores low everywhere, which is
+ * what out-of-scope detection needs (CLINC150, K=10: 77.5% overall against 76.0% when they are
+ * dropped, as a fixed-vocabulary vectoriser would; README). Routes are stored as an inverted index in typed arrays (feature → routes and
+ * weights), so a query costs one map lookup per feature and a walk over its postings.
+ */
+
+export interface LexicalDocument {
+  /** Route index. */
+  route: number;
+  text: string;
+}
+
+/** A saved index: feature strings, and the typed arrays built from them. */
+export interface LexicalData {
+  features: string[];
+  idf: Float32Array;
+  /** CSR postings: routes of feature f are `routes[offsets[f] .. offsets[f + 1]]`. */
+  offsets: Int32Array;
+  routes: Int32Array;
+  weights: Float32Array;
+  routeCount: number;
+  /** The idf of a feature no utterance has (smoothed: ln(1 + N) + 1). */
+  unseenIdf: number;
+  /** Each route's sum of utterance vectors, its length before normalising (for leave-one-out). */
+  routeNorms: Float32Array;
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/** The features of a text, with their counts. */
+export function features(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const add = (f: string) => out.set(f, (out.get(f) ?? 0) + 1);
+  const words = text.toLowerCase().match(WORD) ?? [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    add(`w:${word}`);
+    if (i > 0) add(`b:${words[i - 1]} ${word}`);
+    const padded = `<${word}>`;
+    const chars = Array.from(padded);
+    for (let n = 3; n <= 5; n++) {
+      for (let start = 0; start + n <= chars.length; start++)
+        add(`c:${chars.slice(start, start + n).join('')}`);
+    }
+  }
+  return out;
+}
+
+function normalise(vector: Map<number, number>): Map<number, number> {
+  let sum = 0;
+  for (const v of vector.values()) sum += v * v;
+  if (sum > 0) {
+    const inv = 1 / Math.sqrt(sum);
+    for (const [k, v] of vector) vector.set(k, v * inv);
+  }
+  return vector;
+}
+
+export class LexicalIndex {
+  private readonly ids: Map<string, number>;
+
+  private constructor(private readonly data: LexicalData) {
+    this.ids = new Map(data.features.map((f, i) => [f, i]));
+  }
+
+  /** Builds the index of a router's utterances (documents in label order). */
+  static build(documents: readonly LexicalDocument[], routeCount: number): LexicalIndex {
+    const ids = new Map<string, number>();
+    const counted = documents.map((d) => {
+      const tf = new Map<number, number>();
+      for (const [f, n] of features(d.text)) {
+        let id = ids.get(f);
+        if (id === undefined) {
+          id = ids.size;
+          ids.set(f, id);
+        }
+        tf.set(id, n);
+      }
+      return { route: d.route, tf };
+    });
+    const df = new Float64Array(ids.size);
+    for (const { tf } of counted) for (const id of tf.keys()) df[id]! += 1;
+    const n = documents.length;
+    const idf = Float32Array.from(df, (d) => Math.log((1 + n) / (1 + d)) + 1);
+    // Each route: the normalised sum of its utterances' normalised TF-IDF vectors.
+    const routes = Array.from({ length: routeCount }, () => new Map<number, number>());
+    for (const { route, tf } of counted) {
+      const vector = new Map<number, number>();
+      for (const [id, count] of tf) vector.set(id, (1 + Math.log(count)) * idf[id]!);
+      const target = routes[route];
+      if (target === undefined) continue;
+      for (const [id, w] of normalise(vector)) target.set(id, (target.get(id) ?? 0) + w);
+    }
+    // Inverted into CSR: feature → (route, weight).
+    const routeNorms = Float32Array.from(routes, (route) => {
+      let sum = 0;
+      for (const w of route.values()) sum += w * w;
+      return Math.sqrt(sum);
+    });
+    const perFeature = new Int32Array(ids.size);
+    for (const route of routes) for (const id of normalise(route).keys()) perFeature[id]! += 1;
+    const offsets = new Int32Array(ids.size + 1);
+    for (let f = 0; f < ids.size; f++) offsets[f + 1] = offsets[f]! + perFeature[f]!;
+    const fill = offsets.slice(0, ids.size);
+    const postingRoutes = new Int32Array(offsets[ids.size]!);
+    const postingWeights = new Float32Array(offsets[ids.size]!);
+    routes.forEach((route, r) => {
+      for (const [id, w] of route) {
+        const at = fill[id]!++;
+        postingRoutes[at] = r;
+        postingWeights[at] = w;
+      }
+    });
+    return new LexicalIndex({
+      features: [...ids.keys()],
+      idf,
+      offsets,
+      routes: postingRoutes,
+      weights: postingWeights,
+      routeCount,
+      unseenIdf: Math.log(1 + n) + 1,
+      routeNorms,
+    });
+  }
+
+  static fromData(data: LexicalData): LexicalIndex {
+    return new LexicalIndex(data);
+  }
+
+  /** What the artefact saves. */
+  toData(): LexicalData {
+    return this.data;
+  }
+
+  get routeCount(): number {
+    return this.data.routeCount;
+  }
+
+  /** Cosine between the query and every route (0 for routes sharing no feature with it). */
+  score(text: string, out: Float64Array = new Float64Array(this.data.routeCount)): Float64Array {
+    const { idf, offsets, routes, weights, unseenIdf } = this.data;
+    const query = new Map<number, number>();
+    for (const [f, n] of features(text)) {
+      const id = this.ids.get(f);
+      // A feature no utterance has matches no route, but it still lengthens the query vector.
+      query.set(id ?? -1 - query.size, (1 + Math.log(n)) * (id === undefined ? unseenIdf : idf[id]!));
+    }
+    normalise(query);
+    for (const [id, q] of query) {
+      if (id < 0) continue;
+      for (let p = offsets[id]!; p < offsets[id + 1]!; p++) out[routes[p]!]! += q * weights[p]!;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,121 @@
+/** The lexical side of the hybrid score: features, idf, route vectors, and their upkeep. */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { features, LexicalIndex } from '../../src/semantic/lexical.js';
+import { SemanticRouter } from '../../src/semantic/semantic-router.js';
+import { CountingEncoder, tempDir, useLite } from '../helpers/encoder.js';
+
+describe('lexical features', () => {
+  it('lowercases words, pairs neighbours, and cuts 3–5 character grams inside each padded word', () => {
+    const f = features('Fix the BUG');
+    expect(f.get('w:fix')).toBe(1);
+    expect(f.get('w:bug')).toBe(1);
+    expect(f.get('b:fix the')).toBe(1);
+    expect(f.get('b:the bug')).toBe(1);
+    expect(f.has('b:fix bug')).toBe(false);
+    // "<fix>" gives <fi, fix, ix> (3), <fix, fix> (4), <fix> (5).
+    for (const g of ['c:<fi', 'c:fix', 'c:ix>', 'c:<fix', 'c:fix>', 'c:<fix>'])
+      expect(f.has(g), g).toBe(true);
+    expect([...f.keys()].filter((k) => k.startsWith('c:') && k.includes('bug')).length).toBeGreaterThan(0);
+    // Punctuation splits words; counts add up.
+    expect(features('go, go GO!').get('w:go')).toBe(3);
+    // Letters of any script are words; emoji and symbols are not.
+    expect(features('今天 天气').has('w:今天')).toBe(true);
+    expect(features('🙂 ++').size).toBe(0);
+  });
+});
+
+describe('LexicalIndex', () => {
+  const docs = [
+    { route: 0, text: 'fix this bug in my code' },
+    { route: 0, text: 'write a python function' },
+    { route: 1, text: 'what is the weather today' },
+    { route: 1, text: 'will it rain today' },
+  ];
+
+  it('gives smoothed idf: a feature in every utterance weighs least, an unseen one most', () => {
+    const data = LexicalIndex.build(docs, 2).toData();
+    const idf = (f: string) => data.idf[data.features.indexOf(f)]!;
+    // df = 2 of N = 4: ln(5/3) + 1; df = 1: ln(5/2) + 1.
+    expect(idf('w:today')).toBeCloseTo(Math.log(5 / 3) + 1, 6);
+    expect(idf('w:weather')).toBeCloseTo(Math.log(5 / 2) + 1, 6);
+    expect(data.unseenIdf).toBeCloseTo(Math.log(5) + 1, 6);
+  });
+
+  it('scores each route by cosine: its own words score it highest, shared words both, unknown words neither', () => {
+    const index = LexicalIndex.build(docs, 2);
+    const weather = index.score('weather today');
+    expect(weather[1]).toBeGreaterThan(0.3);
+    expect(weather[0]).toBe(0);
+    const code = index.score('python code');
+    expect(code[0]).toBeGreaterThan(code[1]!);
+    expect(Array.from(index.score('zyxw qwvv'))).toEqual([0, 0]);
+    // Unknown words in the query lower the match: the query vector is longer.
+    expect(index.score('weather today zyxw qwvv plok')[1]!).toBeLessThan(weather[1]!);
+    for (const s of [...weather, ...code]) expect(s).toBeLessThanOrEqual(1 + 1e-6);
+  });
+
+  it('round-trips through its saved typed arrays', () => {
+    const index = LexicalIndex.build(docs, 2);
+    const again = LexicalIndex.fromData(structuredClone(index.toData()));
+    expect(Array.from(again.score('rain in python'))).toEqual(Array.from(index.score('rain in python')));
+  });
+
+  it("after add, remove and update, a router's lexical and centroid scores equal a fresh build's", async () => {
+    const encoder = await useLite();
+    const options = { encoder, cacheDir: false as const };
+    const router = await SemanticRouter.fromConfig(
+      {
+        routes: [
+          { name: 'code', utterances: ['fix this bug in my code'] },
+          { name: 'weather', utterances: ['will it rain today'] },
+        ],
+      },
+      options,
+    );
+    await router.addRoute({ name: 'food', utterances: ['how do I bake bread', 'a recipe for pancakes'] });
+    await router.removeRoute('code');
+    await router.updateRoute('weather', { utterances: ['will it rain today', 'is it sunny outside'] });
+    const fresh = await SemanticRouter.fromConfig(router.routerConfig, options);
+    for (const text of ['bake some bread', 'is it going to rain', 'unrelated words entirely']) {
+      const [v] = await encoder.embed([text]);
+      const a = router.probe(v!, text);
+      const b = fresh.probe(v!, text);
+      expect(Array.from(a.lexical!)).toEqual(Array.from(b.lexical!));
+      for (let r = 0; r < a.centroid!.length; r++) expect(a.centroid![r]).toBeCloseTo(b.centroid![r]!, 6);
+      expect((await router.route(text)).name).toBe((await fresh.route(text)).name);
+    }
+  });
+});
+
+describe('hybrid tables in the compiled artefact', () => {
+  it('saves the centroids and the lexical index; a restart reads them back and scores the same', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const encoder = new CountingEncoder(await useLite());
+      const config = {
+        routes: [
+          { name: 'code', utterances: ['fix this bug in my code', 'write a python function'] },
+          { name: 'weather', utterances: ['will it rain today', 'is it sunny outside'] },
+        ],
+      };
+      const first = await SemanticRouter.fromConfig(config, { encoder, cacheDir: dir });
+      const files = await readdir(path.join(dir, first.key));
+      expect(files).toEqual(
+        expect.arrayContaining(['centroids.bin', 'lexical.bin', 'manifest.json', 'vectors.bin']),
+      );
+      encoder.texts = 0;
+      const second = await SemanticRouter.fromConfig(config, { encoder, cacheDir: dir });
+      expect(encoder.texts).toBe(0);
+      const [v] = await encoder.embed(['will it be sunny today']);
+      const a = first.probe(v!, 'will it be sunny today');
+      const b = second.probe(v!, 'will it be sunny today');
+      expect(Array.from(b.lexical!)).toEqual(Array.from(a.lexical!));
+      expect(Array.from(b.centroid!)).toEqual(Array.from(a.centroid!));
+      expect(second.inspect().lexicalRouteNorms).toEqual(first.inspect().lexicalRouteNorms);
+    } finally {
+      await cleanup();
+    }
+  });
+});

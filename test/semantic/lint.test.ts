@@ -1,0 +1,39 @@
+/** `semroute lint`'s checks, each on a fixture made to have that one problem. */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintRouter } from '../../src/semantic/lint.js';
+import { SemanticRouter } from '../../src/semantic/semantic-router.js';
+import { useLite } from '../helpers/encoder.js';
+
+const FIXTURES: Array<{ file: string; severity: 'error' | 'warning'; code: string; route: string }> = [
+  { file: 'threshold-unreachable.json', severity: 'error', code: 'threshold_unreachable', route: 'weather' },
+  { file: 'duplicate.json', severity: 'error', code: 'duplicate_utterance', route: 'support' },
+  { file: 'confused.json', severity: 'warning', code: 'confused_utterance', route: 'weather' },
+  { file: 'near-duplicate.json', severity: 'warning', code: 'near_duplicate', route: 'travel' },
+  { file: 'single-utterance.json', severity: 'warning', code: 'single_utterance', route: 'greeting' },
+  { file: 'template-copies.json', severity: 'warning', code: 'template_near_copies', route: 'reset' },
+];
+
+const lint = async (file: string) =>
+  lintRouter(await SemanticRouter.fromFile(file, { encoder: await useLite(), cacheDir: false }));
+
+describe('lintRouter', () => {
+  it.each(FIXTURES)('$file → $severity $code on $route', async ({ file, severity, code, route }) => {
+    const report = await lint(path.join('test/fixtures/lint', file));
+    const list = severity === 'error' ? report.errors : report.warnings;
+    const found = list.filter((f) => f.code === code);
+    expect(found.map((f) => f.route)).toContain(route);
+    expect(found[0]!.message.length).toBeGreaterThan(20);
+    // Errors are only the checks that make a route unusable.
+    for (const e of report.errors) expect(['threshold_unreachable', 'duplicate_utterance']).toContain(e.code);
+  });
+
+  it('names the pair of a confusion, and passes the shipped router without errors', async () => {
+    const confused = await lint('test/fixtures/lint/confused.json');
+    const pair = confused.warnings.find((w) => w.code === 'confused_utterance')!;
+    expect(pair.message).toContain('"how do I bake bread" → cooking');
+    const shipped = await lint('routes/assistant.json');
+    expect(shipped.errors).toEqual([]);
+    expect(shipped.utterances).toBeGreaterThan(100);
+  });
+});
