@@ -102,9 +102,29 @@ Options:
   --host H               default 127.0.0.1
   --workers N            N processes on one port (LiteLLM's --num_workers works too)
   --no-watch             do not reload when the files change (SIGHUP still does)
+  --log-level L          trace, debug (one line per request), info (default), warn, error;
+                         litellm_settings.set_verbose: true means debug
+  --check                call every deployment once first (semroute check), and stop if one fails
 
 Example:
   semroute serve --config routes/proxy.yaml --port 4000`,
+
+  check: `Usage: semroute check --config config.yaml [options]
+
+Calls every deployment of a config once, the way requests will, and prints a table: group,
+deployment, provider, URL, status and latency, then each failure with the upstream's message
+and a hint for the usual mistakes (an api_base without /v1, a wrong key, an unknown model).
+Exit 1 when any deployment fails. \`semroute serve --check\` runs it before listening.
+
+Options:
+  --config, -c FILE      config.yaml (required)
+  --probe request|models request (default): a one-token chat request (one-input embeddings
+                         for mode: embedding); models: GET /models only, no tokens spent
+  --timeout-ms N         per call (default 10000)
+  --json                 one JSON object {deployments: [...], failed}
+
+Example:
+  semroute check --config routes/proxy.yaml`,
 
   'fake-upstream': `Usage: semroute fake-upstream [options]
 
@@ -134,6 +154,7 @@ Commands:
   embed          print embeddings
   models         build, list or pull local models
   serve          run the OpenAI-compatible proxy
+  check          call every deployment of a config once and report
   fake-upstream  run a local echo upstream for trying the proxy
 
 semroute <command> --help shows a command's options; semroute --version its version.`;

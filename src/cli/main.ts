@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   embed: async () => (await import('./commands/embed.js')).embedCommand,
   models: async () => (await import('./commands/models.js')).modelsCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
   'fake-upstream': async () => (await import('./commands/fake-upstream.js')).fakeUpstreamCommand,
 };
 

@@ -53,6 +53,8 @@ export interface ProxyConfig {
   readonly routerFiles: readonly string[];
   /** Keys present in the file that semroute ignores. */
   readonly unsupported: readonly string[];
+  /** `litellm_settings.set_verbose`: per-request debug lines. */
+  readonly verbose: boolean;
 }
 
 /** litellm_settings keys that map onto router settings. */
@@ -159,7 +161,8 @@ export function parseProxyConfig(
   const baseDir = file === undefined ? process.cwd() : path.dirname(file);
   const semantic = semanticModels(gateway, baseDir);
   const routerFiles = semantic.map((m) => m.file).filter((f): f is string => f !== undefined);
-  return deepFreeze({ file, gateway, general: general.data, baseDir, semantic, routerFiles, unsupported });
+  const verbose = litellm.set_verbose === true;
+  return deepFreeze({ file, gateway, general: general.data, baseDir, semantic, routerFiles, unsupported, verbose });
 }
 
 export async function loadProxyConfig(file: string, env?: NodeJS.ProcessEnv): Promise<ProxyConfig> {

@@ -107,6 +107,13 @@ export const RouterConfigSchema = z.object({
    * `dense` (see DEFAULT_THRESHOLDS).
    */
   score_threshold: threshold.optional(),
+  /**
+   * Queries (and utterances) the encoder can read less of than this share are not routed:
+   * reason `out_of_vocabulary`, the default route applies. The local model maps every character
+   * of a script it does not know (Chinese, Thai, emoji…) to one unknown token, so such texts
+   * would all look alike. Default 0.5.
+   */
+  min_coverage: z.number().min(0).max(1).default(0.5),
   /** Route (or model) the caller should use when no route passes. */
   default_route: z.string().min(1).nullish(),
   /** Most variants one template utterance may expand into. Default 1000. */

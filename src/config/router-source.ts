@@ -16,7 +16,7 @@ import type { LoadedRouterConfig } from './router-config.js';
  * Bump whenever the router.json schema or template expansion changes what a file validates
  * into: remembered results of the old code are then ignored.
  */
-const SOURCE_FORMAT = 2;
+const SOURCE_FORMAT = 3;
 
 function sourceFile(cacheDir: string, file: string, text: string): string {
   const key = createHash('sha256')

@@ -21,6 +21,10 @@ export class CachedEncoder implements Encoder {
     this.dimensions = inner.dimensions;
   }
 
+  coverage(text: string): number {
+    return this.inner.coverage?.(text) ?? 1;
+  }
+
   async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     assertTexts(texts);
     if (this.capacity <= 0) return this.inner.embed(texts, options);

@@ -17,6 +17,12 @@ export interface Encoder {
   readonly dimensions: number;
   /** One L2-normalised row per text, in input order. Empty input gives an empty array. */
   embed(texts: readonly string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  /**
+   * The share (0–1) of a text's letters the model can read: characters its vocabulary lacks all
+   * become one unknown token, so two sentences in a script it does not know get the same vector.
+   * Absent for encoders that read any text (remote ones).
+   */
+  coverage?(text: string): number;
   /** Releases native sessions or sockets. Idempotent. */
   close(): Promise<void>;
 }

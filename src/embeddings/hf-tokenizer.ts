@@ -24,6 +24,8 @@ export class LocalTokenizer {
     /** `model_max_length` of tokenizer_config.json, when it gives a usable one. */
     readonly modelMaxLength: number | undefined,
     private readonly padId: number,
+    /** The id of the unknown token, when the tokenizer has one. */
+    private readonly unkId: number | undefined,
   ) {}
 
   static async load(dir: string): Promise<LocalTokenizer> {
@@ -37,10 +39,13 @@ export class LocalTokenizer {
       const max = (config as { model_max_length?: unknown }).model_max_length;
       const padToken = (config as { pad_token?: unknown }).pad_token;
       const padId = typeof padToken === 'string' ? (tokenizer.token_to_id(padToken) ?? 0) : 0;
+      const unkToken = (config as { unk_token?: unknown }).unk_token;
+      const unkId = typeof unkToken === 'string' ? tokenizer.token_to_id(unkToken) : undefined;
       return new LocalTokenizer(
         tokenizer,
         typeof max === 'number' && Number.isFinite(max) && max > 0 ? max : undefined,
         padId,
+        unkId,
       );
     } catch (cause) {
       throw new SemrouteError(
@@ -52,6 +57,14 @@ export class LocalTokenizer {
         },
       );
     }
+  }
+
+  /** The share of a text's tokens that are not the unknown token (1 when it has none). */
+  coverage(text: string): number {
+    if (this.unkId === undefined) return 1;
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    if (ids.length === 0) return 1;
+    return ids.filter((id: number) => id !== this.unkId).length / ids.length;
   }
 
   /** One text's ids with special tokens, at most `maxLength` of them. */

@@ -86,6 +86,10 @@ export class OnnxEncoder implements Encoder {
     return encoder;
   }
 
+  coverage(text: string): number {
+    return this.tokenizer.coverage(text);
+  }
+
   async embed(texts: readonly string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     assertTexts(texts);
     if (this.closed) throw new SemrouteError(ErrorCode.INPUT_INVALID, 'embed() called after close()');

@@ -117,6 +117,10 @@ export function pseudoEmbedding(text: string, dimensions: number): number[] {
 }
 
 export interface FakeUpstreamOptions extends UpstreamBehaviour {
+  /** Keys it accepts; others get OpenAI's 401 (which quotes the key). Default: any key. */
+  apiKeys?: readonly string[] | undefined;
+  /** Models it serves; others get OpenAI's 404 `model_not_found`. Default: any model. */
+  models?: readonly string[] | undefined;
   /**
    * Width of every embedding, whatever the model (`--embedding-dim`). Default: the asked model's
    * real width where known (3072 for text-embedding-3-large), else 64.
@@ -173,8 +177,39 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     return undefined;
   };
 
+  // As OpenAI answers a wrong key and an unknown model (before any scripted behaviour).
+  app.addHook('preHandler', async (request, reply) => {
+    const sent = (request.headers.authorization ?? '').replace(/^Bearer /i, '') || String(request.headers['api-key'] ?? '');
+    if (options.apiKeys !== undefined && !options.apiKeys.includes(sent)) {
+      attempts++;
+      record({ method: request.method, url: request.url, headers: request.headers, body: request.body });
+      return reply.code(401).send({
+        error: {
+          message: `Incorrect API key provided: ${sent}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'invalid_api_key',
+        },
+      });
+    }
+    const model = (request.params as { deployment?: string }).deployment ?? (request.body as { model?: unknown } | undefined)?.model;
+    if (options.models !== undefined && typeof model === 'string' && !options.models.includes(model)) {
+      attempts++;
+      record({ method: request.method, url: request.url, headers: request.headers, body: request.body });
+      return reply.code(404).send({
+        error: {
+          message: `The model \`${model}\` does not exist or you do not have access to it.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'model_not_found',
+        },
+      });
+    }
+  });
+
   // preHandler, not onRequest: the fault mix needs the parsed body (streamed or not).
   app.addHook('preHandler', async (request, reply) => {
+    if (reply.sent) return;
     attempts++;
     let step = queue.shift();
     if (step === undefined && behaviour.failRate && random() < behaviour.failRate)
@@ -222,6 +257,11 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     (request.params as { deployment?: string }).deployment ??
     (request.body as { model?: string }).model ??
     '';
+
+  app.get('/v1/models', async () => ({
+    object: 'list',
+    data: (options.models ?? ['fake-model']).map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake-upstream' })),
+  }));
 
   both('embeddings', async (request) => {
     const body = request.body as { input: string | string[]; dimensions?: number; encoding_format?: string };

@@ -96,7 +96,8 @@ export class Gateway {
     this.planner = new Planner({ config, table, semantic, sticky: this.sticky, events: this.events });
     this.retryDeps = {
       pick: (group, options) => this.picker.pick(group, options),
-      failed: (d, kind, status) => health.failed(d, kind, status),
+      failed: (d, error) => health.failed(d, error.kind, error.status, error.message),
+      onFailure: (group, d, error) => this.events.failure?.(group, d, error),
       succeeded: async (d, ms, correction) => {
         await Promise.all([
           correction === 0 ? undefined : this.store.addUsage(d.id, 0, correction),
@@ -138,6 +139,11 @@ export class Gateway {
 
   deployments(group: string): readonly Deployment[] {
     return this.table.deployments(group);
+  }
+
+  /** Each semantic router with the encoder it embeds with and why. */
+  semanticRouters() {
+    return this.semantic.describe();
   }
 
   /** The SemanticRouter serving a model (an `auto_router/…` entry, or `auto`). */

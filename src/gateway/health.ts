@@ -11,7 +11,17 @@ import { coolsAtOnce, FAILURE_POLICY } from './failure-policy.js';
 import type { Clock, StateStore } from './state/state-store.js';
 import type { CooldownEvent } from './types.js';
 
+/** The last failure of a deployment seen by this process: what a "cooling down" answer names. */
+export interface LastFailure {
+  kind: UpstreamErrorKind;
+  status: number | undefined;
+  message: string;
+  at: number;
+}
+
 export class Health {
+  private readonly last = new Map<string, LastFailure>();
+
   constructor(
     private readonly config: GatewayConfig,
     private readonly store: StateStore,
@@ -27,13 +37,20 @@ export class Health {
     };
   }
 
+  /** What last went wrong with a deployment, as this process saw it. */
+  lastFailure(id: string): LastFailure | undefined {
+    return this.last.get(id);
+  }
+
   /** Records a failure; returns the cooldown deadline when the deployment now rests. */
   async failed(
     d: Deployment,
     kind: UpstreamErrorKind,
     status: number | undefined,
+    message = '',
   ): Promise<number | undefined> {
     if (this.config.disable_cooldowns || !FAILURE_POLICY[kind].counted) return undefined;
+    this.last.set(d.id, { kind, status, message, at: this.now() });
     const { allowedFails, cooldownMs } = this.settings(d);
     const count = await this.store.recordFailure(d.id);
     if (!coolsAtOnce(kind, status) && count <= allowedFails) return undefined;

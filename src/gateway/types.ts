@@ -22,6 +22,8 @@ export interface CooldownEvent {
 /** Observability hooks (metrics, logs); every one optional. */
 export interface GatewayEvents {
   retry(group: string, deployment: Deployment, error: UpstreamError, delayMs: number): void;
+  /** Every failed upstream attempt, retried or not. */
+  failure(group: string, deployment: Deployment, error: UpstreamError): void;
   fallback(from: string, to: string, error: SemrouteError): void;
   cooldown(event: CooldownEvent): void;
   cacheHit(model: string): void;

@@ -5,7 +5,7 @@
  * dropped, its vector taken out of its route's centroid and its words out of its route's
  * lexical document), which is how an unseen paraphrase of it would score. From that:
  * - errors: a route whose threshold not even its own utterances reach (it can never be
- *   chosen); the same utterance in two routes;
+ *   chosen); the same utterance in two routes; a route the encoder cannot read at all;
  * - warnings: a threshold no utterance reaches when left out; utterances that land on another
  *   route (with the pair); near duplicates across routes; routes with one utterance; templates
  *   that expand into near copies of each other.
@@ -158,6 +158,23 @@ export function lintRouter(router: SemanticRouter, options: LintOptions = {}): L
       });
     }
   });
+
+  // Utterances the encoder cannot read (a script its vocabulary lacks): they all look alike to it.
+  const coverage = router.encoder.coverage?.bind(router.encoder);
+  if (coverage !== undefined) {
+    names.forEach((name, r) => {
+      const own = utterances.filter((u) => u.route === r);
+      const unreadable = own.filter((u) => coverage(u.text) < config.min_coverage);
+      if (unreadable.length === 0) return;
+      add({
+        severity: unreadable.length === own.length ? 'error' : 'warning',
+        code: 'unrepresented_utterance',
+        route: name,
+        message: `${name}: ${unreadable.length} of ${own.length} utterances are mostly characters ${router.encoder.id} cannot read (e.g. "${unreadable[0]!.text}", ${Math.round(coverage(unreadable[0]!.text) * 100)}%): use a multilingual onnx model (semroute models pull Xenova/paraphrase-multilingual-MiniLM-L12-v2) or "encoder_type": "openai"`,
+        details: { utterances: unreadable.map((u) => u.text) },
+      });
+    });
+  }
 
   // The same text in two routes, and near duplicates across routes.
   const nearDuplicate = options.nearDuplicate ?? 0.85;

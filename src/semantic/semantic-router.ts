@@ -40,8 +40,13 @@ export interface RouteResult {
   matched: { utterance: string; template: string | null } | null;
   candidates: RouteCandidate[];
   defaultRoute: string | null;
-  /** Why name is null: `below_threshold`, or `no_text` when the messages carried none. */
-  reason: 'matched' | 'below_threshold' | 'no_text';
+  /**
+   * Why name is null: `below_threshold`; `no_text` when the messages carried none;
+   * `out_of_vocabulary` when the encoder reads less of the text than `min_coverage`.
+   */
+  reason: 'matched' | 'below_threshold' | 'no_text' | 'out_of_vocabulary';
+  /** The share of the text the encoder can read (null for encoders that read anything). */
+  coverage: number | null;
   /** The text that was routed on (after extraction and truncation), null when there was none. */
   query: string | null;
   timing: { embedMs: number; searchMs: number; totalMs: number };
@@ -95,7 +100,8 @@ export class SemanticRouter {
     loaded: LoadedRouterConfig,
     options: SemanticRouterOptions = {},
   ): Promise<SemanticRouter> {
-    return new SemanticRouter(await compile(loaded, options), loaded.warnings);
+    const compiled = await compile(loaded, options);
+    return new SemanticRouter(compiled, [...loaded.warnings, ...coverageWarnings(compiled, loaded.file)]);
   }
 
   get encoder(): Encoder {
@@ -138,23 +144,34 @@ export class SemanticRouter {
     const started = performance.now();
     const text = this.textOf(input, options);
     if (text === undefined) return this.noText(started);
+    const coverage = this.encoder.coverage?.(text);
+    if (coverage !== undefined && coverage < this.routerConfig.min_coverage)
+      return this.noText(started, text, coverage);
     const [vector] = await this.encoder.embed([text], { signal: options.signal });
     const embedded = performance.now();
-    return this.decideVector(vector!, text, options, started, embedded);
+    return this.decideVector(vector!, text, options, started, embedded, coverage);
   }
 
   /** Routes many inputs with one batched embedding call. */
   async routeMany(inputs: readonly RouteInput[], options: RouteOptions = {}): Promise<RouteResult[]> {
     const started = performance.now();
-    const texts = inputs.map((input) => this.textOf(input, options));
-    const present = texts.filter((t): t is string => t !== undefined);
-    const vectors = await this.encoder.embed(present, { signal: options.signal });
+    const min = this.routerConfig.min_coverage;
+    const texts = inputs.map((input) => {
+      const text = this.textOf(input, options);
+      return { text, coverage: text === undefined ? undefined : this.encoder.coverage?.(text) };
+    });
+    const readable = (t: (typeof texts)[number]) =>
+      t.text !== undefined && (t.coverage === undefined || t.coverage >= min);
+    const vectors = await this.encoder.embed(
+      texts.filter(readable).map((t) => t.text!),
+      { signal: options.signal },
+    );
     const embedded = performance.now();
     let next = 0;
     return texts.map((t) =>
-      t === undefined
-        ? this.noText(started)
-        : this.decideVector(vectors[next++]!, t, options, started, embedded),
+      readable(t)
+        ? this.decideVector(vectors[next++]!, t.text!, options, started, embedded, t.coverage)
+        : this.noText(started, t.text, t.coverage),
     );
   }
 
@@ -274,6 +291,7 @@ export class SemanticRouter {
     options: RouteOptions,
     started: number,
     embedded: number,
+    coverage?: number | undefined,
   ): RouteResult {
     const { table } = this.compiled;
     const config = table.routerConfig;
@@ -296,11 +314,13 @@ export class SemanticRouter {
       defaultRoute: config.default_route ?? null,
       reason: chosen < 0 ? 'below_threshold' : 'matched',
       query,
+      coverage: coverage ?? null,
       timing: { embedMs: embedded - started, searchMs: searched - embedded, totalMs: searched - started },
     };
   }
 
-  private noText(started: number): RouteResult {
+  /** No decision: no text at all, or (with a coverage) text the encoder cannot read. */
+  private noText(started: number, text?: string | undefined, coverage?: number | undefined): RouteResult {
     const config = this.routerConfig;
     return {
       name: null,
@@ -309,8 +329,9 @@ export class SemanticRouter {
       matched: null,
       candidates: [],
       defaultRoute: config.default_route ?? null,
-      reason: 'no_text',
-      query: null,
+      reason: coverage === undefined ? 'no_text' : 'out_of_vocabulary',
+      query: text ?? null,
+      coverage: coverage ?? null,
       timing: { embedMs: 0, searchMs: 0, totalMs: performance.now() - started },
     };
   }
@@ -389,6 +410,21 @@ export class SemanticRouter {
   async close(): Promise<void> {
     if (this.compiled.ownsEncoder) await this.encoder.close();
   }
+}
+
+/** Utterances the encoder cannot read enough of: they would all look alike to it. */
+function coverageWarnings(compiled: Compiled, file: string | undefined): string[] {
+  const { encoder, table } = compiled;
+  if (encoder.coverage === undefined) return [];
+  const min = table.routerConfig.min_coverage;
+  const unreadable = table.ordered().filter(([, r]) => encoder.coverage!(r.text) < min);
+  if (unreadable.length === 0) return [];
+  const examples = unreadable
+    .slice(0, 3)
+    .map(([, r]) => `"${r.text}" (${table.nameAt(r.route)}, ${Math.round(encoder.coverage!(r.text) * 100)}%)`);
+  return [
+    `${file ?? 'router config'}: ${unreadable.length} utterance(s) are mostly characters ${encoder.id} cannot read, e.g. ${examples.join(', ')}: to route such text, use a multilingual model ("encoder_type": "onnx" with a multilingual sentence-transformers export, e.g. semroute models pull Xenova/paraphrase-multilingual-MiniLM-L12-v2) or "encoder_type": "openai"`,
+  ];
 }
 
 function requireRoute(config: RouterConfig, name: string): number {

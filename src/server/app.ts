@@ -3,7 +3,7 @@
  * wires — auth (`auth.ts`), errors (`openai-errors.ts`) and one module per endpoint (`routes/`,
  * `ui/`) do the work.
  */
-import Fastify, { LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { SemrouteError } from '../errors.js';
 import { admit } from './auth.js';
 import type { ServerContext } from './context.js';
@@ -26,7 +26,8 @@ import { registerPage } from './ui/page.js';
 export interface AppOptions {
   runtime: ProxyRuntime;
   metrics: ProxyMetrics;
-  logger?: object | boolean | undefined;
+  /** The process's pino logger (fastify logs through it). */
+  logger?: FastifyBaseLogger | undefined;
   /** Recent routing decisions for the route page (fed by the gateway's route events). */
   decisions?: DecisionLog | undefined;
   /** The /metrics text when it is not this process's registry alone (cluster workers: the sum). */
@@ -36,7 +37,7 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions) {
   const { runtime } = options;
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     bodyLimit: runtime.serving.config.general.max_request_size_bytes,
     // No per-request log lines: bodies and headers carry prompts and keys.
     logController: new LogController({ disableRequestLogging: true }),
@@ -75,22 +76,19 @@ export async function buildApp(options: AppOptions) {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = toOpenAIError(error, runtime.serving.secrets);
-    if (status >= 500) {
-      // Our own failures get their stack in the log (secrets removed); upstream ones are expected.
-      const unexpected = !(error instanceof SemrouteError);
+    const { status, body, headers } = toOpenAIError(error, runtime.serving.secrets);
+    // Our own failures get their stack in the log (secrets removed). Upstream failures were logged
+    // where they happened, once per kind and deployment (server/failure-log.ts), not per request.
+    if (status >= 500 && !(error instanceof SemrouteError)) {
       request.log.error(
         {
-          code: (error as SemrouteError).code,
           message: body.error.message,
-          ...(unexpected
-            ? { stack: redactSecrets(String((error as Error).stack), runtime.serving.secrets) }
-            : {}),
+          stack: redactSecrets(String((error as Error).stack), runtime.serving.secrets),
         },
         'request failed',
       );
     }
-    reply.code(status).send(body);
+    reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(openAIError(404, `No route ${request.method} ${request.url}`, 'not_found'));

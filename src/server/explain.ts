@@ -18,6 +18,7 @@ export function explanationBody(explained: Explained, startedAt: number) {
     matched: r?.matched ?? null,
     candidates: r?.candidates ?? [],
     reason: r?.reason ?? null,
+    coverage: r?.coverage ?? null,
     timing_ms: performance.now() - startedAt,
   };
 }

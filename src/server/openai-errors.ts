@@ -28,10 +28,33 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   [ErrorCode.ABORTED]: 499,
 };
 
-/** The status for an upstream failure: the upstream's own, else 504 for a timeout and 502 otherwise. */
+/**
+ * The status for an upstream failure: the upstream's own (a 404 stays a 404, a 429 a 429), except
+ * that an upstream refusing semroute's credentials (401, 403) is a 502: the client's key for the
+ * proxy was fine, and a 401 would tell it otherwise. No status: 504 for a timeout, else 502.
+ */
 function upstreamStatus(error: UpstreamError): number {
+  if (error.status === 401 || error.status === 403) return 502;
   if (error.status !== undefined && error.status >= 400) return error.status;
   return error.kind === 'Timeout' ? 504 : 502;
+}
+
+/** Retry-After for a cooling group; x-should-retry: false for what cannot pass as it is. */
+function answerHeaders(error: unknown): Record<string, string> {
+  if (noRetry(error)) return { 'x-should-retry': 'false' };
+  if (error instanceof SemrouteError && error.code === ErrorCode.NO_DEPLOYMENT_AVAILABLE) {
+    // Cooling because the upstream refused semroute's key: waiting will not fix that.
+    const last = error.details?.lastFailure as { status?: number } | undefined;
+    if (last?.status === 401 || last?.status === 403) return { 'x-should-retry': 'false' };
+    const at = error.details?.retryAt;
+    if (typeof at === 'number') return { 'retry-after': String(Math.max(1, Math.ceil((at - Date.now()) / 1000))) };
+  }
+  return {};
+}
+
+/** Failures a client should not retry as they are: the proxy's configuration must change first. */
+function noRetry(error: unknown): boolean {
+  return error instanceof UpstreamError && (error.status === 401 || error.status === 403);
 }
 
 const TYPE_BY_STATUS: Readonly<Record<number, string>> = {
@@ -70,11 +93,14 @@ export function statusOf(error: unknown): number {
   return 500;
 }
 
-/** Status and body for anything thrown while serving a request. Never leaks a stack or a key. */
+/**
+ * Status, body and headers for anything thrown while serving a request. Never leaks a stack or a
+ * key. `x-should-retry: false` tells the OpenAI and Anthropic SDKs not to retry what cannot pass.
+ */
 export function toOpenAIError(
   error: unknown,
   secrets: readonly string[] = [],
-): { status: number; body: OpenAIErrorBody } {
+): { status: number; body: OpenAIErrorBody; headers: Record<string, string> } {
   const status = statusOf(error);
   let body: OpenAIErrorBody;
   if (error instanceof UpstreamError)
@@ -86,5 +112,5 @@ export function toOpenAIError(
     body = openAIError(status, e.message ?? 'Bad request', e.code ?? null);
   } else body = openAIError(500, 'Internal error in semroute', 'internal_error');
   body.error.message = redactSecrets(body.error.message, secrets);
-  return { status, body };
+  return { status, body, headers: answerHeaders(error) };
 }

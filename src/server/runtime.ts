@@ -73,6 +73,7 @@ export class ProxyRuntime {
       await store.close();
       throw error;
     });
+    ProxyRuntime.describe(options.logger, serving);
     if (serving.config.unsupported.length > 0) {
       options.logger.warn(
         { keys: serving.config.unsupported },
@@ -110,6 +111,17 @@ export class ProxyRuntime {
     return { config, gateway, keys, loadedAt: Date.now(), secrets };
   }
 
+  /** One line per semantic router: which encoder it embeds with, and whether router.json or the config chose it. */
+  private static describe(logger: Logger, serving: Serving): void {
+    for (const r of serving.gateway.semanticRouters()) {
+      logger.info(
+        { model: r.model, encoder: r.encoder, chosen_by: r.source, routes: r.routes },
+        `semantic router ${r.model}: ${r.routes} routes, embeds with ${r.encoder} (${r.source})`,
+      );
+      for (const warning of r.warnings) logger.warn({ model: r.model }, warning);
+    }
+  }
+
   /** Rebuilds from the files; on failure the old config keeps serving. Serialised. */
   reload(reason: string): Promise<boolean> {
     this.reloading = this.reloading.then(async () => {
@@ -126,6 +138,7 @@ export class ProxyRuntime {
         this.serving = next;
         this.rewatch();
         this.options.logger.info({ reason, models: next.gateway.listModels().length }, 'config reloaded');
+        ProxyRuntime.describe(this.options.logger, next);
         this.lastReloadError = undefined;
         this.options.onReload?.(true, undefined, reason);
         // Requests already running keep their gateway; it holds no sockets of its own to close.

@@ -1,10 +1,12 @@
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
 import { availableParallelism } from 'node:os';
+import pino, { type Logger } from 'pino';
 import { EncoderPool } from '../embeddings/pool.js';
 import type { StateStore } from '../gateway/state/state-store.js';
 import type { GatewayEvents } from '../gateway/types.js';
 import { buildApp } from './app.js';
 import { DecisionLog } from './decisions.js';
+import { FailureLog } from './failure-log.js';
 import { ProxyMetrics } from './metrics.js';
 import { ProxyRuntime } from './runtime.js';
 import { ROUTE_PAGE_SAVE } from './ui/api.js';
@@ -20,8 +22,8 @@ export interface ServeOptions {
   config: string;
   port?: number | undefined;
   host?: string | undefined;
-  /** Pino options or a destination stream; default JSON lines on stdout. */
-  logger?: Record<string, unknown> | undefined;
+  /** Pino options (with an optional `stream`), or false for none; default JSON lines on stdout at info. */
+  logger?: Record<string, unknown> | false | undefined;
   store?: StateStore | undefined;
   fetch?: typeof fetch | undefined;
   /** The clock of rpm windows, cooldowns and sessions. Default Date.now. */
@@ -46,37 +48,48 @@ export const REDACT = [
   'master_key',
 ];
 
+/**
+ * The process logger: pino, JSON lines, keys redacted. Made before the config is read, so that
+ * what the config load says (unsupported keys, unset variables) reaches the log.
+ */
+function createLogger(options: ServeOptions['logger']): Logger {
+  if (options === false) return pino({ level: 'silent' });
+  const { stream, ...rest } = (options ?? {}) as { stream?: pino.DestinationStream } & pino.LoggerOptions;
+  const config: pino.LoggerOptions = { level: 'info', redact: { paths: REDACT, censor: '[redacted]' }, ...rest };
+  return stream === undefined ? pino(config) : pino(config, stream);
+}
+
 export async function serve(options: ServeOptions) {
   const metrics = new ProxyMetrics();
-  const app0Logger = { level: 'info', redact: { paths: REDACT, censor: '[redacted]' }, ...options.logger };
+  const log = createLogger(options.logger);
+  // `set_verbose` / `--log-level debug` turn on per-request debug lines; an explicit level wins.
+  const explicitLevel = options.logger !== undefined && typeof options.logger === 'object' && 'level' in options.logger;
+  const applyVerbosity = (verbose: boolean) => {
+    if (!explicitLevel) log.level = verbose ? 'debug' : 'info';
+  };
   // Encoders shared by every semantic router and kept across reloads: one model load each.
   const threads = encoderThreads();
   const encoders = new EncoderPool({ localOptions: threads ? { threads } : {}, fetch: options.fetch });
   let cluster: ReturnType<typeof joinCluster> | undefined;
-  let logger: {
-    info(o: object, m?: string): void;
-    warn(o: object, m?: string): void;
-    error(o: object, m?: string): void;
-  } = {
-    info: () => {},
-    warn: () => {},
-    error: () => {},
-  };
-  const proxyLogger = {
-    info: (o: object, m?: string) => logger.info(o, m),
-    warn: (o: object, m?: string) => logger.warn(o, m),
-    error: (o: object, m?: string) => logger.error(o, m),
-  };
+  const proxyLogger = log;
   const decisions = new DecisionLog();
   let runtime: ProxyRuntime | undefined;
   // Read at each decision, so a reload that turns log_prompts on or off applies at once.
   const decisionEvents = decisions.events(() => runtime?.serving.config.general.log_prompts ?? false);
   const metricEvents = metrics.events();
+  const failures = new FailureLog(log, () => runtime?.serving.secrets ?? [], {
+    stillCooling: async (id) => (await runtime?.store.cooldowns([id]))?.get(id),
+  });
   const events: Partial<GatewayEvents> = {
     ...metricEvents,
     route: (model, result) => {
       metricEvents.route?.(model, result);
       decisionEvents.route(model, result);
+    },
+    failure: (group, deployment, error) => failures.failure(group, deployment, error),
+    cooldown: (event) => {
+      metricEvents.cooldown?.(event);
+      failures.cooldown(event);
     },
   };
   runtime = await ProxyRuntime.start({
@@ -89,21 +102,22 @@ export async function serve(options: ServeOptions) {
     logger: proxyLogger,
     onReload: (ok, _error, reason) => {
       metrics.reloads.inc({ result: ok ? 'ok' : 'failed' });
+      if (ok && runtime !== undefined) applyVerbosity(runtime.serving.config.verbose);
       // The other workers do not watch what the route page wrote when watching is off.
       if (ok && reason === ROUTE_PAGE_SAVE) cluster?.announceReload(reason);
     },
   });
   // `runtime` is a let (the decision log reads it before it exists); this const keeps it narrowed.
   const serving = runtime;
+  applyVerbosity(serving.serving.config.verbose);
   if (isWorker()) cluster = joinCluster({ registry: metrics.registry, reload: (r) => serving.reload(r) });
   const { app, drain, routes } = await buildApp({
     runtime,
     metrics,
-    logger: app0Logger,
+    logger: log,
     decisions,
     ...(cluster ? { metricsText: cluster.clusterMetrics } : {}),
   });
-  logger = app.log;
   if (workerCount() > 1 && !runtime.store.status().shared) {
     app.log.warn(
       { workers: workerCount() },
@@ -121,6 +135,7 @@ export async function serve(options: ServeOptions) {
       await app.close();
       await runtime.close();
       await encoders.close();
+      failures.close();
     })();
     return stopping;
   };

@@ -3,6 +3,8 @@ import { serve } from '../../server/serve.js';
 import { isWorker, runPrimary } from '../../server/workers.js';
 import { UsageError } from '../output.js';
 
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 export async function serveCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
@@ -12,6 +14,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
       host: { type: 'string', default: '127.0.0.1' },
       'no-watch': { type: 'boolean', default: false },
       workers: { type: 'string', default: '1' },
+      'log-level': { type: 'string' },
+      check: { type: 'boolean', default: false },
       num_workers: { type: 'string' },
     },
   });
@@ -23,11 +27,22 @@ export async function serveCommand(argv: string[]): Promise<number> {
       `--workers must be an integer from 1 to 64, got ${values.num_workers ?? values.workers}`,
     );
   }
+  const level = values['log-level'];
+  if (level !== undefined && !LEVELS.includes(level)) {
+    throw new UsageError(`--log-level takes ${LEVELS.join(', ')}, got ${level}`);
+  }
+  // Checked once, before anything listens (with --workers, by the primary).
+  if (values.check && !isWorker()) {
+    const { checkCommand } = await import('./check.js');
+    const code = await checkCommand(['--config', values.config]);
+    if (code !== 0) return code;
+  }
   if (workers > 1 && !isWorker()) {
     return runPrimary({ workers, url: `http://${values.host}:${Number(values.port)}` });
   }
   const server = await serve({
     config: values.config,
+    ...(level === undefined ? {} : { logger: { level } }),
     port: Number(values.port),
     host: values.host,
     watch: !values['no-watch'],

@@ -98,6 +98,10 @@ export class UseLiteEncoder implements Encoder {
     return out;
   }
 
+  coverage(text: string): number {
+    return this.tokenizer.coverage(text);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -71,6 +71,21 @@ export class UseLiteTokenizer {
     this.nodeId = ids;
   }
 
+  /**
+   * The share of a text's non-space characters that some piece starts with: the rest all become
+   * the one unknown id. 1 for an empty text.
+   */
+  coverage(text: string): number {
+    let known = 0;
+    let total = 0;
+    for (const c of text.normalize('NFKC')) {
+      if (/\s/.test(c)) continue;
+      total++;
+      if (this.edges.has(c.codePointAt(0)!)) known++;
+    }
+    return total === 0 ? 1 : known / total;
+  }
+
   /** Token ids of one text (possibly empty), truncated to `maxTokens`. */
   encode(text: string): number[] {
     const normalized = text.normalize('NFKC');

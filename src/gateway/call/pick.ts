@@ -70,10 +70,19 @@ export class Picker {
         continue;
       }
       const at = new Date(earliestReturn ?? now()).toISOString();
+      // What cooled them, as far as this process saw it.
+      const last = all
+        .map((d) => health.lastFailure(d.id))
+        .filter((f) => f !== undefined)
+        .sort((a, b) => b.at - a.at)[0];
+      const why =
+        last === undefined
+          ? ' (cooled by another instance, or before this process started)'
+          : `; the last failure: ${last.kind}${last.status === undefined ? '' : ` (HTTP ${last.status})`}: ${last.message.slice(0, 300)}`;
       throw new SemrouteError(
         ErrorCode.NO_DEPLOYMENT_AVAILABLE,
-        `All ${all.length} deployment(s) of "${group}" are cooling down; the first returns in ${Math.max(0, wait / 1000).toFixed(1)} s (${at})`,
-        { details: { group, retryAt: earliestReturn } },
+        `All ${all.length} deployment(s) of "${group}" are cooling down; the first returns in ${Math.max(0, wait / 1000).toFixed(1)} s (${at})${why}`,
+        { details: { group, retryAt: earliestReturn, lastFailure: last } },
       );
     }
   }

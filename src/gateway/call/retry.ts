@@ -12,7 +12,9 @@ import type { PickOptions } from './pick.js';
 export interface RetryDeps {
   pick(group: string, options: PickOptions): Promise<Deployment>;
   /** Records a failure against the deployment (cooldowns). */
-  failed(deployment: Deployment, kind: UpstreamErrorKind, status: number | undefined): Promise<unknown>;
+  failed(deployment: Deployment, error: UpstreamError): Promise<unknown>;
+  /** Every failed attempt, retried or not (the failure log). */
+  onFailure?: ((group: string, deployment: Deployment, error: UpstreamError) => void) | undefined;
   /** Records a success: latency, and the token count corrected from the estimate. */
   succeeded(deployment: Deployment, ms: number, tokenCorrection: number): Promise<void>;
   addInFlight(id: string, delta: number): Promise<unknown>;
@@ -50,13 +52,21 @@ export async function withRetries<T>(
   run: (attempt: Attempt) => Promise<{ result: T; tokens: number }>,
 ): Promise<T> {
   const failed = new Set<string>();
+  let lastError: UpstreamError | undefined;
   for (let attempt = 0; ; attempt++) {
-    const deployment = await deps.pick(group, {
-      tokens: request.tokens,
-      prefer: attempt === 0 ? request.prefer : undefined,
-      exclude: failed,
-      signal: request.signal,
-    });
+    let deployment: Deployment;
+    try {
+      deployment = await deps.pick(group, {
+        tokens: request.tokens,
+        prefer: attempt === 0 ? request.prefer : undefined,
+        exclude: failed,
+        signal: request.signal,
+      });
+    } catch (error) {
+      // The group cooled because of what this request just met: that failure is the answer, not
+      // "cooling down" (the client must learn that the upstream said 404, say).
+      throw lastError ?? error;
+    }
     const call = { signal: request.signal, timeoutMs: request.timeoutOf(deployment) };
     const started = performance.now();
     await deps.addInFlight(deployment.id, 1);
@@ -77,7 +87,9 @@ export async function withRetries<T>(
       await release();
       if (!(error instanceof UpstreamError)) throw error;
       failed.add(deployment.id);
-      await deps.failed(deployment, error.kind, error.status);
+      lastError = error;
+      deps.onFailure?.(group, deployment, error);
+      await deps.failed(deployment, error);
       if (attempt >= deps.retries(group, error.kind)) throw error;
       const delay = deps.delay(attempt + 1, error);
       deps.onRetry?.(group, deployment, error, delay);

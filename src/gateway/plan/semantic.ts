@@ -13,6 +13,7 @@ import {
 import type { SemanticModel } from '../../config/semantic-models.js';
 import { type EncoderSpec, encoderTypes } from '../../embeddings/create.js';
 import type { EncoderPool } from '../../embeddings/pool.js';
+import { SemrouteError } from '../../errors.js';
 import { SemanticRouter } from '../../semantic/semantic-router.js';
 import type { ModelTable } from '../models.js';
 
@@ -21,6 +22,14 @@ export interface CompiledSemantic {
   readonly router: SemanticRouter;
   /** Where a request goes when no route passes. */
   readonly defaultModel: string;
+  /** Why it embeds with what it does: its router.json, or the config's auto_router_embedding_model. */
+  readonly encoderSource: 'router.json' | 'auto_router_embedding_model';
+}
+
+/** Where a semantic model is configured, for errors: the entry and its router.json. */
+function whereIs(spec: SemanticModel): string {
+  const entry = spec.kind === 'auto' ? 'auto (router_settings.auto_router_config_path)' : `model_list entry "${spec.model}"`;
+  return spec.file === undefined ? entry : `${entry}, ${spec.file}`;
 }
 
 /** The encoder a semantic model uses (see the file comment). */
@@ -71,15 +80,28 @@ export class SemanticRouters {
     const compiled = new Map<string, CompiledSemantic>();
     try {
       for (const spec of models) {
-        const loaded =
-          spec.file === undefined ? validateRouterConfig(spec.inline) : await loadRouterConfig(spec.file);
-        const encoder = await encoders.get(encoderSpecFor(spec, loaded, table));
-        const router = await SemanticRouter.fromLoaded(loaded, { encoder });
-        compiled.set(spec.model, {
-          spec,
-          router,
-          defaultModel: spec.defaultModel ?? router.routerConfig.default_route ?? '',
-        });
+        try {
+          const loaded =
+            spec.file === undefined ? validateRouterConfig(spec.inline) : await loadRouterConfig(spec.file);
+          const encoder = await encoders.get(encoderSpecFor(spec, loaded, table));
+          const router = await SemanticRouter.fromLoaded(loaded, { encoder });
+          compiled.set(spec.model, {
+            spec,
+            router,
+            defaultModel: spec.defaultModel ?? router.routerConfig.default_route ?? '',
+            encoderSource: spec.embeddingModel === undefined ? 'router.json' : 'auto_router_embedding_model',
+          });
+        } catch (error) {
+          // Which semantic router could not start, named as the config names it.
+          if (!(error instanceof SemrouteError) || error.message.startsWith(whereIs(spec))) throw error;
+          throw new SemrouteError(error.code, `${whereIs(spec)}: ${error.message}`, {
+            file: error.file ?? spec.file,
+            path: error.path,
+            expected: error.expected,
+            cause: error,
+            details: error.details,
+          });
+        }
       }
     } catch (error) {
       await Promise.all([...compiled.values()].map((c) => c.router.close()));
@@ -90,6 +112,23 @@ export class SemanticRouters {
 
   get(model: string): CompiledSemantic | undefined {
     return this.compiled.get(model);
+  }
+
+  /** Each semantic router with the encoder it embeds with, and why (logged at start and reload). */
+  describe(): Array<{
+    model: string;
+    encoder: string;
+    source: CompiledSemantic['encoderSource'];
+    routes: number;
+    warnings: readonly string[];
+  }> {
+    return [...this.compiled.values()].map((c) => ({
+      model: c.spec.model,
+      encoder: c.router.encoder.id,
+      source: c.encoderSource,
+      routes: c.router.routes.length,
+      warnings: c.router.warnings,
+    }));
   }
 
   /** The `auto_router/…` entries' names (not `auto`), in config order. */

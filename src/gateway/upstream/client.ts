@@ -19,6 +19,8 @@ export interface UpstreamClient {
 export interface CallOptions {
   signal?: AbortSignal | undefined;
   timeoutMs: number;
+  /** Largest answer read, bytes (router_settings.max_response_bytes). Default 32 MiB. */
+  maxResponseBytes?: number | undefined;
 }
 
 let shared: Dispatcher | undefined;

@@ -1,13 +1,19 @@
-/** Every way an upstream call fails, as an UpstreamError with a kind (`classifyUpstream`). */
+/**
+ * Every way an upstream call fails, as an UpstreamError with a kind (`classifyUpstream`) and a
+ * message that says which upstream said what, so that a client and the log can tell a wrong
+ * `api_base` from a wrong key from a model the upstream does not know.
+ */
 import { classifyUpstream, ErrorCode, SemrouteError, UpstreamError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
+import type { UpstreamClient } from './client.js';
+
+/** "upstream coding (deployment 3f2a…)" */
+export function upstreamName(deployment: Deployment): string {
+  return `upstream ${deployment.group} (deployment ${deployment.id})`;
+}
 
 /** Maps anything a call throws to UpstreamError (or ABORTED when the caller aborted). */
-export function toUpstreamError(
-  error: unknown,
-  deployment: Deployment,
-  signal: AbortSignal | undefined,
-): SemrouteError {
+export function toUpstreamError(error: unknown, deployment: Deployment, signal: AbortSignal | undefined): SemrouteError {
   if (error instanceof SemrouteError) return error;
   if (signal?.aborted)
     return new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', { cause: error });
@@ -16,7 +22,9 @@ export function toUpstreamError(
   const message = e.message ?? String(error);
   return new UpstreamError(
     timeout ? 'Timeout' : classifyUpstream(undefined, message),
-    `${deployment.group} (${deployment.id}): ${timeout ? `timed out: ${message}` : message}`,
+    timeout
+      ? `${upstreamName(deployment)} went silent: ${message}`
+      : `${upstreamName(deployment)} could not be reached: ${message}${e.code ? ` (${e.code})` : ''}`,
     undefined,
     {},
     { cause: error },
@@ -25,9 +33,18 @@ export function toUpstreamError(
 
 export function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers))
-    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
+}
+
+/** What usually causes an answer like this one, said in config terms. */
+export function hintFor(client: UpstreamClient | undefined, status: number): string | undefined {
+  if (status === 404 && client !== undefined && client.query === '' && !/\/v\d+[a-z]*$/.test(client.basePath)) {
+    return `api_base ${client.origin}${client.basePath || '/'} has no /v1: OpenAI-compatible servers usually answer under …/v1`;
+  }
+  if (status === 401 || status === 403) return 'check litellm_params.api_key of this deployment (or the variable its os.environ/ names)';
+  if (status === 404) return 'check that the upstream serves this model name (litellm_params.model)';
+  return undefined;
 }
 
 /** A non-2xx answer as an UpstreamError: OpenAI's error JSON when there is one, the text otherwise. */
@@ -36,14 +53,12 @@ export function httpError(
   statusCode: number,
   headers: Record<string, string | string[] | undefined>,
   text: string,
+  client?: UpstreamClient,
 ): UpstreamError {
   let message = text.slice(0, 2_000) || `HTTP ${statusCode}`;
   let code: string | null = null;
   try {
-    const body = JSON.parse(text) as {
-      error?: { message?: unknown; code?: unknown } | string;
-      message?: unknown;
-    };
+    const body = JSON.parse(text) as { error?: { message?: unknown; code?: unknown } | string; message?: unknown };
     const error = typeof body.error === 'string' ? { message: body.error } : body.error;
     if (typeof error?.message === 'string') message = error.message;
     else if (typeof body.message === 'string') message = body.message;
@@ -51,11 +66,13 @@ export function httpError(
   } catch {
     // Not JSON: the text is the message.
   }
+  const hint = hintFor(client, statusCode);
   return new UpstreamError(
     classifyUpstream(statusCode, message, code),
-    `${deployment.group} (${deployment.id}): ${message}`,
+    `${upstreamName(deployment)} answered HTTP ${statusCode}: ${message}${hint ? ` (hint: ${hint})` : ''}`,
     statusCode,
     headerRecord(headers),
+    { details: { group: deployment.group, deployment: deployment.id, upstreamMessage: message, hint } },
   );
 }
 
@@ -63,9 +80,14 @@ export function httpError(
 export function noAnswer(deployment: Deployment, timeoutMs: number, cause?: unknown): UpstreamError {
   return new UpstreamError(
     'Timeout',
-    `${deployment.group} (${deployment.id}): no answer within ${timeoutMs} ms`,
+    `${upstreamName(deployment)} did not answer within ${timeoutMs} ms`,
     undefined,
     {},
     cause === undefined ? {} : { cause },
   );
+}
+
+/** A 200 whose body is not what the operation returns (empty, `null`, HTML, or too large). */
+export function malformedAnswer(deployment: Deployment, what: string): UpstreamError {
+  return new UpstreamError('InternalServerError', `${upstreamName(deployment)} answered 200 with ${what}`, undefined);
 }

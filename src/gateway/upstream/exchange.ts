@@ -11,16 +11,38 @@ import { withFields } from '../../internal/objects.js';
 import type { Deployment } from '../deployment.js';
 import type { ChatBody, ChatCompletion, EmbeddingResponse } from '../types.js';
 import type { CallOptions, UpstreamClient } from './client.js';
-import { httpError, noAnswer, toUpstreamError } from './errors.js';
+import { httpError, malformedAnswer, noAnswer, toUpstreamError } from './errors.js';
+
+/** Largest upstream answer read, in bytes, when the call does not say. 32 MiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The request body as JSON, or INPUT_INVALID: a body the proxy cannot serialise (nested too deep
+ * for the stack) is the request's fault, never the upstream's, and must not count against a
+ * deployment.
+ */
+export function serialise(body: unknown): string {
+  try {
+    const text = JSON.stringify(body);
+    if (typeof text === 'string') return text;
+  } catch (cause) {
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, `The request body cannot be sent upstream: ${(cause as Error).message}`, {
+      path: '(body)',
+      expected: 'a JSON body of ordinary depth',
+      cause,
+    });
+  }
+  throw new SemrouteError(ErrorCode.INPUT_INVALID, 'The request body is empty', { path: '(body)' });
+}
 
 /** One POST to a deployment, for undici's request() and dispatch() alike. */
-export function postOptions(client: UpstreamClient, path: string, body: unknown, timeoutMs: number) {
+export function postOptions(client: UpstreamClient, path: string, body: string, timeoutMs: number) {
   return {
     origin: client.origin,
     path: `${client.basePath}${path}${client.query}`,
     method: 'POST' as const,
     headers: client.headers,
-    body: JSON.stringify(body),
+    body,
     // Our own deadline covers the wait for an answer; once a body flows, a silence this long ends it.
     headersTimeout: 0,
     bodyTimeout: timeoutMs,
@@ -30,7 +52,7 @@ export function postOptions(client: UpstreamClient, path: string, body: unknown,
 export function post(
   client: UpstreamClient,
   path: string,
-  body: unknown,
+  body: string,
   options: CallOptions,
   signal: AbortSignal,
 ): Promise<Dispatcher.ResponseData> {
@@ -55,10 +77,12 @@ function exchange(
   client: UpstreamClient,
   deployment: Deployment,
   path: string,
-  body: unknown,
+  body: string,
   options: CallOptions,
 ): Promise<Answer> {
   const { signal, timeoutMs } = options;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  let received = 0;
   return new Promise<Answer>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let failure: SemrouteError | undefined;
@@ -100,7 +124,9 @@ function exchange(
           headers = responseHeaders;
         },
         onResponseData(_c, chunk) {
-          chunks.push(chunk);
+          received += chunk.length;
+          if (received > maxBytes) stop(malformedAnswer(deployment, `more than ${maxBytes} bytes (max_response_bytes)`));
+          else chunks.push(chunk);
         },
         onResponseEnd() {
           settle(undefined, { statusCode, headers, text: Buffer.concat(chunks).toString('utf8') });
@@ -121,14 +147,22 @@ async function postJson<T>(
   path: string,
   body: unknown,
   options: CallOptions,
+  /** What a good answer has, checked before anyone reads it. */
+  shape: { field: string; what: string },
 ): Promise<T> {
-  const answer = await exchange(client, deployment, path, body, options);
-  if (answer.statusCode >= 400) throw httpError(deployment, answer.statusCode, answer.headers, answer.text);
+  const answer = await exchange(client, deployment, path, serialise(body), options);
+  if (answer.statusCode >= 400)
+    throw httpError(deployment, answer.statusCode, answer.headers, answer.text, client);
+  let parsed: unknown;
   try {
-    return JSON.parse(answer.text) as T;
-  } catch (error) {
-    throw toUpstreamError(error, deployment, undefined);
+    parsed = JSON.parse(answer.text);
+  } catch {
+    throw malformedAnswer(deployment, `a body that is not JSON (${JSON.stringify(answer.text.slice(0, 80))})`);
   }
+  if (parsed === null || typeof parsed !== 'object' || !Array.isArray((parsed as Record<string, unknown>)[shape.field])) {
+    throw malformedAnswer(deployment, `JSON that is not ${shape.what} (no ${shape.field} array)`);
+  }
+  return parsed as T;
 }
 
 export function callChat(
@@ -143,6 +177,7 @@ export function callChat(
     '/chat/completions',
     withFields(body, { model: deployment.model, stream: false }),
     options,
+    { field: 'choices', what: 'a chat completion' },
   );
 }
 
@@ -152,5 +187,8 @@ export function callEmbedding(
   body: Record<string, unknown>,
   options: CallOptions,
 ): Promise<EmbeddingResponse> {
-  return postJson(client, deployment, '/embeddings', withFields(body, { model: deployment.model }), options);
+  return postJson(client, deployment, '/embeddings', withFields(body, { model: deployment.model }), options, {
+    field: 'data',
+    what: 'an embeddings list',
+  });
 }

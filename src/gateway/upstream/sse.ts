@@ -1,6 +1,7 @@
 /** Reading server-sent events from an upstream stream. */
 import { classifyUpstream, UpstreamError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
+import { upstreamName } from './errors.js';
 import type { ChatChunk } from '../types.js';
 
 /**
@@ -45,7 +46,7 @@ export async function* sseEvents(
         const message = parsed.error.message ?? 'error event in stream';
         throw new UpstreamError(
           classifyUpstream(500, message, parsed.error.code ?? null),
-          `${deployment.group} (${deployment.id}): ${message}`,
+          `${upstreamName(deployment)} sent an error event: ${message}`,
           undefined,
         );
       }

@@ -11,7 +11,7 @@ import type { ChatBody, ChatChunk, ChatCompletion } from '../types.js';
 import type { CallOptions, UpstreamClient } from './client.js';
 import { Deadline } from './deadline.js';
 import { httpError } from './errors.js';
-import { post } from './exchange.js';
+import { post, serialise } from './exchange.js';
 import { sseEvents } from './sse.js';
 
 /**
@@ -31,13 +31,13 @@ export async function openChatStream(
     res = await post(
       client,
       '/chat/completions',
-      withFields(body, { model: deployment.model, stream: true }),
+      serialise(withFields(body, { model: deployment.model, stream: true })),
       options,
       deadline.controller.signal,
     );
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
-      throw httpError(deployment, res.statusCode, res.headers, text);
+      throw httpError(deployment, res.statusCode, res.headers, text, client);
     }
     const iterator = sseEvents(res.body, deployment);
     const first = await iterator.next();

@@ -28,8 +28,31 @@ export function servedHeaders(outcome: ChatOutcome, overheadMs: number): Record<
 export function registerChat(app: FastifyInstance, context: ServerContext): void {
   const { runtime, metrics } = context;
   const overheadHistogram = metrics.overhead.labels({ endpoint: 'chat' });
-  const record = (model: string, status: number, started: number) =>
-    metrics.request('chat', model, status, (performance.now() - started) / 1000);
+  const record = (model: string, status: number, started: number, outcome?: ChatOutcome) => {
+    const seconds = (performance.now() - started) / 1000;
+    metrics.request('chat', model, status, seconds);
+    // set_verbose / --log-level debug: one line per request; never the prompt.
+    if (app.log.level === 'debug' || app.log.level === 'trace') {
+      app.log.debug(
+        {
+          endpoint: 'chat',
+          model,
+          status,
+          ms: Math.round(seconds * 1000),
+          ...(outcome === undefined
+            ? {}
+            : {
+                deployment: outcome.deploymentId,
+                attempts: outcome.attempts,
+                fallbacks: outcome.fallbacksTried,
+                route: outcome.route?.name,
+                cached: outcome.cached,
+              }),
+        },
+        'request',
+      );
+    }
+  };
 
   const chat = async (request: FastifyRequest, reply: FastifyReply) => {
     const started = request.startedAt;
@@ -51,7 +74,7 @@ export function registerChat(app: FastifyInstance, context: ServerContext): void
         headers['content-length'] = String(Buffer.byteLength(text));
         raw.writeHead(200, headers);
         raw.end(text);
-        record(outcome.model, 200, started);
+        record(outcome.model, 200, started, outcome);
         return reply;
       }
       raw.writeHead(200, Object.assign(headers, SSE_HEADERS));
@@ -62,12 +85,12 @@ export function registerChat(app: FastifyInstance, context: ServerContext): void
           sse.write(`data: ${JSON.stringify(chunk)}\n\n`);
         }
         sse.write('data: [DONE]\n\n');
-        record(outcome.model, 200, started);
+        record(outcome.model, 200, started, outcome);
       } catch (error) {
         // Bytes already went out: the status cannot change, so the error travels as an SSE event.
         const { status, body: errorBody } = toOpenAIError(error, runtime.serving.secrets);
         sse.write(`data: ${JSON.stringify(errorBody)}\n\n`);
-        record(outcome.model, status, started);
+        record(outcome.model, status, started, outcome);
       } finally {
         sse.end();
       }

@@ -1,0 +1,81 @@
+/**
+ * `semroute check`: every deployment of a config called once, the way requests will call it, so
+ * that a wrong api_base, a wrong key or an unknown model shows before traffic does. A chat
+ * deployment gets a one-token chat request, an embedding one a one-input embeddings request;
+ * or, with `probe: 'models'`, each upstream is asked for `GET /models` (no tokens spent).
+ */
+import type { Dispatcher } from 'undici';
+import type { GatewayConfig } from '../config/gateway-schema.js';
+import { isSemrouteError, UpstreamError } from '../errors.js';
+import type { Deployment } from './deployment.js';
+import { ModelTable } from './models.js';
+import { hintFor, httpError, toUpstreamError } from './upstream/errors.js';
+import { callChat, callEmbedding } from './upstream/exchange.js';
+
+export interface CheckRow {
+  group: string;
+  deployment: string;
+  provider: string;
+  url: string;
+  model: string;
+  ok: boolean;
+  /** The upstream's HTTP status, when it answered. */
+  status: number | null;
+  ms: number;
+  error: string | null;
+  hint: string | null;
+}
+
+export interface CheckOptions {
+  /** `request` (default): one real, minimal call. `models`: GET /models only. */
+  probe?: 'request' | 'models' | undefined;
+  /** Per call, ms. Default 10 s. */
+  timeoutMs?: number | undefined;
+  dispatcher?: Dispatcher | undefined;
+}
+
+async function getModels(table: ModelTable, d: Deployment, timeoutMs: number): Promise<void> {
+  const client = table.client(d.id);
+  const res = await client.dispatcher.request({
+    origin: client.origin,
+    path: `${client.basePath}/models${client.query}`,
+    method: 'GET',
+    headers: client.headers,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 400) throw httpError(d, res.statusCode, res.headers, text, client);
+}
+
+export async function checkDeployments(config: GatewayConfig, options: CheckOptions = {}): Promise<CheckRow[]> {
+  const table = new ModelTable(config, [], options.dispatcher);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deployments = table.list().filter((m) => m.kind === 'group').flatMap((m) => table.deployments(m.id));
+  return Promise.all(
+    deployments.map(async (d): Promise<CheckRow> => {
+      const client = table.client(d.id);
+      const entry = table.entry(d.id);
+      const started = performance.now();
+      const row = {
+        group: d.group,
+        deployment: d.id,
+        provider: entry.litellm_params.model.split('/')[0] ?? 'openai',
+        url: `${client.origin}${client.basePath}`,
+        model: d.model,
+      };
+      try {
+        const call = { timeoutMs };
+        if (options.probe === 'models') await getModels(table, d, timeoutMs);
+        else if (entry.model_info?.mode === 'embedding') await callEmbedding(client, d, { input: 'ping' }, call);
+        else await callChat(client, d, { messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }, call);
+        return { ...row, ok: true, status: 200, ms: performance.now() - started, error: null, hint: null };
+      } catch (error) {
+        const e = isSemrouteError(error) ? error : toUpstreamError(error, d, undefined);
+        const status = e instanceof UpstreamError ? (e.status ?? null) : null;
+        const hint = (e.details?.hint as string | undefined) ?? (status === null ? null : (hintFor(client, status) ?? null));
+        return { ...row, ok: false, status, ms: performance.now() - started, error: e.message, hint: hint ?? null };
+      }
+    }),
+  );
+}
