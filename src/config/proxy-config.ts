@@ -162,7 +162,16 @@ export function parseProxyConfig(
   const semantic = semanticModels(gateway, baseDir);
   const routerFiles = semantic.map((m) => m.file).filter((f): f is string => f !== undefined);
   const verbose = litellm.set_verbose === true;
-  return deepFreeze({ file, gateway, general: general.data, baseDir, semantic, routerFiles, unsupported, verbose });
+  return deepFreeze({
+    file,
+    gateway,
+    general: general.data,
+    baseDir,
+    semantic,
+    routerFiles,
+    unsupported,
+    verbose,
+  });
 }
 
 export async function loadProxyConfig(file: string, env?: NodeJS.ProcessEnv): Promise<ProxyConfig> {

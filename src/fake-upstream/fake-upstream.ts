@@ -179,7 +179,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   // As OpenAI answers a wrong key and an unknown model (before any scripted behaviour).
   app.addHook('preHandler', async (request, reply) => {
-    const sent = (request.headers.authorization ?? '').replace(/^Bearer /i, '') || String(request.headers['api-key'] ?? '');
+    const sent =
+      (request.headers.authorization ?? '').replace(/^Bearer /i, '') ||
+      String(request.headers['api-key'] ?? '');
     if (options.apiKeys !== undefined && !options.apiKeys.includes(sent)) {
       attempts++;
       record({ method: request.method, url: request.url, headers: request.headers, body: request.body });
@@ -192,7 +194,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         },
       });
     }
-    const model = (request.params as { deployment?: string }).deployment ?? (request.body as { model?: unknown } | undefined)?.model;
+    const model =
+      (request.params as { deployment?: string }).deployment ??
+      (request.body as { model?: unknown } | undefined)?.model;
     if (options.models !== undefined && typeof model === 'string' && !options.models.includes(model)) {
       attempts++;
       record({ method: request.method, url: request.url, headers: request.headers, body: request.body });
@@ -260,7 +264,12 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
 
   app.get('/v1/models', async () => ({
     object: 'list',
-    data: (options.models ?? ['fake-model']).map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake-upstream' })),
+    data: (options.models ?? ['fake-model']).map((id) => ({
+      id,
+      object: 'model',
+      created: 0,
+      owned_by: 'fake-upstream',
+    })),
   }));
 
   both('embeddings', async (request) => {

@@ -48,10 +48,16 @@ async function getModels(table: ModelTable, d: Deployment, timeoutMs: number): P
   if (res.statusCode >= 400) throw httpError(d, res.statusCode, res.headers, text, client);
 }
 
-export async function checkDeployments(config: GatewayConfig, options: CheckOptions = {}): Promise<CheckRow[]> {
+export async function checkDeployments(
+  config: GatewayConfig,
+  options: CheckOptions = {},
+): Promise<CheckRow[]> {
   const table = new ModelTable(config, [], options.dispatcher);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const deployments = table.list().filter((m) => m.kind === 'group').flatMap((m) => table.deployments(m.id));
+  const deployments = table
+    .list()
+    .filter((m) => m.kind === 'group')
+    .flatMap((m) => table.deployments(m.id));
   return Promise.all(
     deployments.map(async (d): Promise<CheckRow> => {
       const client = table.client(d.id);
@@ -67,14 +73,25 @@ export async function checkDeployments(config: GatewayConfig, options: CheckOpti
       try {
         const call = { timeoutMs };
         if (options.probe === 'models') await getModels(table, d, timeoutMs);
-        else if (entry.model_info?.mode === 'embedding') await callEmbedding(client, d, { input: 'ping' }, call);
-        else await callChat(client, d, { messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }, call);
+        else if (entry.model_info?.mode === 'embedding')
+          await callEmbedding(client, d, { input: 'ping' }, call);
+        else
+          await callChat(client, d, { messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }, call);
         return { ...row, ok: true, status: 200, ms: performance.now() - started, error: null, hint: null };
       } catch (error) {
         const e = isSemrouteError(error) ? error : toUpstreamError(error, d, undefined);
         const status = e instanceof UpstreamError ? (e.status ?? null) : null;
-        const hint = (e.details?.hint as string | undefined) ?? (status === null ? null : (hintFor(client, status) ?? null));
-        return { ...row, ok: false, status, ms: performance.now() - started, error: e.message, hint: hint ?? null };
+        const hint =
+          (e.details?.hint as string | undefined) ??
+          (status === null ? null : (hintFor(client, status) ?? null));
+        return {
+          ...row,
+          ok: false,
+          status,
+          ms: performance.now() - started,
+          error: e.message,
+          hint: hint ?? null,
+        };
       }
     }),
   );

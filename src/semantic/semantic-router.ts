@@ -421,7 +421,9 @@ function coverageWarnings(compiled: Compiled, file: string | undefined): string[
   if (unreadable.length === 0) return [];
   const examples = unreadable
     .slice(0, 3)
-    .map(([, r]) => `"${r.text}" (${table.nameAt(r.route)}, ${Math.round(encoder.coverage!(r.text) * 100)}%)`);
+    .map(
+      ([, r]) => `"${r.text}" (${table.nameAt(r.route)}, ${Math.round(encoder.coverage!(r.text) * 100)}%)`,
+    );
   return [
     `${file ?? 'router config'}: ${unreadable.length} utterance(s) are mostly characters ${encoder.id} cannot read, e.g. ${examples.join(', ')}: to route such text, use a multilingual model ("encoder_type": "onnx" with a multilingual sentence-transformers export, e.g. semroute models pull Xenova/paraphrase-multilingual-MiniLM-L12-v2) or "encoder_type": "openai"`,
   ];

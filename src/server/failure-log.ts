@@ -115,7 +115,10 @@ export class FailureLog {
         const later = await this.options.stillCooling?.(deployment.id).catch(() => undefined);
         if (later !== undefined && later > this.now()) return this.scheduleEnd(deployment, later);
         this.cooling.delete(deployment.id);
-        this.logger.info({ group: deployment.group, deployment: deployment.id }, 'deployment back from cooldown');
+        this.logger.info(
+          { group: deployment.group, deployment: deployment.id },
+          'deployment back from cooldown',
+        );
       },
       Math.max(0, until - this.now()),
     );

@@ -47,7 +47,8 @@ function answerHeaders(error: unknown): Record<string, string> {
     const last = error.details?.lastFailure as { status?: number } | undefined;
     if (last?.status === 401 || last?.status === 403) return { 'x-should-retry': 'false' };
     const at = error.details?.retryAt;
-    if (typeof at === 'number') return { 'retry-after': String(Math.max(1, Math.ceil((at - Date.now()) / 1000))) };
+    if (typeof at === 'number')
+      return { 'retry-after': String(Math.max(1, Math.ceil((at - Date.now()) / 1000))) };
   }
   return {};
 }

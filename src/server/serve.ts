@@ -55,7 +55,11 @@ export const REDACT = [
 function createLogger(options: ServeOptions['logger']): Logger {
   if (options === false) return pino({ level: 'silent' });
   const { stream, ...rest } = (options ?? {}) as { stream?: pino.DestinationStream } & pino.LoggerOptions;
-  const config: pino.LoggerOptions = { level: 'info', redact: { paths: REDACT, censor: '[redacted]' }, ...rest };
+  const config: pino.LoggerOptions = {
+    level: 'info',
+    redact: { paths: REDACT, censor: '[redacted]' },
+    ...rest,
+  };
   return stream === undefined ? pino(config) : pino(config, stream);
 }
 
@@ -63,7 +67,8 @@ export async function serve(options: ServeOptions) {
   const metrics = new ProxyMetrics();
   const log = createLogger(options.logger);
   // `set_verbose` / `--log-level debug` turn on per-request debug lines; an explicit level wins.
-  const explicitLevel = options.logger !== undefined && typeof options.logger === 'object' && 'level' in options.logger;
+  const explicitLevel =
+    options.logger !== undefined && typeof options.logger === 'object' && 'level' in options.logger;
   const applyVerbosity = (verbose: boolean) => {
     if (!explicitLevel) log.level = verbose ? 'debug' : 'info';
   };

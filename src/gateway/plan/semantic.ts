@@ -28,7 +28,10 @@ export interface CompiledSemantic {
 
 /** Where a semantic model is configured, for errors: the entry and its router.json. */
 function whereIs(spec: SemanticModel): string {
-  const entry = spec.kind === 'auto' ? 'auto (router_settings.auto_router_config_path)' : `model_list entry "${spec.model}"`;
+  const entry =
+    spec.kind === 'auto'
+      ? 'auto (router_settings.auto_router_config_path)'
+      : `model_list entry "${spec.model}"`;
   return spec.file === undefined ? entry : `${entry}, ${spec.file}`;
 }
 

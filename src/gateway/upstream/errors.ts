@@ -13,7 +13,11 @@ export function upstreamName(deployment: Deployment): string {
 }
 
 /** Maps anything a call throws to UpstreamError (or ABORTED when the caller aborted). */
-export function toUpstreamError(error: unknown, deployment: Deployment, signal: AbortSignal | undefined): SemrouteError {
+export function toUpstreamError(
+  error: unknown,
+  deployment: Deployment,
+  signal: AbortSignal | undefined,
+): SemrouteError {
   if (error instanceof SemrouteError) return error;
   if (signal?.aborted)
     return new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', { cause: error });
@@ -33,16 +37,23 @@ export function toUpstreamError(error: unknown, deployment: Deployment, signal: 
 
 export function headerRecord(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(headers))
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
 /** What usually causes an answer like this one, said in config terms. */
 export function hintFor(client: UpstreamClient | undefined, status: number): string | undefined {
-  if (status === 404 && client !== undefined && client.query === '' && !/\/v\d+[a-z]*$/.test(client.basePath)) {
+  if (
+    status === 404 &&
+    client !== undefined &&
+    client.query === '' &&
+    !/\/v\d+[a-z]*$/.test(client.basePath)
+  ) {
     return `api_base ${client.origin}${client.basePath || '/'} has no /v1: OpenAI-compatible servers usually answer under …/v1`;
   }
-  if (status === 401 || status === 403) return 'check litellm_params.api_key of this deployment (or the variable its os.environ/ names)';
+  if (status === 401 || status === 403)
+    return 'check litellm_params.api_key of this deployment (or the variable its os.environ/ names)';
   if (status === 404) return 'check that the upstream serves this model name (litellm_params.model)';
   return undefined;
 }
@@ -58,7 +69,10 @@ export function httpError(
   let message = text.slice(0, 2_000) || `HTTP ${statusCode}`;
   let code: string | null = null;
   try {
-    const body = JSON.parse(text) as { error?: { message?: unknown; code?: unknown } | string; message?: unknown };
+    const body = JSON.parse(text) as {
+      error?: { message?: unknown; code?: unknown } | string;
+      message?: unknown;
+    };
     const error = typeof body.error === 'string' ? { message: body.error } : body.error;
     if (typeof error?.message === 'string') message = error.message;
     else if (typeof body.message === 'string') message = body.message;
@@ -89,5 +103,9 @@ export function noAnswer(deployment: Deployment, timeoutMs: number, cause?: unkn
 
 /** A 200 whose body is not what the operation returns (empty, `null`, HTML, or too large). */
 export function malformedAnswer(deployment: Deployment, what: string): UpstreamError {
-  return new UpstreamError('InternalServerError', `${upstreamName(deployment)} answered 200 with ${what}`, undefined);
+  return new UpstreamError(
+    'InternalServerError',
+    `${upstreamName(deployment)} answered 200 with ${what}`,
+    undefined,
+  );
 }

@@ -26,11 +26,15 @@ export function serialise(body: unknown): string {
     const text = JSON.stringify(body);
     if (typeof text === 'string') return text;
   } catch (cause) {
-    throw new SemrouteError(ErrorCode.INPUT_INVALID, `The request body cannot be sent upstream: ${(cause as Error).message}`, {
-      path: '(body)',
-      expected: 'a JSON body of ordinary depth',
-      cause,
-    });
+    throw new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `The request body cannot be sent upstream: ${(cause as Error).message}`,
+      {
+        path: '(body)',
+        expected: 'a JSON body of ordinary depth',
+        cause,
+      },
+    );
   }
   throw new SemrouteError(ErrorCode.INPUT_INVALID, 'The request body is empty', { path: '(body)' });
 }
@@ -125,7 +129,8 @@ function exchange(
         },
         onResponseData(_c, chunk) {
           received += chunk.length;
-          if (received > maxBytes) stop(malformedAnswer(deployment, `more than ${maxBytes} bytes (max_response_bytes)`));
+          if (received > maxBytes)
+            stop(malformedAnswer(deployment, `more than ${maxBytes} bytes (max_response_bytes)`));
           else chunks.push(chunk);
         },
         onResponseEnd() {
@@ -157,9 +162,16 @@ async function postJson<T>(
   try {
     parsed = JSON.parse(answer.text);
   } catch {
-    throw malformedAnswer(deployment, `a body that is not JSON (${JSON.stringify(answer.text.slice(0, 80))})`);
+    throw malformedAnswer(
+      deployment,
+      `a body that is not JSON (${JSON.stringify(answer.text.slice(0, 80))})`,
+    );
   }
-  if (parsed === null || typeof parsed !== 'object' || !Array.isArray((parsed as Record<string, unknown>)[shape.field])) {
+  if (
+    parsed === null ||
+    typeof parsed !== 'object' ||
+    !Array.isArray((parsed as Record<string, unknown>)[shape.field])
+  ) {
     throw malformedAnswer(deployment, `JSON that is not ${shape.what} (no ${shape.field} array)`);
   }
   return parsed as T;
