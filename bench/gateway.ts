@@ -105,13 +105,18 @@ export async function gatewaySuite(ctx: BenchContext): Promise<ResultRow[]> {
 
     // Added time per request: the same calls straight through the gateway's own HTTP client.
     upstreams[0]!.behave({ latencyMs: 0 });
-    const entry = parseGatewayConfig({ model_list: [modelList[0]!] }).model_list[0]!;
-    const direct = createClient(entry);
-    const target = toDeployment(entry);
+    const parsed = parseGatewayConfig({ model_list: [modelList[0]!] });
+    const direct = createClient(parsed.resolved.targets[0]!);
+    const target = toDeployment(parsed.model_list[0]!, parsed.resolved.targets[0]);
     const router = await Gateway.create({ model_list: [modelList[0]!] });
     const n = ctx.quick ? 500 : 3000;
     const call = () =>
-      callChat(direct, target, { messages: body.messages as unknown[] }, { timeoutMs: 600_000 });
+      callChat(
+        direct,
+        target,
+        { model: target.model, messages: body.messages as unknown[] },
+        { timeoutMs: 600_000 },
+      );
     const viaRouter = () => router.chatCompletion({ ...body });
     for (let i = 0; i < 200; i++) await Promise.all([call(), viaRouter()]);
     const a: number[] = [];

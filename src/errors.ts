@@ -52,6 +52,8 @@ export const ErrorCode = {
   MODEL_NOT_FOUND: 'SEMROUTE_MODEL_NOT_FOUND',
   /** The caller's key may not use the model it asked for. */
   MODEL_NOT_ALLOWED: 'SEMROUTE_MODEL_NOT_ALLOWED',
+  /** Tag routing: no deployment of the group carries the request's tags, and none is tagged `default`. */
+  TAGS_NOT_MATCHED: 'SEMROUTE_TAGS_NOT_MATCHED',
   /** No model is left in an `auto` request's pool (its `models` / `allowed_models` match none). */
   POOL_EMPTY: 'SEMROUTE_POOL_EMPTY',
   /** Every deployment of a group is cooling down (the message says when the first returns). */
@@ -179,7 +181,8 @@ export function classifyUpstream(
   if (status === 408) return 'Timeout';
   if (status === 413) return 'ContextWindowExceededError';
   if (status === 429) return 'RateLimitError';
-  if (status === 503) return 'ServiceUnavailableError';
+  // 529: Anthropic's "overloaded".
+  if (status === 503 || status === 529) return 'ServiceUnavailableError';
   if (status === 504) return 'Timeout';
   return status >= 500 ? 'InternalServerError' : 'BadRequestError';
 }

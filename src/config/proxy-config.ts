@@ -6,9 +6,17 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ErrorCode, SemrouteError } from '../errors.js';
-import { resolveEnvRefs } from './env-refs.js';
+import { flag, num } from './coerce.js';
+import { describeUnset, resolveEnvRefs } from './env-refs.js';
 import { deepFreeze } from './freeze.js';
-import { type GatewayConfig, parseGatewayConfig, RouterSettingsSchema } from './gateway-schema.js';
+import {
+  configError,
+  type GatewayConfig,
+  parseGatewayConfig,
+  RouterSettingsSchema,
+} from './gateway-schema.js';
+import { adaptiveRouters } from './adaptive-routers.js';
+import { ignoredParams } from './litellm-params.js';
 import { readTextFile } from './json-source.js';
 import { type SemanticModel, semanticModels } from './semantic-models.js';
 import { parseYaml } from './yaml.js';
@@ -24,17 +32,13 @@ export const GeneralSettingsSchema = z.looseObject({
   master_key: z.string().min(1).optional(),
   keys: z.array(VirtualKeySchema).default([]),
   /** Serve /metrics without a key. Default false. */
-  metrics_open: z.boolean().default(false),
+  metrics_open: flag().default(false),
   /** Serve the route page without a key. Default false. */
-  ui_open: z.boolean().default(false),
+  ui_open: flag().default(false),
   /** Largest request body in bytes. Default 10 MiB. */
-  max_request_size_bytes: z
-    .number()
-    .int()
-    .positive()
-    .default(10 * 1024 * 1024),
+  max_request_size_bytes: num(z.number().int().positive()).default(10 * 1024 * 1024),
   /** Keep prompt text in the recent-decisions panel. Default false. */
-  log_prompts: z.boolean().default(false),
+  log_prompts: flag().default(false),
 });
 
 export type GeneralSettings = z.infer<typeof GeneralSettingsSchema>;
@@ -51,8 +55,10 @@ export interface ProxyConfig {
   readonly semantic: readonly SemanticModel[];
   /** router.json files the gateway reads (watched for hot reload). */
   readonly routerFiles: readonly string[];
-  /** Keys present in the file that semroute ignores. */
+  /** Keys present in the file that semroute ignores, as paths. */
   readonly unsupported: readonly string[];
+  /** What the operator should read at start, one line each: ignored keys, unset variables, … */
+  readonly warnings: readonly string[];
   /** `litellm_settings.set_verbose`: per-request debug lines. */
   readonly verbose: boolean;
 }
@@ -68,12 +74,37 @@ const LITELLM_TO_ROUTER: Record<string, string> = {
   retry_policy: 'retry_policy',
   allowed_fails: 'allowed_fails',
   cooldown_time: 'cooldown_time',
+  disable_cooldowns: 'disable_cooldowns',
   cache: 'cache_responses',
+  drop_params: 'drop_params',
 };
-/** Keys accepted without effect because they only tune LiteLLM's own logging or drop behaviour. */
-const HARMLESS = new Set(['set_verbose', 'drop_params', 'json_logs']);
+/**
+ * litellm_settings keys that need nothing from semroute: read elsewhere (set_verbose, cache_params)
+ * or about things semroute does not have (its logs are always JSON; it sends no telemetry).
+ */
+const LITELLM_READ = new Set(['set_verbose', 'json_logs', 'telemetry', 'cache_params']);
+/** router_settings keys LiteLLM has that semroute does anyway. */
+const ROUTER_READ = new Set(['enable_pre_call_checks']);
 const ROUTER_KEYS = new Set(Object.keys(RouterSettingsSchema.shape));
-const GENERAL_KEYS = new Set(Object.keys(GeneralSettingsSchema.shape));
+const GENERAL_KEYS = new Set([...Object.keys(GeneralSettingsSchema.shape), 'max_request_size_mb']);
+const TOP_LEVEL = new Set([
+  'model_list',
+  'router_settings',
+  'litellm_settings',
+  'general_settings',
+  'environment_variables',
+  'include',
+  'credential_list',
+]);
+/** cache_params keys semroute reads. */
+const CACHE_PARAMS = new Set(['type', 'ttl', 'host', 'port', 'password', 'url', 'namespace']);
+/** Values a feature needs to work: unset, they stop the start rather than quietly changing it. */
+const REQUIRED_ELSEWHERE = [
+  /^general_settings\.master_key$/,
+  /^general_settings\.keys\[\d+\]\.key$/,
+  /^router_settings\.redis_(url|host|port|password)$/,
+  /^litellm_settings\.cache_params\.(host|port|password|url)$/,
+];
 
 function asObject(value: unknown, where: string, file: string | undefined): Record<string, unknown> {
   if (value === undefined || value === null) return {};
@@ -87,68 +118,179 @@ function asObject(value: unknown, where: string, file: string | undefined): Reco
   return value as Record<string, unknown>;
 }
 
-/** Validates a parsed config document. */
-export function parseProxyConfig(
-  raw: unknown,
-  options: { file?: string; env?: NodeJS.ProcessEnv } = {},
-): ProxyConfig {
-  const file = options.file;
-  const root = asObject(raw, '(root)', file);
-  const unsupported: string[] = [];
+/** "litellm_settings: success_callback, callbacks; guardrails" — one line, grouped by section. */
+export function groupKeys(paths: readonly string[]): string {
+  const groups = new Map<string, string[]>();
+  for (const p of paths) {
+    const dot = p.indexOf('.');
+    const [section, key] = dot < 0 ? ['', p] : [p.slice(0, dot), p.slice(dot + 1)];
+    groups.set(section, [...(groups.get(section) ?? []), key]);
+  }
+  return [...groups]
+    .map(([section, keys]) => (section === '' ? keys.join(', ') : `${section}: ${keys.join(', ')}`))
+    .join('; ');
+}
+
+/** Router settings from router_settings plus what litellm_settings says about the same things. */
+function routerSettings(
+  root: Record<string, unknown>,
+  file: string | undefined,
+  unsupported: string[],
+  warnings: string[],
+): Record<string, unknown> {
   const router = { ...asObject(root.router_settings, 'router_settings', file) };
   for (const key of Object.keys(router))
-    if (!ROUTER_KEYS.has(key)) unsupported.push(`router_settings.${key}`);
+    if (!ROUTER_KEYS.has(key) && !ROUTER_READ.has(key)) unsupported.push(`router_settings.${key}`);
   const litellm = asObject(root.litellm_settings, 'litellm_settings', file);
   for (const [key, value] of Object.entries(litellm)) {
     const target = LITELLM_TO_ROUTER[key];
     if (target !== undefined) {
       if (!(target in router)) router[target] = value;
-    } else if (!HARMLESS.has(key)) unsupported.push(`litellm_settings.${key}`);
+    } else if (!LITELLM_READ.has(key)) unsupported.push(`litellm_settings.${key}`);
   }
-  if (litellm.cache_params && typeof litellm.cache_params === 'object') {
-    const params = litellm.cache_params as Record<string, unknown>;
-    if (typeof params.ttl === 'number' && !('default_cache_time_seconds' in router))
-      router.default_cache_time_seconds = params.ttl;
-    // LiteLLM's Redis cache settings name the same server the router shares state in.
-    const hasRedis = ['redis_url', 'redis_host'].some((k) => k in router);
-    if (params.type === 'redis' && !hasRedis) {
-      for (const [from, to] of [
-        ['url', 'redis_url'],
-        ['host', 'redis_host'],
-        ['port', 'redis_port'],
-        ['password', 'redis_password'],
-      ] as const) {
-        if (params[from] !== undefined) router[to] = params[from];
-      }
+  const params = asObject(litellm.cache_params, 'litellm_settings.cache_params', file);
+  for (const key of Object.keys(params))
+    if (!CACHE_PARAMS.has(key)) unsupported.push(`litellm_settings.cache_params.${key}`);
+  if (params.ttl !== undefined && !('default_cache_time_seconds' in router))
+    router.default_cache_time_seconds = params.ttl;
+  const type = params.type ?? (Object.keys(params).length > 0 ? 'redis' : undefined);
+  if (type === 'redis' && !['redis_url', 'redis_host'].some((k) => k in router)) {
+    // LiteLLM's Redis cache names the same server the router shares its state in.
+    for (const [from, to] of [
+      ['url', 'redis_url'],
+      ['host', 'redis_host'],
+      ['port', 'redis_port'],
+      ['password', 'redis_password'],
+      ['namespace', 'redis_key_prefix'],
+    ] as const) {
+      if (params[from] !== undefined) router[to] = params[from];
+    }
+  } else if (type !== undefined && type !== 'redis' && type !== 'local') {
+    warnings.push(
+      `litellm_settings.cache_params.type ${String(type)} is not one semroute has: responses are cached in memory (or in Redis with type: redis)`,
+    );
+  }
+  return router;
+}
+
+/** Top-level `include:` files (relative to the config), merged as LiteLLM merges them: lists extend, other keys replace. */
+async function withIncludes(root: Record<string, unknown>, file: string): Promise<Record<string, unknown>> {
+  const include = root.include;
+  if (include === undefined) return root;
+  if (!Array.isArray(include) || include.some((f) => typeof f !== 'string')) {
+    throw new SemrouteError(ErrorCode.CONFIG_INVALID, `${file}: include must be a list of file paths`, {
+      file,
+      path: 'include',
+      expected: 'a list of YAML file paths',
+    });
+  }
+  const merged: Record<string, unknown> = { ...root };
+  delete merged.include;
+  for (const name of include as string[]) {
+    const included = path.resolve(path.dirname(file), name);
+    const part = asObject(
+      parseYaml(await readTextFile(included, 16 * 1024 * 1024), included),
+      '(root)',
+      included,
+    );
+    for (const [key, value] of Object.entries(part)) {
+      const existing = merged[key];
+      merged[key] = Array.isArray(existing) && Array.isArray(value) ? [...existing, ...value] : value;
     }
   }
-  for (const key of Object.keys(root)) {
-    if (
-      ![
-        'model_list',
-        'router_settings',
-        'litellm_settings',
-        'general_settings',
-        'environment_variables',
-      ].includes(key)
-    )
-      unsupported.push(key);
-  }
-  const generalRaw = asObject(root.general_settings, 'general_settings', file);
-  for (const key of Object.keys(generalRaw))
-    if (!GENERAL_KEYS.has(key)) unsupported.push(`general_settings.${key}`);
+  return merged;
+}
 
+/** `litellm_credential_name` names a `credential_list` entry whose values fill the deployment's params. */
+function withCredentials(root: Record<string, unknown>, file: string | undefined): unknown {
+  const list = root.credential_list;
+  if (list === undefined || !Array.isArray(root.model_list)) return root.model_list;
+  if (!Array.isArray(list)) {
+    throw new SemrouteError(ErrorCode.CONFIG_INVALID, `${file ?? 'config'}: credential_list must be a list`, {
+      file,
+      path: 'credential_list',
+      expected: 'a list of { credential_name, credential_values }',
+    });
+  }
+  const byName = new Map<string, Record<string, unknown>>();
+  list.forEach((c, i) => {
+    const entry = asObject(c, `credential_list[${i}]`, file);
+    if (typeof entry.credential_name === 'string')
+      byName.set(
+        entry.credential_name,
+        asObject(entry.credential_values, `credential_list[${i}].credential_values`, file),
+      );
+  });
+  return root.model_list.map((entry: unknown, i: number) => {
+    const params = (entry as { litellm_params?: Record<string, unknown> })?.litellm_params;
+    const name = params?.litellm_credential_name;
+    if (typeof name !== 'string') return entry;
+    const values = byName.get(name);
+    if (values === undefined) {
+      throw new SemrouteError(
+        ErrorCode.CONFIG_INVALID,
+        `${file ?? 'config'}: model_list[${i}].litellm_params.litellm_credential_name: no credential_list entry is named "${name}"`,
+        {
+          file,
+          path: `model_list[${i}].litellm_params.litellm_credential_name`,
+          expected: [...byName.keys()].join(', '),
+        },
+      );
+    }
+    const { litellm_credential_name: _, ...rest } = params!;
+    return { ...(entry as object), litellm_params: { ...values, ...rest } };
+  });
+}
+
+/** Validates a parsed config document. Every problem found is reported at once. */
+export function parseProxyConfig(
+  raw: unknown,
+  options: { file?: string; env?: NodeJS.ProcessEnv } = {},
+): ProxyConfig {
+  const file = options.file;
+  const document = asObject(raw, '(root)', file);
   const env = {
     ...(options.env ?? process.env),
-    ...(asObject(root.environment_variables, 'environment_variables', file) as Record<string, string>),
+    ...(Object.fromEntries(
+      Object.entries(asObject(document.environment_variables, 'environment_variables', file)).map(
+        ([k, v]) => [k, String(v)],
+      ),
+    ) as Record<string, string>),
   };
+  // LiteLLM resolves os.environ/ over the whole file, every section: so does semroute.
+  const resolved = resolveEnvRefs(document, env);
+  const root = resolved.value as Record<string, unknown>;
+  const unset = resolved.unset;
+  const required = unset.filter((u) => REQUIRED_ELSEWHERE.some((r) => r.test(u.path)));
+  if (required.length > 0) {
+    throw configError(
+      file,
+      required.map((u) => ({
+        path: u.path,
+        message: `needs a value, but the environment variable ${u.name} is not set`,
+      })),
+      unset,
+    );
+  }
+  const unsupported: string[] = [];
+  const warnings: string[] = [];
+  const router = routerSettings(root, file, unsupported, warnings);
+  for (const key of Object.keys(root)) if (!TOP_LEVEL.has(key)) unsupported.push(key);
+  const generalRaw = { ...asObject(root.general_settings, 'general_settings', file) };
+  for (const key of Object.keys(generalRaw))
+    if (!GENERAL_KEYS.has(key)) unsupported.push(`general_settings.${key}`);
+  // LiteLLM's limit is in MB.
+  if (generalRaw.max_request_size_mb !== undefined && generalRaw.max_request_size_bytes === undefined)
+    generalRaw.max_request_size_bytes = Math.round(Number(generalRaw.max_request_size_mb) * 1024 * 1024);
+  delete generalRaw.max_request_size_mb;
+  const modelList = withCredentials(root, file);
+  unsupported.push(...ignoredParams(modelList));
+
   const gateway = parseGatewayConfig(
-    { ...router, model_list: root.model_list },
-    { ...(file ? { file } : {}), env },
+    { ...router, model_list: modelList },
+    { ...(file ? { file } : {}), env, unset },
   );
-  const general = GeneralSettingsSchema.safeParse(
-    resolveEnvRefs(generalRaw, env, file, ['general_settings']),
-  );
+  const general = GeneralSettingsSchema.safeParse(generalRaw);
   if (!general.success) {
     const issue = general.error.issues[0]!;
     const at = `general_settings.${issue.path.join('.')}`;
@@ -160,8 +302,13 @@ export function parseProxyConfig(
   }
   const baseDir = file === undefined ? process.cwd() : path.dirname(file);
   const semantic = semanticModels(gateway, baseDir);
+  adaptiveRouters(gateway, (w) => warnings.push(w));
   const routerFiles = semantic.map((m) => m.file).filter((f): f is string => f !== undefined);
-  const verbose = litellm.set_verbose === true;
+  if (unsupported.length > 0)
+    warnings.unshift(`ignored (semroute does not support them): ${groupKeys(unsupported)}`);
+  if (unset.length > 0)
+    warnings.push(`environment variables not set, read as absent (as LiteLLM does): ${describeUnset(unset)}`);
+  warnings.push(...gateway.resolved.warnings);
   return deepFreeze({
     file,
     gateway,
@@ -170,11 +317,15 @@ export function parseProxyConfig(
     semantic,
     routerFiles,
     unsupported,
-    verbose,
+    warnings,
+    verbose:
+      root.litellm_settings !== undefined &&
+      (root.litellm_settings as { set_verbose?: unknown }).set_verbose === true,
   });
 }
 
 export async function loadProxyConfig(file: string, env?: NodeJS.ProcessEnv): Promise<ProxyConfig> {
   const text = await readTextFile(file, 16 * 1024 * 1024);
-  return parseProxyConfig(parseYaml(text, file), { file, ...(env ? { env } : {}) });
+  const document = await withIncludes(asObject(parseYaml(text, file), '(root)', file), file);
+  return parseProxyConfig(document, { file, ...(env ? { env } : {}) });
 }

@@ -6,9 +6,14 @@
  */
 import path from 'node:path';
 import { ErrorCode, SemrouteError } from '../errors.js';
-import type { GatewayConfig } from './gateway-schema.js';
+import { AUTO_ROUTER_PREFIX, type GatewayConfig, isAutoRouterEntry } from './gateway-schema.js';
 
-export const AUTO_ROUTER_PREFIX = 'auto_router/';
+export { AUTO_ROUTER_PREFIX, isAutoRouterEntry };
+
+/** LiteLLM's adaptive router: not semantic, an `auto` pool ranked by cost and quality (adaptive-routers.ts). */
+export const ADAPTIVE_ROUTER = 'auto_router/adaptive_router';
+/** LiteLLM's rule-based complexity router, which semroute does not implement. */
+const COMPLEXITY_ROUTER = 'auto_router/complexity_router';
 
 export interface SemanticModel {
   /** The model name clients ask for: the entry's `model_name`, or `auto`. */
@@ -24,16 +29,23 @@ export interface SemanticModel {
   readonly embeddingModel: string | undefined;
 }
 
-export function isAutoRouterEntry(entry: { litellm_params: { model: string } }): boolean {
-  return entry.litellm_params.model.startsWith(AUTO_ROUTER_PREFIX);
-}
-
 /** The semantic models of a config; relative router.json paths resolve against `baseDir`. */
 export function semanticModels(config: GatewayConfig, baseDir: string): SemanticModel[] {
   const out: SemanticModel[] = [];
   config.model_list.forEach((entry, i) => {
     if (!isAutoRouterEntry(entry)) return;
     const p = entry.litellm_params;
+    if (p.model === ADAPTIVE_ROUTER) return;
+    if (p.model === COMPLEXITY_ROUTER) {
+      throw new SemrouteError(
+        ErrorCode.CONFIG_INVALID,
+        `model_list[${i}] (${entry.model_name}): ${COMPLEXITY_ROUTER} is LiteLLM's rule-based complexity router, which semroute does not implement: use auto_router/<name> with a router.json (semantic routes) or ${ADAPTIVE_ROUTER}`,
+        {
+          path: `model_list[${i}].litellm_params.model`,
+          expected: `auto_router/<name> or ${ADAPTIVE_ROUTER}`,
+        },
+      );
+    }
     if (p.auto_router_config_path === undefined && p.auto_router_config === undefined) {
       throw new SemrouteError(
         ErrorCode.CONFIG_INVALID,

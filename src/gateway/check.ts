@@ -6,11 +6,13 @@
  */
 import type { Dispatcher } from 'undici';
 import type { GatewayConfig } from '../config/gateway-schema.js';
+import type { Target } from '../config/targets.js';
 import { isSemrouteError, UpstreamError } from '../errors.js';
 import type { Deployment } from './deployment.js';
 import { ModelTable } from './models.js';
 import { hintFor, httpError, toUpstreamError } from './upstream/errors.js';
-import { callChat, callEmbedding } from './upstream/exchange.js';
+import type { UpstreamClient } from './upstream/client.js';
+import { WIRES } from './upstream/wire.js';
 
 export interface CheckRow {
   group: string;
@@ -34,8 +36,7 @@ export interface CheckOptions {
   dispatcher?: Dispatcher | undefined;
 }
 
-async function getModels(table: ModelTable, d: Deployment, timeoutMs: number): Promise<void> {
-  const client = table.client(d.id);
+async function getModels(client: UpstreamClient, d: Deployment, timeoutMs: number): Promise<void> {
   const res = await client.dispatcher.request({
     origin: client.origin,
     path: `${client.basePath}/models${client.query}`,
@@ -57,26 +58,31 @@ export async function checkDeployments(
   const deployments = table
     .list()
     .filter((m) => m.kind === 'group')
-    .flatMap((m) => table.deployments(m.id));
+    .flatMap((m) => table.deployments(m.id))
+    // A wildcard has no one model to try.
+    .filter((d): d is Deployment & { target: Target } => d.target !== undefined);
   return Promise.all(
     deployments.map(async (d): Promise<CheckRow> => {
-      const client = table.client(d.id);
-      const entry = table.entry(d.id);
+      const target = d.target;
+      const client = table.client(target);
+      const wire = WIRES[target.provider.wire];
       const started = performance.now();
       const row = {
         group: d.group,
         deployment: d.id,
-        provider: entry.litellm_params.model.split('/')[0] ?? 'openai',
+        provider: target.provider.name,
         url: `${client.origin}${client.basePath}`,
         model: d.model,
       };
       try {
         const call = { timeoutMs };
-        if (options.probe === 'models') await getModels(table, d, timeoutMs);
-        else if (entry.model_info?.mode === 'embedding')
-          await callEmbedding(client, d, { input: 'ping' }, call);
-        else
-          await callChat(client, d, { messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 }, call);
+        if (options.probe === 'models') await getModels(client, d, timeoutMs);
+        else if (d.info.mode === 'embedding' && wire.embedding !== undefined)
+          await wire.embedding(client, d, { model: d.model, input: 'ping' }, call);
+        else {
+          const ping = { model: d.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1 };
+          await wire.chat(client, d, ping, call, true);
+        }
         return { ...row, ok: true, status: 200, ms: performance.now() - started, error: null, hint: null };
       } catch (error) {
         const e = isSemrouteError(error) ? error : toUpstreamError(error, d, undefined);

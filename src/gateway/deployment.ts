@@ -1,23 +1,32 @@
 /** A deployment: one upstream endpoint serving a model group, built once from its model_list entry. */
 import { createHash } from 'node:crypto';
 import type { ModelEntry } from '../config/gateway-schema.js';
+import { bodyDefaults } from '../config/litellm-params.js';
+import type { Target } from '../config/targets.js';
 
 export interface DeploymentInfo {
-  /** USD per input token (model_info.input_cost_per_token). */
+  /** USD per input token (model_info.input_cost_per_token, or litellm_params'). */
   inputCostPerToken: number | undefined;
   outputCostPerToken: number | undefined;
   maxInputTokens: number | undefined;
-  /** Quality tier 0–10 (model_info.quality), used by `auto`. */
+  /** Quality tier 0–10 (model_info.quality, or the adaptive router's quality_tier), used by `auto`. */
   quality: number | undefined;
+  /** model_info.mode (chat when absent). */
+  mode: string;
 }
 
 export interface Deployment {
-  /** Stable id: model_info.id, or a hash of the deployment's parameters. */
+  /**
+   * model_info.id, or a hash of the entry. Two identical entries share it, as in LiteLLM: both
+   * are candidates, and a cooldown on the id cools both.
+   */
   readonly id: string;
-  /** The model group (model_name) it serves. */
+  /** The model group (model_name) it serves; a wildcard pattern such as `anthropic/*`. */
   readonly group: string;
-  /** Model name sent upstream (litellm_params.model without a provider prefix the upstream does not know). */
+  /** Model name sent upstream (the provider prefix removed); `*` in a wildcard's is substituted per request. */
   readonly model: string;
+  /** Where its calls go; undefined for a wildcard whose provider depends on the name asked for (`*`). */
+  readonly target: Target | undefined;
   readonly info: DeploymentInfo;
   readonly tpm: number | undefined;
   readonly rpm: number | undefined;
@@ -30,46 +39,63 @@ export interface Deployment {
   readonly timeoutMs: number | undefined;
   /** Timeout of streamed requests in ms (litellm_params.stream_timeout; else timeoutMs). */
   readonly streamTimeoutMs: number | undefined;
+  /** Tag routing: the tags it carries (litellm_params.tags). */
+  readonly tags: readonly string[];
+  /** Request defaults from litellm_params (temperature, max_tokens, …): the request's own values win. */
+  readonly defaults: Readonly<Record<string, unknown>>;
+  /** Fields merged into every body (litellm_params.extra_body). */
+  readonly extraBody: Readonly<Record<string, unknown>> | undefined;
+  /** litellm_params.drop_params; undefined = the router's. */
+  readonly dropParams: boolean | undefined;
+  /** Parameters always removed (litellm_params.additional_drop_params). */
+  readonly alwaysDrop: readonly string[];
 }
 
-/** Strips a provider prefix (`openai/gpt-4o` → `gpt-4o`); other prefixes are sent as they are. */
-export function upstreamModel(model: string): string {
-  for (const prefix of [
-    'openai/',
-    'azure/',
-    'hosted_vllm/',
-    'ollama/',
-    'lm_studio/',
-    'groq/',
-    'custom_openai/',
-  ]) {
-    if (model.startsWith(prefix)) return model.slice(prefix.length);
+/** A stable text of a value: mapping keys sorted, so that key order does not change an id. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
   }
-  return model;
+  return JSON.stringify(value) ?? 'null';
 }
 
+/** model_info.id, else a hash of the group and every param (the key itself hashed first, never kept). */
 export function deploymentId(entry: ModelEntry): string {
   if (entry.model_info?.id) return entry.model_info.id;
-  const { litellm_params: p } = entry;
-  const key = p.api_key ? createHash('sha256').update(p.api_key).digest('hex').slice(0, 8) : '';
-  const basis = JSON.stringify([entry.model_name, p.model, p.api_base ?? '', p.api_version ?? '', key]);
-  return createHash('sha256').update(basis).digest('hex').slice(0, 16);
+  const { api_key, ...params } = entry.litellm_params;
+  const key = api_key ? createHash('sha256').update(api_key).digest('hex').slice(0, 16) : '';
+  return createHash('sha256')
+    .update(canonical([entry.model_name, params, key]))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 const ms = (seconds: number | undefined) => (seconds === undefined ? undefined : seconds * 1000);
 
-export function toDeployment(entry: ModelEntry): Deployment {
+/** LiteLLM's adaptive router rates models 1–3 (quality_tier); `auto` rates 0–10. */
+function tierQuality(info: Record<string, unknown>): number | undefined {
+  const prefs = info.adaptive_router_preferences as { quality_tier?: unknown } | undefined;
+  const tier = Number(prefs?.quality_tier);
+  return Number.isFinite(tier) && tier > 0 ? Math.min(10, (tier * 10) / 3) : undefined;
+}
+
+export function toDeployment(entry: ModelEntry, target?: Target): Deployment {
   const p = entry.litellm_params;
   const info = entry.model_info ?? {};
+  const defaults = bodyDefaults(p);
   return Object.freeze({
     id: deploymentId(entry),
     group: entry.model_name,
-    model: upstreamModel(p.model),
+    model: target?.model ?? p.model,
+    target,
     info: {
-      inputCostPerToken: info.input_cost_per_token,
-      outputCostPerToken: info.output_cost_per_token,
+      inputCostPerToken: info.input_cost_per_token ?? p.input_cost_per_token,
+      outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
       maxInputTokens: info.max_input_tokens,
-      quality: info.quality,
+      quality: info.quality ?? tierQuality(info),
+      mode: info.mode ?? 'chat',
     },
     tpm: entry.tpm ?? p.tpm,
     rpm: entry.rpm ?? p.rpm,
@@ -78,5 +104,10 @@ export function toDeployment(entry: ModelEntry): Deployment {
     cooldownTime: p.cooldown_time,
     timeoutMs: ms(p.timeout),
     streamTimeoutMs: ms(p.stream_timeout ?? p.timeout),
+    tags: p.tags ?? [],
+    defaults,
+    extraBody: p.extra_body,
+    dropParams: p.drop_params,
+    alwaysDrop: p.additional_drop_params ?? [],
   });
 }

@@ -9,6 +9,7 @@
  * call (`upstream/`).
  */
 import { type GatewayConfig, type GatewayConfigInput, parseGatewayConfig } from '../config/gateway-schema.js';
+import { adaptiveRouters } from '../config/adaptive-routers.js';
 import { semanticModels } from '../config/semantic-models.js';
 import { EncoderPool } from '../embeddings/pool.js';
 import { ErrorCode, SemrouteError, UpstreamError } from '../errors.js';
@@ -41,8 +42,9 @@ import type {
   RequestOptions,
   Served,
 } from './types.js';
-import { callChat, callEmbedding } from './upstream/exchange.js';
-import { openChatStream, relay, replay } from './upstream/stream.js';
+import { upstreamBody } from './call/upstream-body.js';
+import { relay, replay } from './upstream/stream.js';
+import { WIRES } from './upstream/wire.js';
 import { toUpstreamError } from './upstream/errors.js';
 
 /**
@@ -121,7 +123,12 @@ export class Gateway {
     const parsed = parseGatewayConfig(config);
     const models = semanticModels(parsed, io.baseDir ?? process.cwd());
     const names = models.filter((m) => m.kind === 'auto_router').map((m) => m.model);
-    const table = new ModelTable(parsed, names, io.dispatcher);
+    const table = new ModelTable(
+      parsed,
+      names,
+      io.dispatcher,
+      adaptiveRouters(parsed, () => {}),
+    );
     const encoders = io.encoders ?? new EncoderPool({ fetch: io.fetch });
     try {
       const semantic = await SemanticRouters.compile(models, table, encoders);
@@ -172,9 +179,12 @@ export class Gateway {
     body: ChatBody & { model: string },
     options: RequestOptions = {},
   ): Promise<ChatOutcome> {
-    const prepared = prepareChat(body);
+    const prepared = prepareChat(body, options.tags);
     const plan = await this.planner.plan(body, options);
-    const upstreamBody = plan.pool === undefined ? prepared.body : withoutAutoFields(prepared.body);
+    const upstreamChat = plan.pool === undefined ? prepared.body : withoutAutoFields(prepared.body);
+    // A wildcard answers with the name asked for (as LiteLLM does), a group with its own name.
+    const label = (group: string) =>
+      group === plan.group && plan.wildcard !== undefined ? body.model : group;
     const { stream } = prepared;
     const cacheKey = this.cache.key(plan.group, body, stream);
     const hit = cacheKey === undefined ? undefined : await this.cache.get(cacheKey);
@@ -185,12 +195,13 @@ export class Gateway {
         ? withFields(served, { stream: true as const, chunks: replay(hit.response) })
         : withFields(served, { stream: false as const, response: hit.response });
     }
-    const tokens = estimateTokens(upstreamBody);
+    const tokens = estimateTokens(upstreamChat);
     let attempts = 0;
     let upstreamMs = 0;
     const request = (first: boolean): GroupRequest => ({
       tokens: tokens.total,
       prefer: first ? plan.prefer : undefined,
+      tags: prepared.tags,
       signal: options.signal,
       // The tightest of: the request's own timeout, the deployment's, the gateway's.
       timeoutOf: (d) =>
@@ -208,18 +219,25 @@ export class Gateway {
       { group: plan.group, pool: plan.pool, allowedModels: options.allowedModels, attempts: () => attempts },
       (group, first) => {
         this.checkContextWindow(group, tokens.input);
+        // A fallback group is a group of its own: the wildcard's match belongs to the planned one.
+        const wildcard = group === plan.group ? plan.wildcard : undefined;
         return withRetries(
           this.retryDeps,
           group,
           request(first),
           async ({ deployment: d, call, release }) => {
-            const client = this.table.client(d.id);
+            const { target, model } = this.table.target(d, wildcard);
+            const client = this.table.client(target);
+            const wire = WIRES[target.provider.wire];
+            const sent = upstreamBody(d, upstreamChat, model);
+            const drop = d.dropParams ?? this.config.drop_params;
+            const options = sent.headers === undefined ? call : { ...call, headers: sent.headers };
             if (stream) {
-              const opened = await openChatStream(client, d, upstreamBody, call);
-              const chunks = relay(opened, group, release, (e) => toUpstreamError(e, d, call.signal));
+              const opened = await wire.openStream(client, d, sent.body, options, drop);
+              const chunks = relay(opened, label(group), release, (e) => toUpstreamError(e, d, call.signal));
               return { result: { chunks, deploymentId: d.id } as ChatResult, tokens: tokens.total };
             }
-            const response = await callChat(client, d, upstreamBody, call);
+            const response = await wire.chat(client, d, sent.body, options, drop);
             await release();
             return {
               result: { response, deploymentId: d.id } as ChatResult,
@@ -235,7 +253,7 @@ export class Gateway {
     }
     const served = this.served(group, result.deploymentId, plan.route, attempts, tried, upstreamMs, false);
     if ('chunks' in result) return withFields(served, { stream: true as const, chunks: result.chunks });
-    result.response.model = group;
+    result.response.model = label(group);
     if (cacheKey !== undefined) await this.cache.set(cacheKey, result);
     return withFields(served, { stream: false as const, response: result.response });
   }
@@ -272,9 +290,13 @@ export class Gateway {
     body: Record<string, unknown> & { model: string },
     options: RequestOptions = {},
   ): Promise<Served & { response: EmbeddingResponse }> {
-    const group = this.table.aliasTarget(body.model);
-    if (!this.table.hasGroup(group)) throw this.table.notFound(body.model);
-    this.table.checkAllowed([body.model, group], options.allowedModels);
+    const requested = this.table.aliasTarget(body.model);
+    const match = this.table.match(requested);
+    if (match === undefined) throw this.table.notFound(body.model);
+    const group = match.group;
+    this.table.checkAllowed([body.model, requested, group], options.allowedModels);
+    const { tags, metadata, ...rest } = body as typeof body & { tags?: unknown; metadata?: unknown };
+    const prepared = prepareChat({ messages: [], tags, metadata }, options.tags);
     let attempts = 0;
     let upstreamMs = 0;
     const {
@@ -290,6 +312,7 @@ export class Gateway {
           g,
           {
             tokens: 0,
+            tags: prepared.tags,
             signal: options.signal,
             timeoutOf: (d) =>
               Math.min(options.timeoutMs ?? Infinity, d.timeoutMs ?? this.config.timeout * 1000),
@@ -299,9 +322,20 @@ export class Gateway {
             },
           },
           async ({ deployment: d, call, release }) => {
-            const response = await callEmbedding(this.table.client(d.id), d, body, call);
+            const { target, model } = this.table.target(d, g === group ? match.wildcard : undefined);
+            const embed = WIRES[target.provider.wire].embedding;
+            if (embed === undefined || !target.provider.embeddings) {
+              throw new SemrouteError(
+                ErrorCode.INPUT_INVALID,
+                `${g}: ${target.provider.name} has no embeddings API semroute can call`,
+                { path: 'model', expected: 'a model group of a provider with embeddings' },
+              );
+            }
+            const sent = upstreamBody(d, rest, model);
+            const options = sent.headers === undefined ? call : { ...call, headers: sent.headers };
+            const response = await embed(this.table.client(target), d, sent.body, options);
             await release();
-            response.model = g;
+            response.model = g === group && match.wildcard !== undefined ? body.model : g;
             return { result: { response, deploymentId: d.id }, tokens: response.usage?.total_tokens ?? 0 };
           },
         ),

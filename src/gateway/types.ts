@@ -60,6 +60,8 @@ export interface RequestOptions {
   allowedModels?: readonly string[] | undefined;
   /** Who is asking (a hash of the key): sticky sessions are kept apart per caller. */
   caller?: string | undefined;
+  /** Tags from the x-litellm-tags header (tag routing); the body's `tags` replace them. */
+  tags?: readonly string[] | undefined;
   /** Routes with this SemanticRouter instead of the model's own (the route page tries unsaved edits). */
   semanticRouter?: SemanticRouter | undefined;
 }

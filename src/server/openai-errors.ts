@@ -24,6 +24,7 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   [ErrorCode.POOL_EMPTY]: 400,
   [ErrorCode.MODEL_NOT_FOUND]: 404,
   [ErrorCode.MODEL_NOT_ALLOWED]: 403,
+  [ErrorCode.TAGS_NOT_MATCHED]: 403,
   [ErrorCode.NO_DEPLOYMENT_AVAILABLE]: 429,
   [ErrorCode.ABORTED]: 499,
 };

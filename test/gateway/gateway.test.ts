@@ -104,12 +104,21 @@ describe('Gateway basics', () => {
     );
     await router.chatCompletion(ask('g'));
     expect(a.requests.at(-1)!.headers.authorization).toBe('Bearer sk-from-env');
+    // An unset variable reads as absent, as in LiteLLM: the deployment starts without a key.
+    const keyless = await Gateway.create(
+      { model_list: [deployment('g', a, { api_key: 'os.environ/SEMROUTE_MISSING_KEY' })] },
+      noSleep,
+    );
+    await keyless.chatCompletion(ask('g'));
+    expect(a.requests.at(-1)!.headers.authorization).toBe('Bearer sk-no-key');
+    await keyless.close();
+    // Where the value is needed to serve at all, the start fails and names the variable.
     const error = await Gateway.create({
-      model_list: [deployment('g', a, { api_key: 'os.environ/SEMROUTE_MISSING_KEY' })],
+      model_list: [{ model_name: 'g', litellm_params: { model: 'os.environ/SEMROUTE_MISSING_MODEL' } }],
     }).catch((e: unknown) => e);
     expect((error as SemrouteError).code).toBe(ErrorCode.CONFIG_INVALID);
-    expect((error as SemrouteError).path).toBe('model_list[0].litellm_params.api_key');
-    expect((error as SemrouteError).message).toContain('SEMROUTE_MISSING_KEY');
+    expect((error as SemrouteError).path).toBe('model_list[0].litellm_params.model');
+    expect((error as SemrouteError).message).toContain('SEMROUTE_MISSING_MODEL');
   });
 
   it('rejects an unknown routing strategy and accepts a custom one', async () => {

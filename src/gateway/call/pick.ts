@@ -12,6 +12,7 @@ import type { Health } from '../health.js';
 import type { ModelTable } from '../models.js';
 import type { StateStore } from '../state/state-store.js';
 import type { BalancingStrategy } from '../strategies/strategy.js';
+import { filterByTags } from './tags.js';
 
 export interface PickerDeps {
   config: GatewayConfig;
@@ -34,6 +35,8 @@ export interface PickOptions {
   signal?: AbortSignal | undefined;
   /** Count the request against rpm/tpm. Default true; false only looks (explain). */
   reserve?: boolean | undefined;
+  /** The request's tags (tag routing, when enabled). */
+  tags?: readonly string[] | undefined;
 }
 
 export class Picker {
@@ -41,8 +44,11 @@ export class Picker {
 
   async pick(group: string, options: PickOptions): Promise<Deployment> {
     const { config, table, health, store, now, sleep } = this.deps;
-    const all = table.deployments(group);
-    if (all.length === 0) throw table.notFound(group);
+    const members = table.deployments(group);
+    if (members.length === 0) throw table.notFound(group);
+    const all = config.enable_tag_filtering
+      ? filterByTags(group, members, options.tags, config.tag_filtering_match_any)
+      : members;
     const full = new Set<string>();
     for (;;) {
       const { healthy, earliestReturn } = await health.available(all);

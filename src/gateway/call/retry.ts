@@ -31,6 +31,8 @@ export interface RetryDeps {
 export interface GroupRequest {
   tokens: number;
   prefer?: string | undefined;
+  /** Tag routing: the request's tags. */
+  tags?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
   /** The timeout of one call to a deployment, ms. */
   timeoutOf(deployment: Deployment): number;
@@ -59,6 +61,7 @@ export async function withRetries<T>(
       deployment = await deps.pick(group, {
         tokens: request.tokens,
         prefer: attempt === 0 ? request.prefer : undefined,
+        tags: request.tags,
         exclude: failed,
         signal: request.signal,
       });

@@ -1,6 +1,7 @@
 /**
  * Sticky sessions for `auto`: a conversation stays on the model that first answered it, for
- * `sticky_session_ttl` seconds of inactivity. A session is `session_id` / `x-session-id`, or else
+ * `sticky_session_ttl` seconds of inactivity. A session is `session_id` / `x-session-id` (or
+ * LiteLLM's `metadata.litellm_session_id`), or else
  * the first system and user message. Keys are hashed (a client chooses the id, and a long one
  * must cost no more than a short one) and scoped by caller, so one key cannot move another's
  * sessions.
@@ -11,6 +12,7 @@ import type { StateStore } from '../state/state-store.js';
 
 export interface StickyRequest {
   session_id?: unknown;
+  metadata?: unknown;
   messages?: unknown;
 }
 
@@ -28,8 +30,9 @@ export function sessionKey(
   caller: string | undefined,
 ): string | undefined {
   const scope = `sticky:${caller ?? '-'}:`;
-  if (typeof body.session_id === 'string' && body.session_id !== '')
-    return scope + hash(`id\u0000${body.session_id}`);
+  const litellm = (body.metadata as { litellm_session_id?: unknown } | null | undefined)?.litellm_session_id;
+  const id = typeof body.session_id === 'string' && body.session_id !== '' ? body.session_id : litellm;
+  if (typeof id === 'string' && id !== '') return scope + hash(`id\u0000${id}`);
   if (header) return scope + hash(`id\u0000${header}`);
   if (!Array.isArray(body.messages)) return undefined;
   const messages: unknown[] = body.messages;

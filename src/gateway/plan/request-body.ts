@@ -12,15 +12,35 @@ export interface PreparedChat {
   readonly stream: boolean;
   /** The request's own timeout for each upstream call, ms. */
   readonly timeoutMs: number | undefined;
+  /** Tags for tag routing: `tags`, `metadata.tags`, and the x-litellm-tags header's. */
+  readonly tags: readonly string[] | undefined;
+}
+
+function tagList(value: unknown, path: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((t) => typeof t !== 'string')) {
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, `${path} must be a list of strings`, {
+      path,
+      expected: 'a list of tag names',
+    });
+  }
+  return value as string[];
 }
 
 /** OpenRouter's `auto` fields: read by the planner, never sent upstream. */
 const AUTO_FIELDS = ['models', 'plugins', 'session_id'] as const;
 
-export function prepareChat(body: ChatBody): PreparedChat {
-  const { timeout, request_timeout, ...rest } = body as ChatBody & {
+/**
+ * Splits a request: LiteLLM's `timeout`, `tags` and `metadata` (LiteLLM's own, never sent to a
+ * provider) stay here; the rest goes upstream. `headerTags` are the x-litellm-tags header's.
+ */
+export function prepareChat(body: ChatBody, headerTags?: readonly string[]): PreparedChat {
+  const { timeout, request_timeout, tags, metadata, litellm_metadata, ...rest } = body as ChatBody & {
     timeout?: unknown;
     request_timeout?: unknown;
+    tags?: unknown;
+    metadata?: unknown;
+    litellm_metadata?: unknown;
   };
   const [key, seconds] = timeout !== undefined ? ['timeout', timeout] : ['request_timeout', request_timeout];
   // A client's timeout is seconds, as LiteLLM takes it; one under a millisecond can only time out.
@@ -38,10 +58,16 @@ export function prepareChat(body: ChatBody): PreparedChat {
       },
     );
   }
+  // The body's `tags` replace the header's (LiteLLM's rule); metadata.tags join them.
+  const own = tags === undefined ? [...(headerTags ?? [])] : tagList(tags, 'tags');
+  const meta =
+    metadata !== null && typeof metadata === 'object' ? (metadata as { tags?: unknown }).tags : undefined;
+  const all = [...new Set([...own, ...tagList(meta, 'metadata.tags')])];
   return {
     body: rest as ChatBody,
     stream: body.stream === true,
     timeoutMs: typeof seconds === 'number' ? seconds * 1000 : undefined,
+    tags: all.length > 0 ? all : undefined,
   };
 }
 

@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../../config/gateway-schema.js';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import type { RouteResult } from '../../semantic/semantic-router.js';
 import { sessionKey, type StickySessions } from '../call/sticky.js';
-import { AUTO_MODELS, type ModelTable } from '../models.js';
+import { AUTO_MODELS, type GroupMatch, type ModelTable } from '../models.js';
 import type { ChatBody, GatewayEvents, RequestOptions } from '../types.js';
 import { autoOptions, filterPool, profileGroup, rankByTradeoff } from './auto.js';
 import type { SemanticRouters } from './semantic.js';
@@ -16,6 +16,8 @@ import type { SemanticRouters } from './semantic.js';
 export interface Plan {
   /** The group tried first. */
   group: string;
+  /** A wildcard group: the name asked for and what its `*`s matched. */
+  wildcard: GroupMatch['wildcard'];
   route: RouteResult | undefined;
   /** Deployment pinned by a sticky session. */
   prefer: string | undefined;
@@ -49,22 +51,46 @@ export class Planner {
       const target = route.name !== null && table.hasGroup(route.name) ? route.name : semantic.defaultModel;
       return {
         group: table.aliasTarget(target),
+        wildcard: undefined,
         route,
         prefer: undefined,
         sticky: undefined,
         pool: undefined,
       };
     }
-    if (AUTO_MODELS.has(requested)) return this.planAuto(body, options);
-    if (!table.hasGroup(requested)) throw table.notFound(body.model);
-    table.checkAllowed([body.model, requested], options.allowedModels);
-    return { group: requested, route: undefined, prefer: undefined, sticky: undefined, pool: undefined };
+    const adaptive = table.adaptiveRouter(requested);
+    if (adaptive !== undefined) {
+      table.checkAllowed([body.model, requested], options.allowedModels);
+      const pool = adaptive.pool.map((g) => table.aliasTarget(g));
+      return this.planAuto(body, options, { pool, tradeoff: adaptive.tradeoff, semantic: false });
+    }
+    if (AUTO_MODELS.has(requested)) return this.planAuto(body, options, undefined);
+    const match = table.match(requested);
+    if (match === undefined) throw table.notFound(body.model);
+    table.checkAllowed([body.model, requested, match.group], options.allowedModels);
+    return {
+      group: match.group,
+      wildcard: match.wildcard,
+      route: undefined,
+      prefer: undefined,
+      sticky: undefined,
+      pool: undefined,
+    };
   }
 
-  private async planAuto(body: ChatBody, options: RequestOptions): Promise<Plan> {
+  /**
+   * `auto`, or an adaptive router (`fixed`: its own pool and tradeoff, no semantic narrowing):
+   * a sticky session first, then the semantic route, then cost and quality.
+   */
+  private async planAuto(
+    body: ChatBody,
+    options: RequestOptions,
+    fixed: { pool: string[]; tradeoff: number | undefined; semantic: false } | undefined,
+  ): Promise<Plan> {
     const { config, table, semantic: routers, sticky, events } = this.deps;
-    const auto = autoOptions(body);
-    let pool = filterPool(table.chatGroups(), auto.allowedModels);
+    const auto =
+      fixed === undefined ? autoOptions(body) : { allowedModels: undefined, tradeoff: fixed.tradeoff };
+    let pool = fixed?.pool ?? filterPool(table.chatGroups(), auto.allowedModels);
     if (options.allowedModels !== undefined) pool = pool.filter((g) => options.allowedModels!.includes(g));
     if (pool.length === 0) {
       throw new SemrouteError(
@@ -79,13 +105,21 @@ export class Planner {
     if (key !== undefined) {
       const pinned = await sticky.get(key);
       if (pinned !== undefined && pool.includes(pinned.group)) {
-        return { group: pinned.group, route: undefined, prefer: pinned.deployment, sticky: key, pool };
+        return {
+          group: pinned.group,
+          wildcard: undefined,
+          route: undefined,
+          prefer: pinned.deployment,
+          sticky: key,
+          pool,
+        };
       }
     }
     let route: RouteResult | undefined;
     let candidates = pool;
     let routeQuality: Record<string, number> = {};
-    const semantic = options.semanticRouter ?? routers.get('auto')?.router;
+    const semantic =
+      fixed === undefined ? (options.semanticRouter ?? routers.get('auto')?.router) : undefined;
     if (semantic !== undefined) {
       route = await semantic.route(body.messages as never, { signal: options.signal });
       if (options.semanticRouter === undefined) events.route?.('auto', route);
@@ -105,6 +139,6 @@ export class Planner {
       candidates.map((g) => profileGroup(g, table.deployments(g), routeQuality[g])),
       auto.tradeoff ?? config.cost_quality_tradeoff,
     );
-    return { group: ranked[0]!.group, route, prefer: undefined, sticky: key, pool };
+    return { group: ranked[0]!.group, wildcard: undefined, route, prefer: undefined, sticky: key, pool };
   }
 }

@@ -13,7 +13,7 @@ import {
 import type { SemanticModel } from '../../config/semantic-models.js';
 import { type EncoderSpec, encoderTypes } from '../../embeddings/create.js';
 import type { EncoderPool } from '../../embeddings/pool.js';
-import { SemrouteError } from '../../errors.js';
+import { ErrorCode, SemrouteError } from '../../errors.js';
 import { SemanticRouter } from '../../semantic/semantic-router.js';
 import type { ModelTable } from '../models.js';
 
@@ -56,14 +56,21 @@ export function encoderSpecFor(
   const group = table.deployments(table.aliasTarget(name));
   const first = group[0];
   if (first === undefined) return { type: 'openai', name, file };
-  const p = table.entry(first.id).litellm_params;
+  const target = first.target;
+  if (target === undefined || target.provider.wire !== 'openai' || !target.provider.embeddings) {
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      `auto_router_embedding_model "${name}": its deployment is not an OpenAI-compatible embeddings API (${target?.provider.name ?? 'a wildcard'})`,
+      {
+        path: 'auto_router_embedding_model',
+        expected: 'a model_list group of an OpenAI-compatible embeddings model',
+      },
+    );
+  }
   return {
     type: 'openai',
-    name: first.model,
-    options: {
-      api_key: p.api_key ?? 'sk-no-key',
-      ...(p.api_base === undefined ? {} : { base_url: p.api_base }),
-    },
+    name: target.model,
+    options: { api_key: target.apiKey ?? 'sk-no-key', base_url: target.baseUrl },
     file,
   };
 }

@@ -3,7 +3,7 @@
  * origin, path prefix, query and headers. Every deployment shares one undici keep-alive pool.
  */
 import { Agent, type Dispatcher } from 'undici';
-import type { ModelEntry } from '../../config/gateway-schema.js';
+import type { Target } from '../../config/targets.js';
 
 /** Where and how to reach one deployment; built once. */
 export interface UpstreamClient {
@@ -18,6 +18,8 @@ export interface UpstreamClient {
 
 export interface CallOptions {
   signal?: AbortSignal | undefined;
+  /** Headers for this call only, over the client's (a request's extra_headers). */
+  headers?: Record<string, string> | undefined;
   timeoutMs: number;
   /** Largest answer read, bytes (router_settings.max_response_bytes). Default 32 MiB. */
   maxResponseBytes?: number | undefined;
@@ -30,26 +32,49 @@ export function sharedDispatcher(): Dispatcher {
   return shared;
 }
 
-export function createClient(entry: ModelEntry, dispatcher: Dispatcher = sharedDispatcher()): UpstreamClient {
-  const p = entry.litellm_params;
-  const azure = p.model.startsWith('azure/') && p.api_base !== undefined;
+/** The Anthropic API version semroute speaks upstream: the one that takes temperature and top_p. */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+/** A base URL's path without trailing slashes. */
+const pathOf = (url: URL) => url.pathname.replace(/\/+$/, '');
+
+/**
+ * The client of a target. OpenAI-compatible hosts: `{api_base}/chat/completions` with a bearer
+ * key. Azure: `{api_base}/openai/deployments/{model}` with `api-key` and `api-version`.
+ * Anthropic: `{base}/v1/messages` with `x-api-key` and `anthropic-version` (a base given with or
+ * without `/v1`, or as the full `/v1/messages` URL LiteLLM also takes).
+ */
+export function createClient(target: Target, dispatcher: Dispatcher = sharedDispatcher()): UpstreamClient {
+  const key = target.apiKey;
+  const wire = target.provider.wire;
   const base = new URL(
-    azure
-      ? `${p.api_base!.replace(/\/+$/, '')}/openai/deployments/${p.model.slice('azure/'.length)}`
-      : (p.api_base ?? 'https://api.openai.com/v1'),
+    wire === 'azure'
+      ? `${target.baseUrl.replace(/\/+$/, '')}/openai/deployments/${target.model}`
+      : target.baseUrl,
   );
-  // Local servers (vLLM, Ollama, LM Studio) take any key; send one anyway, as the SDK does.
-  const key = p.api_key ?? 'sk-no-key';
+  let basePath = pathOf(base);
+  let auth: Record<string, string>;
+  if (wire === 'anthropic') {
+    basePath = basePath.replace(/\/messages$/, '');
+    if (!/\/v1$/.test(basePath)) basePath += '/v1';
+    auth = { ...(key === undefined ? {} : { 'x-api-key': key }), 'anthropic-version': ANTHROPIC_VERSION };
+  } else if (wire === 'azure') {
+    auth = { 'api-key': key ?? '' };
+  } else {
+    // Local servers (vLLM, Ollama, LM Studio) take any key; send one anyway, as the SDK does.
+    auth = { authorization: `Bearer ${key ?? 'sk-no-key'}` };
+  }
   return {
     dispatcher,
     origin: base.origin,
-    basePath: base.pathname.replace(/\/+$/, ''),
-    query: azure ? `?api-version=${encodeURIComponent(p.api_version ?? '2024-06-01')}` : '',
+    basePath,
+    query: wire === 'azure' ? `?api-version=${encodeURIComponent(target.apiVersion ?? '2024-06-01')}` : '',
     headers: {
       'content-type': 'application/json',
       accept: 'application/json',
-      ...(azure ? { 'api-key': key } : { authorization: `Bearer ${key}` }),
-      ...(p.organization ? { 'openai-organization': p.organization } : {}),
+      ...target.headers,
+      ...auth,
+      ...(target.organization && wire === 'openai' ? { 'openai-organization': target.organization } : {}),
     },
   };
 }

@@ -40,12 +40,18 @@ export function serialise(body: unknown): string {
 }
 
 /** One POST to a deployment, for undici's request() and dispatch() alike. */
-export function postOptions(client: UpstreamClient, path: string, body: string, timeoutMs: number) {
+export function postOptions(
+  client: UpstreamClient,
+  path: string,
+  body: string,
+  timeoutMs: number,
+  headers?: Record<string, string>,
+) {
   return {
     origin: client.origin,
     path: `${client.basePath}${path}${client.query}`,
     method: 'POST' as const,
-    headers: client.headers,
+    headers: headers === undefined ? client.headers : { ...headers, ...client.headers },
     body,
     // Our own deadline covers the wait for an answer; once a body flows, a silence this long ends it.
     headersTimeout: 0,
@@ -60,7 +66,13 @@ export function post(
   options: CallOptions,
   signal: AbortSignal,
 ): Promise<Dispatcher.ResponseData> {
-  const request: Dispatcher.RequestOptions = postOptions(client, path, body, options.timeoutMs);
+  const request: Dispatcher.RequestOptions = postOptions(
+    client,
+    path,
+    body,
+    options.timeoutMs,
+    options.headers,
+  );
   request.signal = signal;
   return client.dispatcher.request(request);
 }
@@ -117,7 +129,7 @@ function exchange(
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      client.dispatcher.dispatch(postOptions(client, path, body, timeoutMs), {
+      client.dispatcher.dispatch(postOptions(client, path, body, timeoutMs, options.headers), {
         onRequestStart(c) {
           controller = c;
           // Stopped before undici started it: abort now.
@@ -146,7 +158,7 @@ function exchange(
   });
 }
 
-async function postJson<T>(
+export async function postJson<T>(
   client: UpstreamClient,
   deployment: Deployment,
   path: string,
@@ -177,29 +189,27 @@ async function postJson<T>(
   return parsed as T;
 }
 
+/** An OpenAI-compatible chat completion; the body names its upstream model. */
 export function callChat(
   client: UpstreamClient,
   deployment: Deployment,
   body: ChatBody,
   options: CallOptions,
 ): Promise<ChatCompletion> {
-  return postJson(
-    client,
-    deployment,
-    '/chat/completions',
-    withFields(body, { model: deployment.model, stream: false }),
-    options,
-    { field: 'choices', what: 'a chat completion' },
-  );
+  return postJson(client, deployment, '/chat/completions', withFields(body, { stream: false }), options, {
+    field: 'choices',
+    what: 'a chat completion',
+  });
 }
 
+/** OpenAI-compatible embeddings; the body names its upstream model. */
 export function callEmbedding(
   client: UpstreamClient,
   deployment: Deployment,
   body: Record<string, unknown>,
   options: CallOptions,
 ): Promise<EmbeddingResponse> {
-  return postJson(client, deployment, '/embeddings', withFields(body, { model: deployment.model }), options, {
+  return postJson(client, deployment, '/embeddings', body, options, {
     field: 'data',
     what: 'an embeddings list',
   });

@@ -5,41 +5,43 @@
  */
 import type { Dispatcher } from 'undici';
 import type { SemrouteError } from '../../errors.js';
-import { withFields } from '../../internal/objects.js';
 import type { Deployment } from '../deployment.js';
-import type { ChatBody, ChatChunk, ChatCompletion } from '../types.js';
+import type { ChatChunk, ChatCompletion } from '../types.js';
 import type { CallOptions, UpstreamClient } from './client.js';
 import { Deadline } from './deadline.js';
 import { httpError } from './errors.js';
 import { post, serialise } from './exchange.js';
-import { sseEvents } from './sse.js';
+
+/** A stream read to its first chunk: the chunk, the rest, and how to stop it. */
+export interface OpenedStream {
+  first: ChatChunk | undefined;
+  rest: AsyncIterator<ChatChunk>;
+  abort: () => void;
+}
 
 /**
  * Opens a stream and waits for its first chunk, so that a failure before any byte reaches the
- * client can still be retried or fall back. Returns the first chunk and the rest.
+ * client can still be retried or fall back. Returns the first chunk and the rest. `read` turns
+ * the wire format's events into chunks.
  */
-export async function openChatStream(
+export async function openStream(
   client: UpstreamClient,
   deployment: Deployment,
-  body: ChatBody,
+  path: string,
+  body: unknown,
   options: CallOptions,
-): Promise<{ first: ChatChunk | undefined; rest: AsyncIterator<ChatChunk>; abort: () => void }> {
+  read: (body: AsyncIterable<Buffer>, deployment: Deployment) => AsyncIterator<ChatChunk>,
+): Promise<OpenedStream> {
   let res: Dispatcher.ResponseData | undefined;
   // Until the first chunk: after it, bytes have gone to the client and only bodyTimeout applies.
   const deadline = new Deadline(options.signal, options.timeoutMs);
   try {
-    res = await post(
-      client,
-      '/chat/completions',
-      serialise(withFields(body, { model: deployment.model, stream: true })),
-      options,
-      deadline.controller.signal,
-    );
+    res = await post(client, path, serialise(body), options, deadline.controller.signal);
     if (res.statusCode >= 400) {
       const text = await res.body.text().catch(() => '');
       throw httpError(deployment, res.statusCode, res.headers, text, client);
     }
-    const iterator = sseEvents(res.body, deployment);
+    const iterator = read(res.body, deployment);
     const first = await iterator.next();
     deadline.stopClock();
     const opened = res;
@@ -61,7 +63,7 @@ export async function openChatStream(
 
 /** Yields the first chunk and the rest, renaming `model`, and releases in-flight tracking once. */
 export async function* relay(
-  opened: { first: ChatChunk | undefined; rest: AsyncIterator<ChatChunk>; abort: () => void },
+  opened: OpenedStream,
   group: string,
   release: () => Promise<void>,
   /** A failure after the first chunk (a cut connection) becomes an UpstreamError like any other. */

@@ -87,6 +87,7 @@ describe('cost-based-routing', () => {
         outputCostPerToken: 2e-6,
         maxInputTokens: undefined,
         quality: undefined,
+        mode: 'chat',
       },
       rpm: 1,
     });
@@ -96,6 +97,7 @@ describe('cost-based-routing', () => {
         outputCostPerToken: 6e-5,
         maxInputTokens: undefined,
         quality: undefined,
+        mode: 'chat',
       },
     });
     const unknown = deployment('unknown');

@@ -9,11 +9,13 @@ export function deployment(id: string, extra: Partial<Deployment> = {}): Deploym
     id,
     group: 'g',
     model: id,
+    target: undefined,
     info: {
       inputCostPerToken: undefined,
       outputCostPerToken: undefined,
       maxInputTokens: undefined,
       quality: undefined,
+      mode: 'chat',
     },
     tpm: undefined,
     rpm: undefined,
@@ -22,6 +24,11 @@ export function deployment(id: string, extra: Partial<Deployment> = {}): Deploym
     cooldownTime: undefined,
     timeoutMs: undefined,
     streamTimeoutMs: undefined,
+    tags: [],
+    defaults: {},
+    extraBody: undefined,
+    dropParams: undefined,
+    alwaysDrop: [],
     ...extra,
   };
 }

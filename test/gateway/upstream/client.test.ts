@@ -24,7 +24,7 @@ describe('upstream client', () => {
           litellm_params: { model: 'hosted_vllm/llama', api_base: 'http://127.0.0.1:8000/v1/' },
         },
       ],
-    }).model_list.map((e) => createClient(e));
+    }).resolved.targets.map((t) => createClient(t!));
     expect(openai).toMatchObject({
       origin: 'https://api.openai.com',
       basePath: '/v1',
