@@ -46,7 +46,10 @@ export class OpenAIEncoder implements Encoder {
     this.requestDimensions = options.dimensions;
     this.dimensions = dimensions;
     this.client = client;
-    this.id = `openai:${this.model}${options.dimensions ? `@${options.dimensions}` : ''}`;
+    // Another server under the same model name (a local one, a proxy) is another encoder: its
+    // vectors must not be read from the cache of OpenAI's.
+    const host = new URL(client.baseURL).host;
+    this.id = `openai:${this.model}${options.dimensions ? `@${options.dimensions}` : ''}${host === 'api.openai.com' ? '' : ` via ${host}`}`;
   }
 
   static async load(options: OpenAIEncoderOptions = {}): Promise<OpenAIEncoder> {

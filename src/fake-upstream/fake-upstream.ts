@@ -2,7 +2,8 @@
  * A fake OpenAI-compatible upstream for tests and benchmarks: real HTTP on 127.0.0.1, answers
  * scripted per request (status, headers, latency, connection reset). Served under OpenAI's paths
  * (`/v1/...`) and Azure OpenAI's (`/openai/deployments/<deployment>/...?api-version=`).
- * Embeddings are deterministic pseudo-vectors of the text (equal texts, equal vectors), as
+ * Embeddings are deterministic sums of per-word pseudo-vectors (equal texts, equal vectors; texts
+ * sharing words, close vectors), as
  * float arrays or base64 (`encoding_format`, the official SDK's default), as wide as the asked
  * model's real ones where known.
  */
@@ -106,7 +107,8 @@ export function base64Embedding(vector: readonly number[]): string {
   return Buffer.from(Float32Array.from(vector).buffer).toString('base64');
 }
 
-export function pseudoEmbedding(text: string, dimensions: number): number[] {
+/** A deterministic pseudo-random vector of a string. */
+function hashVector(text: string, dimensions: number): number[] {
   const out = new Array<number>(dimensions);
   let seed = createHash('sha256').update(text).digest();
   for (let i = 0; i < dimensions; i++) {
@@ -114,6 +116,22 @@ export function pseudoEmbedding(text: string, dimensions: number): number[] {
     out[i] = (seed[i % 32]! - 127.5) / 127.5;
   }
   return out;
+}
+
+/**
+ * A unit vector of a text that behaves a little like a real embedding: the sum of one
+ * pseudo-random vector per word, so texts that share words are close (a semantic router in
+ * front of this upstream routes paraphrases by word overlap) and equal texts are equal.
+ */
+export function pseudoEmbedding(text: string, dimensions: number): number[] {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [text];
+  const sum = new Array<number>(dimensions).fill(0);
+  for (const word of words) {
+    const v = hashVector(word, dimensions);
+    for (let i = 0; i < dimensions; i++) sum[i]! += v[i]!;
+  }
+  const norm = Math.hypot(...sum) || 1;
+  return sum.map((x) => x / norm);
 }
 
 export interface FakeUpstreamOptions extends UpstreamBehaviour {

@@ -33,13 +33,22 @@ export function connectionSignal(socket: Socket): AbortSignal {
   return controller.signal;
 }
 
-/** The gateway options of a request: its cancel signal, session header and key's allow-list. */
+/** The gateway options of a request: its cancel signal, session and tag headers, and key's allow-list. */
 export function requestOptions(request: FastifyRequest): RequestOptions & { signal: AbortSignal } {
   const session = request.headers['x-session-id'];
+  const tags = request.headers['x-litellm-tags'];
   return {
     signal: connectionSignal(request.raw.socket),
     sessionId: typeof session === 'string' ? session : undefined,
     allowedModels: request.allowedModels,
     caller: request.caller,
+    // LiteLLM's header: comma-separated tag names.
+    tags:
+      typeof tags === 'string'
+        ? tags
+            .split(',')
+            .map((t) => t.trim())
+            .filter((t) => t !== '')
+        : undefined,
   };
 }

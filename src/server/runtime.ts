@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   clock?: (() => number) | undefined;
   events?: Partial<GatewayEvents> | undefined;
   logger: Logger;
+  /** The environment `os.environ/` references and provider variables are read from. Default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
   onReload?: ((ok: boolean, error: unknown, reason: string) => void) | undefined;
 }
 
@@ -67,19 +69,15 @@ export class ProxyRuntime {
   }
 
   static async start(options: RuntimeOptions): Promise<ProxyRuntime> {
-    const config = await loadProxyConfig(path.resolve(options.file));
+    const config = await loadProxyConfig(path.resolve(options.file), options.env);
     const store = options.store ?? createStateStore(config.gateway, options.logger, options.clock);
     const serving = await ProxyRuntime.build(options, store, config).catch(async (error: unknown) => {
       await store.close();
       throw error;
     });
     ProxyRuntime.describe(options.logger, serving);
-    if (serving.config.unsupported.length > 0) {
-      options.logger.warn(
-        { keys: serving.config.unsupported },
-        `config keys semroute does not support (ignored): ${serving.config.unsupported.join(', ')}`,
-      );
-    }
+    for (const warning of serving.config.warnings)
+      options.logger.warn({ file: serving.config.file }, warning);
     return new ProxyRuntime(serving, options, store);
   }
 
@@ -106,6 +104,8 @@ export class ProxyRuntime {
       config.general.master_key,
       ...config.general.keys.map((k) => k.key),
       ...config.gateway.model_list.map((m) => m.litellm_params.api_key),
+      // Keys read from provider variables (ANTHROPIC_API_KEY, …) are scrubbed too.
+      ...config.gateway.resolved.targets.map((t) => t?.apiKey),
       config.gateway.redis_password,
     ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
     return { config, gateway, keys, loadedAt: Date.now(), secrets };
@@ -126,7 +126,7 @@ export class ProxyRuntime {
   reload(reason: string): Promise<boolean> {
     this.reloading = this.reloading.then(async () => {
       try {
-        const config = await loadProxyConfig(path.resolve(this.options.file));
+        const config = await loadProxyConfig(path.resolve(this.options.file), this.options.env);
         if (storeSettings(config.gateway) !== storeSettings(this.serving.config.gateway)) {
           this.options.logger.warn(
             { reason },
@@ -139,6 +139,7 @@ export class ProxyRuntime {
         this.rewatch();
         this.options.logger.info({ reason, models: next.gateway.listModels().length }, 'config reloaded');
         ProxyRuntime.describe(this.options.logger, next);
+        for (const warning of config.warnings) this.options.logger.warn({ file: config.file }, warning);
         this.lastReloadError = undefined;
         this.options.onReload?.(true, undefined, reason);
         // Requests already running keep their gateway; it holds no sockets of its own to close.

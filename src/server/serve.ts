@@ -32,6 +32,8 @@ export interface ServeOptions {
   signals?: boolean | undefined;
   /** Watch config files for changes. Default true. */
   watch?: boolean | undefined;
+  /** The environment the config's `os.environ/` references and provider variables come from. Default process.env. */
+  env?: NodeJS.ProcessEnv | undefined;
 }
 
 /** Paths pino removes from every log line: keys never reach the logs. */
@@ -103,6 +105,7 @@ export async function serve(options: ServeOptions) {
     encoders,
     fetch: options.fetch,
     clock: options.clock,
+    env: options.env,
     events,
     logger: proxyLogger,
     onReload: (ok, _error, reason) => {

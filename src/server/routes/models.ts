@@ -16,7 +16,11 @@ export function registerModels(app: FastifyInstance, { runtime }: ServerContext)
           object: 'model',
           created,
           owned_by: 'semroute',
-          semroute: { kind: m.kind, ...(m.target ? { target: m.target } : {}) },
+          semroute: {
+            kind: m.kind,
+            ...(m.target ? { target: m.target } : {}),
+            ...(m.accepts ? { accepts: m.accepts } : {}),
+          },
         })),
     };
   };
