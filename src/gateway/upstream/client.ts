@@ -61,6 +61,8 @@ export function createClient(target: Target, dispatcher: Dispatcher = sharedDisp
   } else if (wire === 'azure') {
     auth = { 'api-key': key ?? '' };
   } else {
+    // LiteLLM's OLLAMA_API_BASE names the server (http://localhost:11434); its OpenAI API is under /v1.
+    if (target.provider.name.startsWith('ollama') && !/\/v1$/.test(basePath)) basePath += '/v1';
     // Local servers (vLLM, Ollama, LM Studio) take any key; send one anyway, as the SDK does.
     auth = { authorization: `Bearer ${key ?? 'sk-no-key'}` };
   }

@@ -44,4 +44,32 @@ describe('upstream client', () => {
       headers: { authorization: 'Bearer sk-no-key' },
     });
   });
+
+  it('reaches Anthropic under /v1/messages with x-api-key and a version, and Ollama under /v1', () => {
+    const targets = parseGatewayConfig({
+      model_list: [
+        {
+          model_name: 'a',
+          litellm_params: { model: 'anthropic/claude-3-5-haiku-latest', api_key: 'sk-ant' },
+        },
+        {
+          model_name: 'b',
+          litellm_params: {
+            model: 'claude-3-5-haiku-latest',
+            api_base: 'http://127.0.0.1:9/v1/messages',
+            api_key: 'k',
+          },
+        },
+        { model_name: 'c', litellm_params: { model: 'ollama/llama3', api_base: 'http://127.0.0.1:11434' } },
+      ],
+    }).resolved.targets.map((t) => createClient(t!));
+    expect(targets[0]).toMatchObject({
+      origin: 'https://api.anthropic.com',
+      basePath: '/v1',
+      headers: { 'x-api-key': 'sk-ant', 'anthropic-version': '2023-06-01' },
+    });
+    expect(targets[0]!.headers).not.toHaveProperty('authorization');
+    expect(targets[1]).toMatchObject({ origin: 'http://127.0.0.1:9', basePath: '/v1' });
+    expect(targets[2]).toMatchObject({ origin: 'http://127.0.0.1:11434', basePath: '/v1' });
+  });
 });
