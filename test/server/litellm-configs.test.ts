@@ -47,6 +47,8 @@ async function start(name: string, yaml: string, lines: Array<Record<string, unk
       ANTHROPIC_API_BASE: anthropic.url,
       GROQ_API_KEY: GROQ_KEY,
       GROQ_API_BASE: openaiUpstream.url,
+      MISTRAL_API_KEY: GROQ_KEY,
+      MISTRAL_API_BASE: openaiUpstream.url,
     },
   });
   servers.push(server);
@@ -223,6 +225,9 @@ model_list:
     litellm_params: { model: anthropic/claude-3-5-haiku-latest, max_tokens: 300 }
   - model_name: claude-lenient
     litellm_params: { model: anthropic/claude-3-5-haiku-latest, drop_params: true }
+  - model_name: embed
+    litellm_params: { model: mistral/mistral-embed }
+    model_info: { mode: embedding }
   - model_name: batch-thing
     litellm_params: { model: openai/gpt-4o-mini, api_key: ${OPENAI_KEY} }
     model_info: { mode: batch }
@@ -340,9 +345,28 @@ general_settings:
     expect(text).toBe('echo: b');
   });
 
+  it('embeds through a provider that has embeddings, and says which has none', async () => {
+    const out = await client.embeddings.create({ model: 'embed', input: ['a b', 'c'] });
+    expect(out.data).toHaveLength(2);
+    expect(lastOpenAI()).toMatchObject({ url: '/v1/embeddings', body: { model: 'mistral-embed' } });
+    expect(lastOpenAI().headers.authorization).toBe(`Bearer ${GROQ_KEY}`);
+    const error = await client.embeddings.create({ model: 'claude', input: 'x' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as Error).message).toContain('anthropic has no embeddings API');
+  });
+
   it('lists a batch-mode deployment and keeps it out of auto', async () => {
     const models = await client.models.list();
     expect(models.data.map((m) => m.id)).toContain('batch-thing');
+    const error = await client.chat.completions
+      .create({
+        model: 'auto',
+        models: ['batch-thing', 'embed'],
+        messages: [{ role: 'user', content: 'x' }],
+      } as never)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as Error).message).toContain('No model matches the auto-router pool');
   });
 });
 
