@@ -146,7 +146,14 @@ export const RouterSettingsSchema = z.looseObject({
 });
 
 export const GatewayConfigSchema = RouterSettingsSchema.extend({
-  model_list: z.array(ModelEntrySchema).min(1, 'model_list needs at least one deployment'),
+  model_list: z
+    .array(ModelEntrySchema, {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'missing: semroute serves the models its config lists (it has no database to add them later)'
+          : undefined,
+    })
+    .min(1, 'model_list needs at least one deployment'),
 });
 
 /** What parsing worked out beyond the file's own keys. */

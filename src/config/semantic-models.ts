@@ -36,10 +36,12 @@ export function semanticModels(config: GatewayConfig, baseDir: string): Semantic
     if (!isAutoRouterEntry(entry)) return;
     const p = entry.litellm_params;
     if (p.model === ADAPTIVE_ROUTER) return;
-    if (p.model === COMPLEXITY_ROUTER) {
+    // LiteLLM's other strategies (complexity_router, oracle_router, …) come with their own config key.
+    const strategy = p.model.slice(AUTO_ROUTER_PREFIX.length);
+    if (p.model === COMPLEXITY_ROUTER || `${strategy}_config` in p) {
       throw new SemrouteError(
         ErrorCode.CONFIG_INVALID,
-        `model_list[${i}] (${entry.model_name}): ${COMPLEXITY_ROUTER} is LiteLLM's rule-based complexity router, which semroute does not implement: use auto_router/<name> with a router.json (semantic routes) or ${ADAPTIVE_ROUTER}`,
+        `model_list[${i}] (${entry.model_name}): ${p.model} is LiteLLM's ${strategy.replace(/_/g, ' ')}, which semroute does not implement: use auto_router/<name> with a router.json (semantic routes) or ${ADAPTIVE_ROUTER}`,
         {
           path: `model_list[${i}].litellm_params.model`,
           expected: `auto_router/<name> or ${ADAPTIVE_ROUTER}`,
