@@ -37,6 +37,8 @@ export const GeneralSettingsSchema = z.looseObject({
   ui_open: flag().default(false),
   /** Largest request body in bytes. Default 10 MiB. */
   max_request_size_bytes: num(z.number().int().positive()).default(10 * 1024 * 1024),
+  /** How long /v1/responses keeps stored conversations (previous_response_id, item_reference), seconds. Default 3600. */
+  responses_ttl_seconds: num(z.number().positive()).default(3600),
   /** Keep prompt text in the recent-decisions panel. Default false. */
   log_prompts: flag().default(false),
 });

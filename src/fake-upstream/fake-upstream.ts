@@ -311,6 +311,46 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     };
   });
 
+  // Legacy completions, as OpenAI documents them: text_completion objects, SSE chunks, [DONE].
+  both('completions', async (request, reply) => {
+    const body = request.body as {
+      prompt?: unknown;
+      stream?: boolean;
+      stream_options?: { include_usage?: boolean };
+    };
+    record({ method: 'POST', url: request.url, headers: request.headers, body });
+    const model = modelOf(request);
+    const text = ` echo: ${String(body.prompt)}`;
+    const usage = {
+      prompt_tokens: Math.ceil(String(body.prompt).length / 4),
+      completion_tokens: 5,
+      total_tokens: 0,
+    };
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+    const base = {
+      id: `cmpl-${attempts}`,
+      object: 'text_completion',
+      created: Math.floor(Date.now() / 1000),
+      model,
+    };
+    const choice = (t: string, finish: string | null) => ({
+      text: t,
+      index: 0,
+      logprobs: null,
+      finish_reason: finish,
+    });
+    if (!body.stream) return { ...base, choices: [choice(text, 'stop')], usage };
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    for (let i = 0; i < text.length; i += 6)
+      res.write(`data: ${JSON.stringify({ ...base, choices: [choice(text.slice(i, i + 6), null)] })}\n\n`);
+    res.write(`data: ${JSON.stringify({ ...base, choices: [choice('', 'stop')] })}\n\n`);
+    if (body.stream_options?.include_usage)
+      res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+    res.end('data: [DONE]\n\n');
+  });
+
   both('chat/completions', async (request, reply) => {
     const body = request.body as {
       messages: Array<{ role: string; content: unknown }>;
@@ -320,7 +360,16 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     record({ method: 'POST', url: request.url, headers: request.headers, body });
     const model = modelOf(request);
     const last = [...(body.messages ?? [])].reverse().find((m) => m.role === 'user');
-    const text = typeof last?.content === 'string' ? last.content : JSON.stringify(last?.content ?? '');
+    // Text parts are echoed as their text, as a model reads them; other parts as JSON.
+    const parts = Array.isArray(last?.content)
+      ? (last.content as Array<{ type?: unknown; text?: unknown }>)
+      : [];
+    const text =
+      typeof last?.content === 'string'
+        ? last.content
+        : parts.length > 0 && parts.every((p) => p?.type === 'text')
+          ? parts.map((p) => String(p.text)).join(' ')
+          : JSON.stringify(last?.content ?? '');
     const content = `echo: ${text}`;
     const promptTokens = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
     const usage = { prompt_tokens: promptTokens, completion_tokens: 5, total_tokens: promptTokens + 5 };

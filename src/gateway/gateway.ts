@@ -36,6 +36,7 @@ import type {
   ChatChunk,
   ChatCompletion,
   ChatOutcome,
+  Completion,
   EmbeddingResponse,
   GatewayEvents,
   GatewayIO,
@@ -43,7 +44,9 @@ import type {
   Served,
 } from './types.js';
 import { upstreamBody } from './call/upstream-body.js';
-import { relay, replay } from './upstream/stream.js';
+import { postJson } from './upstream/exchange.js';
+import { sseEvents } from './upstream/sse.js';
+import { openStream, relay, replay } from './upstream/stream.js';
 import { WIRES } from './upstream/wire.js';
 import { toUpstreamError } from './upstream/errors.js';
 
@@ -348,6 +351,97 @@ export class Gateway {
     );
   }
 
+  /**
+   * A legacy completion (`POST /completions`), passed through to OpenAI-compatible upstreams with
+   * the same planning (a semantic router reads the prompt), retries, cooldowns and fallbacks as
+   * chat. A deployment whose wire format has no such endpoint (Anthropic) is the request's 400.
+   */
+  async completion(
+    body: Record<string, unknown> & { model: string; prompt: string },
+    options: RequestOptions = {},
+  ): Promise<
+    Served & ({ stream: false; response: Completion } | { stream: true; chunks: AsyncIterable<Completion> })
+  > {
+    const { tags, metadata, ...rest } = body as typeof body & { tags?: unknown; metadata?: unknown };
+    const prepared = prepareChat({ messages: [], tags, metadata }, options.tags);
+    // Planned as a one-message chat: a semantic router routes the prompt like any user message.
+    const plan = await this.planner.plan(
+      { model: body.model, messages: [{ role: 'user', content: body.prompt }] },
+      options,
+    );
+    const stream = body.stream === true;
+    let attempts = 0;
+    let upstreamMs = 0;
+    const { result, group, tried } = await withFallbacks(
+      { config: this.config, table: this.table, onFallback: (f, t, e) => this.events.fallback?.(f, t, e) },
+      { group: plan.group, pool: plan.pool, allowedModels: options.allowedModels, attempts: () => attempts },
+      (group) => {
+        const wildcard = group === plan.group ? plan.wildcard : undefined;
+        return withRetries(
+          this.retryDeps,
+          group,
+          {
+            tokens:
+              Math.ceil(body.prompt.length / 4) +
+              (typeof body.max_tokens === 'number' ? body.max_tokens : 16),
+            prefer: plan.prefer,
+            tags: prepared.tags,
+            signal: options.signal,
+            timeoutOf: (d) =>
+              Math.min(
+                options.timeoutMs ?? Infinity,
+                (stream ? d.streamTimeoutMs : d.timeoutMs) ?? this.config.timeout * 1000,
+              ),
+            onAttempt: (ms) => {
+              attempts++;
+              upstreamMs += ms;
+            },
+          },
+          async ({ deployment: d, call, release }) => {
+            const { target, model } = this.table.target(d, wildcard);
+            if (target.provider.wire === 'anthropic') {
+              throw new SemrouteError(
+                ErrorCode.INPUT_INVALID,
+                `${group}: ${target.provider.name} has no legacy completions endpoint: use /v1/chat/completions`,
+                { path: 'model', expected: 'a model group served by an OpenAI-compatible upstream' },
+              );
+            }
+            const client = this.table.client(target);
+            const sent = upstreamBody(d, rest, model);
+            const call2 = sent.headers === undefined ? call : { ...call, headers: sent.headers };
+            const label = group === plan.group && plan.wildcard !== undefined ? body.model : group;
+            if (stream) {
+              const opened = await openStream(client, d, '/completions', sent.body, call2, sseEvents);
+              const chunks = relay(opened, label, release, (e) => toUpstreamError(e, d, call.signal));
+              const streamed = chunks as AsyncIterable<unknown> as AsyncIterable<Completion>;
+              return { result: { chunks: streamed, deploymentId: d.id } as CompletionResult, tokens: 0 };
+            }
+            const response = await postJson<Completion>(
+              client,
+              d,
+              '/completions',
+              withFields(sent.body, { stream: false }),
+              call2,
+              {
+                field: 'choices',
+                what: 'a completion',
+              },
+            );
+            await release();
+            response.model = label;
+            return {
+              result: { response, deploymentId: d.id } as CompletionResult,
+              tokens: response.usage?.total_tokens ?? 0,
+            };
+          },
+        );
+      },
+    );
+    const served = this.served(group, result.deploymentId, plan.route, attempts, tried, upstreamMs, false);
+    if ('chunks' in result) return withFields(served, { stream: true as const, chunks: result.chunks });
+    return withFields(served, { stream: false as const, response: result.response });
+  }
+
   /** What would serve this request: route, group and deployment, without calling upstream. */
   async explain(
     body: ChatBody & { model: string },
@@ -375,3 +469,7 @@ export class Gateway {
 type ChatResult =
   | { response: ChatCompletion; deploymentId: string }
   | { chunks: AsyncIterable<ChatChunk>; deploymentId: string };
+
+type CompletionResult =
+  | { response: Completion; deploymentId: string }
+  | { chunks: AsyncIterable<Completion>; deploymentId: string };

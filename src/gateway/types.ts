@@ -12,6 +12,8 @@ export type ChatBody = Record<string, unknown> & { messages: unknown[]; stream?:
 export type ChatCompletion = OpenAI.Chat.Completions.ChatCompletion;
 export type ChatChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 export type EmbeddingResponse = OpenAI.Embeddings.CreateEmbeddingResponse;
+/** A legacy completion (or one chunk of a streamed one). */
+export type Completion = OpenAI.Completions.Completion;
 
 export interface CooldownEvent {
   deployment: Deployment;

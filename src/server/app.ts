@@ -3,6 +3,10 @@
  * wires — auth (`auth.ts`), errors (`openai-errors.ts`) and one module per endpoint (`routes/`,
  * `ui/`) do the work.
  */
+import { completionsDialect } from './dialects/completions.js';
+import { registerDialect } from './dialects/dialect.js';
+import { anthropicError, messagesDialect, registerCountTokens } from './dialects/messages.js';
+import { responsesDialect } from './dialects/responses.js';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { SemrouteError } from '../errors.js';
 import { admit } from './auth.js';
@@ -88,7 +92,12 @@ export async function buildApp(options: AppOptions) {
         'request failed',
       );
     }
-    reply.code(status).headers(headers).send(body);
+    // Anthropic clients read Anthropic's error shape, whatever failed (a body that is not JSON, too big…).
+    const url = request.routeOptions.url ?? '';
+    reply
+      .code(status)
+      .headers(headers)
+      .send(url.startsWith('/v1/messages') ? anthropicError(status, body.error.message) : body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(openAIError(404, `No route ${request.method} ${request.url}`, 'not_found'));
@@ -97,6 +106,10 @@ export async function buildApp(options: AppOptions) {
   registerChat(app, context);
   registerEmbeddings(app, context);
   registerModels(app, context);
+  registerDialect(app, context, responsesDialect(context));
+  registerDialect(app, context, completionsDialect);
+  registerDialect(app, context, messagesDialect);
+  registerCountTokens(app);
   registerRoute(app, context);
   registerPage(app, runtime);
   registerUiApi(app, runtime, context.decisions);

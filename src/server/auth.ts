@@ -62,17 +62,20 @@ export function admit(
       .code(401)
       .send(openAIError(401, 'The route page needs the master key: log in at /ui', 'invalid_api_key'));
   }
+  // Anthropic clients read Anthropic's error shape.
+  const refuse = (message: string) =>
+    url.startsWith('/v1/messages')
+      ? { type: 'error', error: { type: 'authentication_error', message } }
+      : openAIError(401, message, 'invalid_api_key');
   if (token === undefined) {
-    return reply
-      .code(401)
-      .send(openAIError(401, 'Missing API key: send Authorization: Bearer <key>', 'invalid_api_key'));
+    return reply.code(401).send(refuse('Missing API key: send Authorization: Bearer <key> (or x-api-key)'));
   }
   if (sameSecret(token, master_key)) {
     request.caller = 'master';
     return;
   }
   const key = keys.get(token);
-  if (key === undefined) return reply.code(401).send(openAIError(401, 'Invalid API key', 'invalid_api_key'));
+  if (key === undefined) return reply.code(401).send(refuse('Invalid API key'));
   request.allowedModels = key.models;
   request.caller = key.id;
 }

@@ -118,7 +118,36 @@ const chatBody = fc.record(
     messages: fc.oneof(fc.array(message, { maxLength: 4 }), fc.anything()),
     stream: fc.oneof(fc.boolean(), fc.anything()),
     prompt: oddString,
-    input: fc.oneof(oddString, fc.array(oddString, { maxLength: 3 }), fc.anything()),
+    input: fc.oneof(
+      oddString,
+      fc.array(oddString, { maxLength: 3 }),
+      fc.array(
+        fc.oneof(
+          message,
+          fc.record(
+            {
+              type: fc.oneof(
+                fc.constantFrom('function_call', 'function_call_output', 'item_reference', 'message'),
+                oddString,
+              ),
+              id: oddString,
+              call_id: fc.anything(),
+              output: fc.anything(),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+        { maxLength: 4 },
+      ),
+      fc.anything(),
+    ),
+    instructions: fc.anything(),
+    system: fc.oneof(oddString, fc.anything()),
+    tools: fc.anything(),
+    tool_choice: fc.anything(),
+    text: fc.anything(),
+    previous_response_id: fc.oneof(oddString, fc.anything()),
+    max_output_tokens: fc.anything(),
     max_tokens: fc.anything(),
     timeout: fc.anything(),
     plugins: fc.anything(),
@@ -131,6 +160,12 @@ const chatBody = fc.record(
 );
 
 const anyBody = fc.oneof(chatBody, fc.jsonValue({ maxDepth: 6 }), fc.anything());
+
+/** Anthropic's error shape, which /v1/messages answers with. */
+function isAnthropicError(body: unknown): boolean {
+  const b = body as { type?: unknown; error?: { message?: unknown; type?: unknown } } | null;
+  return b?.type === 'error' && typeof b.error?.message === 'string' && typeof b.error.type === 'string';
+}
 
 function isOpenAIError(body: unknown): boolean {
   const e = (body as { error?: { message?: unknown; type?: unknown } } | null)?.error;
@@ -145,12 +180,19 @@ async function send(method: string, url: string, body: unknown): Promise<{ statu
   } catch {
     payload = '{"unserialisable": true}';
   }
+  const started = performance.now();
   const res = await fetch(`${server.url}${url}`, {
+    signal: AbortSignal.timeout(30_000),
     method,
     headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
     ...(method === 'GET' ? {} : { body: payload }),
   });
   const text = await res.text();
+  const ms = performance.now() - started;
+  if (ms > 2000)
+    console.log(
+      `slow ${method} ${url} ${Math.round(ms)} ms: ${payload.slice(0, 300)} (${payload.length} bytes)`,
+    );
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -169,19 +211,24 @@ describe('fuzzing every endpoint', () => {
       .filter((r) => r.url !== '/ui/logout');
     expect(targets.length).toBeGreaterThanOrEqual(8);
     for (const { method, url } of targets) {
+      const began = performance.now();
       await fc.assert(
         fc.asyncProperty(anyBody, async (body) => {
           const { status, json } = await send(method, url, body);
           expect(status, `${method} ${url} → ${status}: ${JSON.stringify(json).slice(0, 300)}`).toBeLessThan(
             500,
           );
-          if (status >= 400 && !url.startsWith('/ui/api/'))
+          if (status >= 400 && url.startsWith('/v1/messages'))
+            expect(isAnthropicError(json), JSON.stringify(json).slice(0, 200)).toBe(true);
+          else if (status >= 400 && !url.startsWith('/ui/api/'))
             expect(isOpenAIError(json), JSON.stringify(json).slice(0, 200)).toBe(true);
           if (status >= 400 && url.startsWith('/ui/api/'))
             expect(isOpenAIError(json) || Array.isArray((json as { errors?: unknown }).errors)).toBe(true);
         }),
-        { numRuns: RUNS },
+        // A failure is reported as found: shrinking it costs thousands of requests.
+        { numRuns: RUNS, endOnFailure: true },
       );
+      figures[`${method} ${url} ms`] = Math.round(performance.now() - began);
     }
   }, 300_000);
 

@@ -117,6 +117,21 @@ function userBlocks(content: unknown, path: string): Block[] {
         return withCache({ type: 'text', text: String(part.text ?? '') }, part);
       case 'image_url':
         return imageBlock(part, at);
+      case 'file': {
+        // A PDF as chat's file part (file_data is a data: URL): Anthropic's document block.
+        const file = (part.file ?? {}) as Json;
+        const data = /^data:([^;,]+);base64,(.*)$/s.exec(String(file.file_data ?? ''));
+        if (data === null)
+          throw invalid(
+            `${at}.file.file_data`,
+            'must be a base64 data: URL',
+            'data:application/pdf;base64,…',
+          );
+        return withCache(
+          { type: 'document', source: { type: 'base64', media_type: data[1]!, data: data[2]! } },
+          part,
+        );
+      }
       // Anthropic's own blocks, sent by clients that know the upstream.
       case 'image':
       case 'document':

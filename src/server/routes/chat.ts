@@ -1,6 +1,6 @@
 /** `POST /v1/chat/completions` (and `/chat/completions`): JSON or OpenAI SSE, with semroute's headers. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ChatOutcome } from '../../gateway/types.js';
+import type { ChatOutcome, Served } from '../../gateway/types.js';
 import { type ServerContext, modelLabel } from '../context.js';
 import { toOpenAIError } from '../openai-errors.js';
 import { requestOptions } from '../request-context.js';
@@ -8,7 +8,7 @@ import { SSE_HEADERS, SseWriter } from '../sse-writer.js';
 import { ChatRequestSchema, validate } from '../validate.js';
 
 /** The headers that say how a request was served. */
-export function servedHeaders(outcome: ChatOutcome, overheadMs: number): Record<string, string> {
+export function servedHeaders(outcome: Served, overheadMs: number): Record<string, string> {
   const headers: Record<string, string> = {
     'x-semroute-model-id': outcome.deploymentId,
     'x-semroute-model': outcome.model,
