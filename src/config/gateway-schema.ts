@@ -96,8 +96,15 @@ export const RouterSettingsSchema = z.looseObject({
   retry_after: nonNegative.default(0),
   retry_policy: retryPolicy.optional(),
   model_group_retry_policy: z.record(z.string(), retryPolicy).optional(),
-  /** Default request timeout in seconds. Default 600 (the OpenAI SDK's). */
+  /** Timeout of each upstream call, seconds. Default 600 (the OpenAI SDK's), or request_timeout when that is set. */
   timeout: positive.default(600),
+  /**
+   * The whole request's budget, seconds: retries, Retry-After waits and fallbacks all fit in it
+   * (LiteLLM's litellm_settings.request_timeout). Default the larger of 600 and `timeout`.
+   */
+  request_timeout: positive.optional(),
+  /** Largest upstream answer read, bytes; a larger one is the upstream's failure (502). Default 32 MiB. */
+  max_response_bytes: count.default(32 * 1024 * 1024),
   /** Failures per minute tolerated before a deployment cools. Default 3. */
   allowed_fails: retries.default(3),
   /** Seconds a deployment cools. Default 5 (LiteLLM's default). */

@@ -37,6 +37,12 @@ export const GeneralSettingsSchema = z.looseObject({
   ui_open: flag().default(false),
   /** Largest request body in bytes. Default 10 MiB. */
   max_request_size_bytes: num(z.number().int().positive()).default(10 * 1024 * 1024),
+  /** Deepest nesting a request body may have (a deeper one is a 400 naming where). Default 64. */
+  max_body_depth: num(z.number().int().min(4)).default(64),
+  /** Seconds a client has to send its whole request (slow-body clients are cut off). Default 60. Read at start. */
+  request_body_timeout_seconds: num(z.number().positive()).default(60),
+  /** Seconds SIGTERM waits for requests in flight before closing what is left. Default 30. */
+  graceful_shutdown_seconds: num(z.number().nonnegative()).default(30),
   /** How long /v1/responses keeps stored conversations (previous_response_id, item_reference), seconds. Default 3600. */
   responses_ttl_seconds: num(z.number().positive()).default(3600),
   /** Keep prompt text in the recent-decisions panel. Default false. */
@@ -72,7 +78,7 @@ const LITELLM_TO_ROUTER: Record<string, string> = {
   content_policy_fallbacks: 'content_policy_fallbacks',
   default_fallbacks: 'default_fallbacks',
   num_retries: 'num_retries',
-  request_timeout: 'timeout',
+  request_timeout: 'request_timeout',
   retry_policy: 'retry_policy',
   allowed_fails: 'allowed_fails',
   cooldown_time: 'cooldown_time',
@@ -148,6 +154,8 @@ function routerSettings(
     const target = LITELLM_TO_ROUTER[key];
     if (target !== undefined) {
       if (!(target in router)) router[target] = value;
+      // LiteLLM's request_timeout is also each call's timeout when the router sets none.
+      if (key === 'request_timeout' && !('timeout' in router)) router.timeout = value;
     } else if (!LITELLM_READ.has(key)) unsupported.push(`litellm_settings.${key}`);
   }
   const params = asObject(litellm.cache_params, 'litellm_settings.cache_params', file);

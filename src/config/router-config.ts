@@ -7,7 +7,7 @@ import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
 import { parseJson, readTextFile } from './json-source.js';
 import { deepFreeze } from './freeze.js';
 import { BUILTIN_SLOTS } from './slots.js';
-import { expandUtterance, type Variant } from './templates.js';
+import { DEFAULT_BUDGET, type ExpansionBudget, expandUtterance, type Variant } from './templates.js';
 
 const slotLists = z.record(
   z.string().min(1),
@@ -118,6 +118,12 @@ export const RouterConfigSchema = z.object({
   default_route: z.string().min(1).nullish(),
   /** Most variants one template utterance may expand into. Default 1000. */
   template_limit: z.number().int().min(1).max(1_000_000).default(1000),
+  /**
+   * Most utterances the whole router may have once templates are expanded (each costs an
+   * embedding at compile, and the expansion is checked before it is built). Default 20,000;
+   * the text of all of them is held to 400 characters a variant on average.
+   */
+  max_variants: z.number().int().min(1).max(1_000_000).default(DEFAULT_BUDGET.variants),
   index: IndexOptionsSchema.default(IndexOptionsSchema.parse({})),
 });
 
@@ -238,7 +244,10 @@ export interface ExpandedUtterance extends Variant {
 /** Expands every route's utterances (templates → variants), in route order. */
 export function expandRoutes(config: RouterConfig, file?: string): ExpandedUtterance[] {
   const out: ExpandedUtterance[] = [];
-  for (const [r, route] of config.routes.entries()) out.push(...expandRoute(config, route, r, file));
+  const budget = { variants: config.max_variants, chars: config.max_variants * 400 };
+  // A loop, not push(...all): a spread of a large array overflows the stack.
+  for (const [r, route] of config.routes.entries())
+    for (const u of expandRoute(config, route, r, file, budget)) out.push(u);
   return out;
 }
 
@@ -247,6 +256,7 @@ export function expandRoute(
   route: RouteConfig,
   index: number,
   file?: string,
+  budget?: ExpansionBudget,
 ): ExpandedUtterance[] {
   const slots = { ...BUILTIN_SLOTS, ...config.slots, ...route.slots };
   const seen = new Set<string>();
@@ -258,6 +268,7 @@ export function expandRoute(
       file,
       slots,
       limit: config.template_limit,
+      budget,
     });
     for (const v of variants) {
       if (seen.has(v.text)) continue;

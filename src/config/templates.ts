@@ -22,7 +22,24 @@ export interface ExpandContext {
   slots: Readonly<Record<string, readonly string[]>>;
   /** Most variants one utterance may expand into. */
   limit: number;
+  /**
+   * What the whole router may still expand into (variants and characters), spent as utterances
+   * expand. Checked before expanding, from the slot sizes: a template that would blow it is
+   * refused before any string is built.
+   */
+  budget?: ExpansionBudget | undefined;
 }
+
+export interface ExpansionBudget {
+  variants: number;
+  chars: number;
+}
+
+/** A router's default budget: 20,000 variants, 8 M characters of utterance text. */
+export const DEFAULT_BUDGET: Readonly<ExpansionBudget> = Object.freeze({
+  variants: 20_000,
+  chars: 8_000_000,
+});
 
 /** "file: json.path: " prefix for messages. */
 function where(ctx: Pick<ExpandContext, 'path' | 'file'>): string {
@@ -69,9 +86,26 @@ export function expandUtterance(utterance: string, ctx: ExpandContext): Variant[
   const parts = parseTemplate(utterance, ctx);
   const slotParts = parts.filter((p): p is { slot: string } => 'slot' in p);
   if (slotParts.length === 0) {
-    return [{ text: parts.map((p) => ('text' in p ? p.text : '')).join(''), template: undefined }];
+    const text = parts.map((p) => ('text' in p ? p.text : '')).join('');
+    if (ctx.budget !== undefined) {
+      if (ctx.budget.variants < 1) {
+        throw new SemrouteError(
+          ErrorCode.TEMPLATE_EXPLOSION,
+          `${where(ctx)}route "${ctx.route}": the router has more utterances than max_variants allows`,
+          { file: ctx.file, path: ctx.path, expected: 'fewer utterances, or a larger max_variants' },
+        );
+      }
+      ctx.budget.variants -= 1;
+      ctx.budget.chars -= text.length;
+    }
+    return [{ text, template: undefined }];
   }
   let count = 1;
+  // Characters the expansion would build: each literal part once per variant, each slot value
+  // once per variant it appears in (count / its list's length of them).
+  let chars = 0;
+  const literal = parts.reduce((n, p) => n + ('text' in p ? p.text.length : 0), 0);
+  const slotChars: number[] = [];
   for (const { slot } of slotParts) {
     const values = ctx.slots[slot];
     if (values === undefined) {
@@ -87,6 +121,21 @@ export function expandUtterance(utterance: string, ctx: ExpandContext): Variant[
       );
     }
     count *= values.length;
+    slotChars.push(values.reduce((n, v) => n + v.length, 0) / values.length);
+  }
+  chars = count * (literal + slotChars.reduce((a, b) => a + b, 0));
+  const budget = ctx.budget;
+  if (budget !== undefined && count <= ctx.limit && (count > budget.variants || chars > budget.chars)) {
+    throw new SemrouteError(
+      ErrorCode.TEMPLATE_EXPLOSION,
+      `${where(ctx)}route "${ctx.route}", utterance "${utterance.slice(0, 200)}" would expand into ${count} variants (${Math.round(chars)} characters), past what the router has left (${budget.variants} variants, ${budget.chars} characters; max_variants)`,
+      {
+        file: ctx.file,
+        path: ctx.path,
+        expected: `at most ${budget.variants} more variants and ${budget.chars} more characters`,
+        details: { route: ctx.route, count, chars },
+      },
+    );
   }
   if (count > ctx.limit) {
     throw new SemrouteError(
@@ -111,6 +160,10 @@ export function expandUtterance(utterance: string, ctx: ExpandContext): Variant[
     if (seen.has(text)) continue;
     seen.add(text);
     out.push({ text, template: utterance });
+  }
+  if (budget !== undefined) {
+    budget.variants -= out.length;
+    budget.chars -= chars;
   }
   return out;
 }

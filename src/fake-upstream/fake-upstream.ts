@@ -28,6 +28,13 @@ export interface ScriptStep {
   chunkDelayMs?: number;
   /** Delay before the first streamed byte (slow first byte), ms. */
   firstByteDelayMs?: number;
+  /**
+   * For streams: send about this many bytes of content chunks, as fast as the connection takes
+   * them (waiting for it to drain, as a real server does), counted in `bytesStreamed`.
+   */
+  streamBytes?: number;
+  /** Answer a plain request with a JSON body this many bytes long. */
+  answerBytes?: number;
 }
 
 export interface UpstreamBehaviour {
@@ -88,6 +95,8 @@ export interface FakeUpstream {
   readonly attempts: number;
   /** Faults injected from the `faults` mix, by kind. */
   readonly faultsInjected: Record<FaultKind, number>;
+  /** Bytes of `streamBytes` streams the connection has taken so far. */
+  readonly bytesStreamed: number;
   /** Queues steps consumed one per request; when empty, requests follow the behaviour. */
   script(steps: ScriptStep[]): void;
   /** Changes the default behaviour (latency, failure rate …) from now on. */
@@ -165,6 +174,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     if (requests.length > 1000) requests.splice(0, requests.length - 1000);
   };
   let attempts = 0;
+  let bytesStreamed = 0;
 
   const faultsInjected = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
   const drawFault = (stream: boolean): ScriptStep | undefined => {
@@ -375,6 +385,17 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const usage = { prompt_tokens: promptTokens, completion_tokens: 5, total_tokens: promptTokens + 5 };
     const id = `chatcmpl-${attempts}`;
     const created = Math.floor(Date.now() / 1000);
+    const scripted = steps.get(request.raw);
+    if (!body.stream && scripted?.answerBytes !== undefined) {
+      const filler = 'x'.repeat(Math.max(0, scripted.answerBytes - 200));
+      return {
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: filler }, finish_reason: 'stop' }],
+      };
+    }
     if (!body.stream) {
       return {
         id,
@@ -395,6 +416,20 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     const step = steps.get(request.raw);
     reply.hijack();
     const res = reply.raw;
+    if (step?.streamBytes !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const piece = `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta: { content: 'y'.repeat(4000) }, finish_reason: null }] })}\n\n`;
+      for (let sent = 0; sent < step.streamBytes && !res.destroyed; sent += piece.length) {
+        if (!res.write(piece))
+          await new Promise((r) => {
+            res.once('drain', r);
+            res.once('close', r);
+          });
+        bytesStreamed += piece.length;
+      }
+      res.end('data: [DONE]\n\n');
+      return;
+    }
     if (step?.firstByteDelayMs) await new Promise((r) => setTimeout(r, step.firstByteDelayMs));
     res.writeHead(200, {
       'content-type': 'text/event-stream',
@@ -436,6 +471,9 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       return attempts;
     },
     faultsInjected,
+    get bytesStreamed() {
+      return bytesStreamed;
+    },
     script: (more) => queue.push(...more),
     behave: (changes) => Object.assign(behaviour, changes),
     close: () => app.close(),

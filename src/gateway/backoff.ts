@@ -12,8 +12,6 @@ export interface BackoffOptions {
   jitter?: number;
   /** Floor for every delay in ms (LiteLLM's `retry_after`). Default 0. */
   minMs?: number;
-  /** Largest server-requested wait honoured, in ms. Default 60_000 (60 s). */
-  maxRetryAfterMs?: number;
 }
 
 /** Parses retry-after-ms / Retry-After; undefined when absent or unusable. */
@@ -49,8 +47,10 @@ export function backoffDelay(
   const max = options.maxMs ?? 8_000;
   const jitter = options.jitter ?? 0.25;
   const floor = options.minMs ?? 0;
+  // The server's wait, however long: the caller decides whether it fits the request's budget
+  // (a long one means fail or fall back now, never a shorter wait than asked).
   const server = retryAfterMs(headers, now);
-  if (server !== undefined && server <= (options.maxRetryAfterMs ?? 60_000)) return Math.max(server, floor);
+  if (server !== undefined) return Math.max(server, floor);
   const exponential = Math.min(max, initial * 2 ** Math.max(0, attempt - 1));
   return Math.max(floor, exponential * (1 - jitter * random()));
 }

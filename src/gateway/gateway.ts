@@ -78,6 +78,7 @@ export class Gateway {
   private readonly sticky: StickySessions;
   private readonly retryDeps: RetryDeps;
   private readonly events: Partial<GatewayEvents>;
+  private readonly now: () => number;
 
   private constructor(
     readonly config: GatewayConfig,
@@ -91,6 +92,7 @@ export class Gateway {
     this.ownsEncoders = io.encoders === undefined;
     this.events = io.events ?? {};
     const now = io.clock ?? Date.now;
+    this.now = now;
     const random = io.random ?? Math.random;
     const sleep = io.sleep ?? defaultSleep;
     const health = new Health(config, this.store, now, (e) => this.events.cooldown?.(e));
@@ -114,6 +116,7 @@ export class Gateway {
       delay: (attempt, error) =>
         backoffDelay(attempt, error.headers, { minMs: config.retry_after * 1000 }, random, now()),
       sleep,
+      now,
       onRetry: (group, d, error, delay) => this.events.retry?.(group, d, error, delay),
     };
   }
@@ -201,8 +204,11 @@ export class Gateway {
     const tokens = estimateTokens(upstreamChat);
     let attempts = 0;
     let upstreamMs = 0;
+    const deadline = this.deadline(prepared.timeoutMs ?? options.timeoutMs);
     const request = (first: boolean): GroupRequest => ({
       tokens: tokens.total,
+      deadline,
+      maxResponseBytes: this.config.max_response_bytes,
       prefer: first ? plan.prefer : undefined,
       tags: prepared.tags,
       signal: options.signal,
@@ -261,6 +267,16 @@ export class Gateway {
     return withFields(served, { stream: false as const, response: result.response });
   }
 
+  /**
+   * When a request must be answered: `request_timeout` (LiteLLM's, the whole request's budget;
+   * default the larger of 600 s and the per-call `timeout`), or the request's own timeout when
+   * shorter. Retries, Retry-After waits and fallbacks all fit in it.
+   */
+  private deadline(requestMs: number | undefined): number {
+    const budget = this.config.request_timeout ?? Math.max(600, this.config.timeout);
+    return this.now() + Math.min(requestMs ?? Infinity, budget * 1000);
+  }
+
   /** Before any call: a request longer than every deployment's max_input_tokens goes to context_window_fallbacks. */
   private checkContextWindow(group: string, inputTokens: number): void {
     const all = this.table.deployments(group);
@@ -300,6 +316,7 @@ export class Gateway {
     this.table.checkAllowed([body.model, requested, group], options.allowedModels);
     const { tags, metadata, ...rest } = body as typeof body & { tags?: unknown; metadata?: unknown };
     const prepared = prepareChat({ messages: [], tags, metadata }, options.tags);
+    const deadline = this.deadline(options.timeoutMs);
     let attempts = 0;
     let upstreamMs = 0;
     const {
@@ -316,6 +333,8 @@ export class Gateway {
           {
             tokens: 0,
             tags: prepared.tags,
+            deadline,
+            maxResponseBytes: this.config.max_response_bytes,
             signal: options.signal,
             timeoutOf: (d) =>
               Math.min(options.timeoutMs ?? Infinity, d.timeoutMs ?? this.config.timeout * 1000),
@@ -370,6 +389,7 @@ export class Gateway {
       options,
     );
     const stream = body.stream === true;
+    const deadline = this.deadline(options.timeoutMs);
     let attempts = 0;
     let upstreamMs = 0;
     const { result, group, tried } = await withFallbacks(
@@ -386,6 +406,8 @@ export class Gateway {
               (typeof body.max_tokens === 'number' ? body.max_tokens : 16),
             prefer: plan.prefer,
             tags: prepared.tags,
+            deadline,
+            maxResponseBytes: this.config.max_response_bytes,
             signal: options.signal,
             timeoutOf: (d) =>
               Math.min(

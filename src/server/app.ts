@@ -10,6 +10,7 @@ import { responsesDialect } from './dialects/responses.js';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { SemrouteError } from '../errors.js';
 import { admit } from './auth.js';
+import { checkDepth } from './body-depth.js';
 import type { ServerContext } from './context.js';
 import { DecisionLog } from './decisions.js';
 import { Lifecycle } from './lifecycle.js';
@@ -26,6 +27,7 @@ import type { ProxyRuntime } from './runtime.js';
 import { redactSecrets } from './secrets.js';
 import { registerUiApi } from './ui/api.js';
 import { registerPage } from './ui/page.js';
+import { LoginThrottle, UiSessions } from './ui/session.js';
 
 export interface AppOptions {
   runtime: ProxyRuntime;
@@ -43,6 +45,8 @@ export async function buildApp(options: AppOptions) {
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger }),
     bodyLimit: runtime.serving.config.general.max_request_size_bytes,
+    // A client gets this long to send its whole request: slow-body clients cannot hold sockets.
+    requestTimeout: runtime.serving.config.general.request_body_timeout_seconds * 1000,
     // No per-request log lines: bodies and headers carry prompts and keys.
     logController: new LogController({ disableRequestLogging: true }),
     // Clients that go away must cancel their upstream call; fastify tells us through the socket.
@@ -54,6 +58,8 @@ export async function buildApp(options: AppOptions) {
     childLoggerFactory: (logger) => logger,
   });
   const lifecycle = new Lifecycle();
+  const sessions = new UiSessions(runtime.store);
+  const throttle = new LoginThrottle();
   const context: ServerContext = {
     runtime,
     metrics: options.metrics,
@@ -76,7 +82,49 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
     lifecycle.track(reply);
-    if (admit(request, reply, runtime, lifecycle) === undefined) done();
+    const verdict = admit(request, reply, runtime, lifecycle, sessions);
+    if (verdict === undefined) done();
+    else if (verdict instanceof Promise)
+      verdict.then((sent) => (sent === undefined ? done() : undefined), done);
+  });
+
+  // A body must arrive within request_body_timeout_seconds: a client sending a byte now and then
+  // cannot hold a socket (and a shutdown) for ever. Node's own requestTimeout is only checked
+  // every 30 s; this timer is exact.
+  app.addHook('preParsing', (_request, reply, payload, done) => {
+    const seconds = runtime.serving.config.general.request_body_timeout_seconds;
+    const timer = setTimeout(() => {
+      reply.header('connection', 'close');
+      // An error on the body stream (not destroy(), which takes the socket with it): the parser
+      // gives up, the 408 goes out, and the connection closes after it.
+      payload.emit(
+        'error',
+        Object.assign(
+          new Error(
+            `The request body did not arrive within ${seconds} s (general_settings.request_body_timeout_seconds)`,
+          ),
+          { statusCode: 408, code: 'request_timeout' },
+        ),
+      );
+    }, seconds * 1000);
+    const clear = () => clearTimeout(timer);
+    payload.once('end', clear);
+    payload.once('close', clear);
+    payload.once('error', clear);
+    done(null, payload);
+  });
+
+  // Before any route reads a body: nesting within budget (body-depth.ts).
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.body !== null && typeof request.body === 'object') {
+      try {
+        checkDepth(request.body, runtime.serving.config.general.max_body_depth);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+    }
+    done();
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -111,11 +159,16 @@ export async function buildApp(options: AppOptions) {
   registerDialect(app, context, messagesDialect);
   registerCountTokens(app);
   registerRoute(app, context);
-  registerPage(app, runtime);
+  registerPage(app, runtime, sessions, throttle);
   registerUiApi(app, runtime, context.decisions);
   registerHealth(app, context);
   registerMetrics(app, context);
 
   // Returned in an object: a fastify instance is thenable, so awaiting it directly would unwrap it.
-  return { app, routes, drain: () => lifecycle.drain() };
+  return {
+    app,
+    routes,
+    lifecycle,
+    drain: () => lifecycle.drain(runtime.serving.config.general.graceful_shutdown_seconds * 1000),
+  };
 }

@@ -11,7 +11,7 @@ import { openAIError } from './openai-errors.js';
 import type { ProxyRuntime } from './runtime.js';
 import { sameSecret } from './secrets.js';
 import { sendLogin } from './ui/assets.js';
-import { hasUiSession } from './ui/session.js';
+import type { UiSessions } from './ui/session.js';
 
 /** Paths any caller may reach, key or not. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set([
@@ -34,13 +34,30 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
 }
 
-/** Refuses the request while draining or without a valid key; undefined lets it through. */
+/** Route-page requests that change something: a browser's must come from the page's own origin. */
+function crossOrigin(request: FastifyRequest): boolean {
+  if (request.method === 'GET' || request.method === 'HEAD') return false;
+  const origin = request.headers.origin;
+  // No Origin: not a browser's cross-site request (SameSite=Strict keeps the cookie home anyway).
+  if (origin === undefined || origin === 'null') return origin === 'null';
+  try {
+    return new URL(origin).host !== request.headers.host;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Refuses the request while draining or without a valid key; undefined lets it through. A
+ * route-page request with a session cookie is decided once the session store answers (a promise).
+ */
 export function admit(
   request: FastifyRequest,
   reply: FastifyReply,
   runtime: ProxyRuntime,
   lifecycle: Lifecycle,
-): FastifyReply | undefined {
+  sessions: UiSessions,
+): FastifyReply | undefined | Promise<FastifyReply | undefined> {
   const url = request.routeOptions.url ?? '';
   if (lifecycle.draining && !OPEN_PATHS.has(url)) {
     return reply
@@ -55,12 +72,23 @@ export function admit(
   if ((url === '/metrics' && metrics_open) || (ui && ui_open)) return;
   const token = presentedKey(request);
   if (ui) {
-    if (url === UI_LOGIN || hasUiSession(request, master_key)) return;
+    if (crossOrigin(request)) {
+      return reply
+        .code(403)
+        .send(
+          openAIError(403, 'Route-page changes are only taken from the page itself (Origin)', 'cross_origin'),
+        );
+    }
+    if (url === UI_LOGIN) return;
     if (token !== undefined && sameSecret(token, master_key)) return;
-    if (request.method === 'GET' && url === '/ui') return sendLogin(reply);
-    return reply
-      .code(401)
-      .send(openAIError(401, 'The route page needs the master key: log in at /ui', 'invalid_api_key'));
+    const refuse = () =>
+      request.method === 'GET' && url === '/ui'
+        ? sendLogin(reply)
+        : reply
+            .code(401)
+            .send(openAIError(401, 'The route page needs the master key: log in at /ui', 'invalid_api_key'));
+    if (request.headers.cookie === undefined) return refuse();
+    return sessions.valid(request, master_key).then((ok) => (ok ? undefined : refuse()));
   }
   // Anthropic clients read Anthropic's error shape.
   const refuse = (message: string) =>

@@ -18,9 +18,22 @@ export class Lifecycle {
     });
   }
 
-  /** Stops taking requests (503) and resolves when those in flight have finished. */
-  async drain(): Promise<void> {
+  /**
+   * Stops taking requests (503) and resolves when those in flight have finished, or when
+   * `deadlineMs` has passed (whatever is left is then closed by the caller): a client that never
+   * finishes must not hold a shutdown for ever. True when everything finished.
+   */
+  async drain(deadlineMs = Infinity): Promise<boolean> {
     this.draining = true;
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    if (this.inFlight === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      new Promise<boolean>((resolve) => (this.idle = () => resolve(true))),
+      ...(Number.isFinite(deadlineMs)
+        ? [new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), deadlineMs)))]
+        : []),
+    ]);
+    clearTimeout(timer);
+    return finished;
   }
 }

@@ -72,7 +72,8 @@ export async function serve(options: ServeOptions) {
   const explicitLevel =
     options.logger !== undefined && typeof options.logger === 'object' && 'level' in options.logger;
   const applyVerbosity = (verbose: boolean) => {
-    if (!explicitLevel) log.level = verbose ? 'debug' : 'info';
+    // logger: false stays silent, whatever set_verbose says.
+    if (!explicitLevel && options.logger !== false) log.level = verbose ? 'debug' : 'info';
   };
   // Encoders shared by every semantic router and kept across reloads: one model load each.
   const threads = encoderThreads();
@@ -119,7 +120,7 @@ export async function serve(options: ServeOptions) {
   const serving = runtime;
   applyVerbosity(serving.serving.config.verbose);
   if (isWorker()) cluster = joinCluster({ registry: metrics.registry, reload: (r) => serving.reload(r) });
-  const { app, drain, routes } = await buildApp({
+  const { app, drain, routes, lifecycle } = await buildApp({
     runtime,
     metrics,
     logger: log,
@@ -139,7 +140,12 @@ export async function serve(options: ServeOptions) {
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      await drain();
+      if (!(await drain())) {
+        app.log.warn(
+          { inFlight: lifecycle.inFlight },
+          'graceful_shutdown_seconds passed with requests still in flight: closing their connections',
+        );
+      }
       await app.close();
       await runtime.close();
       await encoders.close();

@@ -168,6 +168,7 @@ guardrails: []
     expect(config.general.max_request_size_bytes).toBe(2 * 1024 * 1024);
     expect(config.gateway.drop_params).toBe(true);
     expect(config.gateway.timeout).toBe(30);
+    expect(config.gateway.request_timeout).toBe(30);
     expect(config.gateway.redis_host).toBe('localhost');
   });
 });

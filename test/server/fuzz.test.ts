@@ -15,6 +15,7 @@ import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/fa
 import { tempDir, useLite } from '../helpers/encoder.js';
 
 const MASTER = 'sk-fuzz-master-key-987654';
+const VIRTUAL = 'sk-fuzz-virtual-key-123456';
 const RUNS = Number(process.env.SEMROUTE_FUZZ_RUNS ?? 60);
 
 let upstream: FakeUpstream;
@@ -53,6 +54,7 @@ router_settings:
   num_retries: 0
 general_settings:
   master_key: ${MASTER}
+  keys: [{ key: ${VIRTUAL}, models: [general] }]
   max_request_size_bytes: 3000000
 `,
   );
@@ -231,6 +233,44 @@ describe('fuzzing every endpoint', () => {
       figures[`${method} ${url} ms`] = Math.round(performance.now() - began);
     }
   }, 300_000);
+
+  it('authorises any percent-encoding of any route as the route itself: a virtual key never reaches the route page', async () => {
+    const routes = server.routes.filter((r) => !r.url.includes('*'));
+    const encoded = fc
+      .tuple(
+        fc.constantFrom(...routes),
+        fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }),
+        fc.boolean(),
+      )
+      .map(([route, picks, upper]) => {
+        const url = route.url.replace(':model', 'auto_router1').replace(':file', 'main.js');
+        // Percent-encode a random choice of the path's characters (not its slashes).
+        const spelled = [...url]
+          .map((c, i) => {
+            if (c === '/' || !picks[i % picks.length]) return c;
+            const hex = c.charCodeAt(0).toString(16).padStart(2, '0');
+            return `%${upper ? hex.toUpperCase() : hex}`;
+          })
+          .join('');
+        return { method: route.method, url: route.url, spelled };
+      });
+    await fc.assert(
+      fc.asyncProperty(encoded, async ({ method, url, spelled }) => {
+        figures.requests!++;
+        const res = await fetch(`${server.url}${spelled}`, {
+          method,
+          headers: { authorization: `Bearer ${VIRTUAL}`, 'content-type': 'application/json' },
+          ...(method === 'GET' ? {} : { body: '{}' }),
+          redirect: 'manual',
+        });
+        await res.arrayBuffer();
+        expect(res.status, `${method} ${spelled}`).toBeLessThan(500);
+        if ((url === '/ui' || url.startsWith('/ui/')) && url !== '/ui/login')
+          expect([401, 403, 404], `${method} ${spelled} → ${res.status}`).toContain(res.status);
+      }),
+      { numRuns: RUNS * 3, endOnFailure: true },
+    );
+  });
 
   it('answers malformed JSON, wrong content types and oversized bodies with 4xx', async () => {
     const cases: Array<[string, string, Record<string, string>]> = [

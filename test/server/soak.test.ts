@@ -7,6 +7,7 @@
  * to test-output/soak.json.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
@@ -38,6 +39,10 @@ const MIXES: FaultMix[] = [
 let upstreams: FakeUpstream[];
 let backup: FakeUpstream;
 let broken: FakeUpstream;
+/** Streams as fast as its connection takes them: the slow readers' upstream. */
+let flood: FakeUpstream;
+const SLOW_READERS = 5;
+const SLOW_BODIES = 10;
 let server: Awaited<ReturnType<typeof serve>>;
 let dir: { dir: string; cleanup: () => Promise<void> };
 const logLines: string[] = [];
@@ -59,7 +64,11 @@ const percentile = (sorted: number[], p: number) =>
 beforeAll(async () => {
   process.env.SOAK_UPSTREAM_KEY = UPSTREAM_SECRET;
   upstreams = await Promise.all(MIXES.map((faults, i) => startFakeUpstream({ faults, seed: 11 + i })));
-  [backup, broken] = await Promise.all([startFakeUpstream(), startFakeUpstream()]);
+  [backup, broken, flood] = await Promise.all([
+    startFakeUpstream(),
+    startFakeUpstream(),
+    startFakeUpstream(),
+  ]);
   dir = await tempDir();
   const config = path.join(dir.dir, 'config.yaml');
   await writeFile(
@@ -76,6 +85,8 @@ ${upstreams
   - model_name: backup
     litellm_params: { model: openai/backup, api_base: ${backup.url}, api_key: os.environ/SOAK_UPSTREAM_KEY }
     model_info: { id: backup }
+  - model_name: flood
+    litellm_params: { model: openai/flood, api_base: ${flood.url}, api_key: os.environ/SOAK_UPSTREAM_KEY }
   - model_name: broken-key
     litellm_params: { model: openai/broken, api_base: ${broken.url}, api_key: os.environ/SOAK_UPSTREAM_KEY }
 router_settings:
@@ -88,6 +99,7 @@ litellm_settings:
     - chat: [backup]
 general_settings:
   master_key: ${MASTER}
+  request_body_timeout_seconds: 2
   keys:
     - key: ${VIRTUAL}
       models: [chat, backup, broken-key]
@@ -113,9 +125,43 @@ afterAll(async () => {
   await writeFile(path.join('test-output', 'soak.json'), `${JSON.stringify(figures, null, 2)}\n`);
   console.log(`soak figures: ${JSON.stringify(figures)}`);
   await server?.close();
-  await Promise.all([...(upstreams ?? []), backup, broken].map((u) => u?.close()));
+  await Promise.all([...(upstreams ?? []), backup, broken, flood].map((u) => u?.close()));
   await dir?.cleanup();
 });
+
+/** A client that asks for a large stream and never reads it. */
+function slowReader(): net.Socket {
+  const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+  socket.pause();
+  const body = JSON.stringify({
+    model: 'flood',
+    stream: true,
+    messages: [{ role: 'user', content: 'flood' }],
+  });
+  socket.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${MASTER}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  socket.on('error', () => {});
+  return socket;
+}
+
+/** A client that sends its body a byte every 200 ms; resolves when the proxy hangs up. */
+function slowBody(): Promise<string> {
+  const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+  socket.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${MASTER}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{`,
+  );
+  return new Promise((resolve) => {
+    let text = '';
+    const drip = setInterval(() => (socket.destroyed ? clearInterval(drip) : socket.write(' ')), 200);
+    socket.on('data', (d) => (text += d.toString()));
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearInterval(drip);
+      resolve(text.split('\r\n')[0] ?? '');
+    });
+  });
+}
 
 type Outcome = 'first_try' | 'after_retry' | 'after_fallback' | 'cut_mid_stream' | 'failed';
 
@@ -170,6 +216,16 @@ describe(`fault soak: ${REQUESTS} requests at concurrency ${CONCURRENCY}`, () =>
     // Warm up, then take the memory baseline.
     await Promise.all(Array.from({ length: 100 }, (_, i) => one(clients[i % 2]!, -1 - i)));
     const baseline = heapMb();
+    const rssBaseline = process.memoryUsage().rss / 2 ** 20;
+    let rssPeak = rssBaseline;
+    const sampler = setInterval(
+      () => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss / 2 ** 20)),
+      250,
+    );
+    // In the mix: clients that never read a large stream, and clients that never finish a body.
+    flood.script(Array.from({ length: SLOW_READERS }, () => ({ streamBytes: 500 * 1024 * 1024 })));
+    const readers = Array.from({ length: SLOW_READERS }, slowReader);
+    const bodies = Promise.all(Array.from({ length: SLOW_BODIES }, slowBody));
     const results: Array<Awaited<ReturnType<typeof one>>> = [];
     let next = 0;
     const started = performance.now();
@@ -179,6 +235,10 @@ describe(`fault soak: ${REQUESTS} requests at concurrency ${CONCURRENCY}`, () =>
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const slowBodyAnswers = await bodies;
+    const floodBytes = flood.bytesStreamed;
+    for (const socket of readers) socket.destroy();
+    clearInterval(sampler);
     const count = (o: Outcome) => results.filter((r) => r.outcome === o).length;
     const ms = results.map((r) => r.ms).sort((a, b) => a - b);
     const injected = Object.fromEntries(
@@ -204,6 +264,12 @@ describe(`fault soak: ${REQUESTS} requests at concurrency ${CONCURRENCY}`, () =>
       max_ms: Math.round(ms[ms.length - 1] ?? 0),
       heap_baseline_mb: Number(baseline.toFixed(1)),
       heap_after_mb: Number(after.toFixed(1)),
+      slow_readers: SLOW_READERS,
+      slow_reader_bytes_taken_mb: Number((floodBytes / 2 ** 20).toFixed(1)),
+      slow_bodies: SLOW_BODIES,
+      slow_body_answers: [...new Set(slowBodyAnswers)],
+      rss_baseline_mb: Math.round(rssBaseline),
+      rss_peak_mb: Math.round(rssPeak),
     });
     figures.failure_examples = [
       ...new Set(results.filter((r) => r.error !== undefined).map((r) => r.error!.replace(/\d+/g, 'N'))),
@@ -215,6 +281,12 @@ describe(`fault soak: ${REQUESTS} requests at concurrency ${CONCURRENCY}`, () =>
       .split('\n')
       .filter((l) => /^semroute_(retries|cooldowns|fallbacks)_total/.test(l));
     expect(results).toHaveLength(REQUESTS);
+    // Slow readers held their upstream back: socket buffers, not the 2.5 GB it would send.
+    expect(floodBytes).toBeLessThan(SLOW_READERS * 32 * 2 ** 20);
+    // Slow bodies were cut off (408, or the socket closed) while the soak ran.
+    expect(slowBodyAnswers.every((line) => line.startsWith('HTTP/1.1 408'))).toBe(true);
+    // The process stayed within a bounded footprint while all that went on.
+    expect(rssPeak - rssBaseline).toBeLessThan(400);
     // Every failure mode was exercised.
     for (const [kind, n] of Object.entries(injected)) expect(n, kind).toBeGreaterThan(0);
     // The fallback group is healthy, so nothing that did not stream content can fail.

@@ -1,9 +1,9 @@
 // Calls to the route page's API; a lost session goes back to the sign-in page.
 
-export async function api(method, url, body) {
+export async function api(method, url, body, headers = {}) {
   const response = await fetch(url, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
   });

@@ -31,9 +31,13 @@ async function save() {
   const router = currentRouter();
   if (!router?.editable) return;
   setStatus('Saving…');
-  const { ok, data } = await api('PUT', `/ui/api/routers/${encodeURIComponent(router.model)}`, {
-    config: state.draft,
-  });
+  // The version this page loaded: a save over someone else's is refused (409) instead of lost.
+  const { ok, data } = await api(
+    'PUT',
+    `/ui/api/routers/${encodeURIComponent(router.model)}`,
+    { config: state.draft },
+    router.version ? { 'if-match': router.version } : {},
+  );
   if (!ok) {
     showProblems(data.errors ?? [{ path: '', message: data.error?.message ?? 'Save failed' }]);
     setStatus(
@@ -43,6 +47,7 @@ async function save() {
     return;
   }
   clearProblems();
+  router.version = data.version;
   state.saved = JSON.stringify(state.draft);
   router.config = structuredClone(state.draft);
   markDirty();

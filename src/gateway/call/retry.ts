@@ -23,6 +23,8 @@ export interface RetryDeps {
   /** Wait before retry number `attempt` (1 = first retry) after `error`. */
   delay(attempt: number, error: UpstreamError): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** The clock the request's deadline is on. */
+  now(): number;
   onRetry?:
     | ((group: string, deployment: Deployment, error: UpstreamError, delayMs: number) => void)
     | undefined;
@@ -36,6 +38,13 @@ export interface GroupRequest {
   signal?: AbortSignal | undefined;
   /** The timeout of one call to a deployment, ms. */
   timeoutOf(deployment: Deployment): number;
+  /**
+   * When the whole request must be answered (epoch ms on `now()`): no call outlives it, and a
+   * retry that would wait past it is not made (the failure is the answer, or a fallback's turn).
+   */
+  deadline?: number | undefined;
+  /** Largest answer read from an upstream, bytes. */
+  maxResponseBytes?: number | undefined;
   /** Called after every attempt with its duration (attempt counts, upstream time). */
   onAttempt?: ((ms: number) => void) | undefined;
 }
@@ -70,7 +79,22 @@ export async function withRetries<T>(
       // "cooling down" (the client must learn that the upstream said 404, say).
       throw lastError ?? error;
     }
-    const call = { signal: request.signal, timeoutMs: request.timeoutOf(deployment) };
+    const remaining = request.deadline === undefined ? Infinity : request.deadline - deps.now();
+    if (remaining <= 0) {
+      throw (
+        lastError ??
+        new UpstreamError(
+          'Timeout',
+          `${group}: the request's time budget (router timeout) was spent before a call could be made`,
+          undefined,
+        )
+      );
+    }
+    const call = {
+      signal: request.signal,
+      timeoutMs: Math.min(request.timeoutOf(deployment), remaining),
+      maxResponseBytes: request.maxResponseBytes,
+    };
     const started = performance.now();
     await deps.addInFlight(deployment.id, 1);
     let released = false;
@@ -95,6 +119,8 @@ export async function withRetries<T>(
       await deps.failed(deployment, error);
       if (attempt >= deps.retries(group, error.kind)) throw error;
       const delay = deps.delay(attempt + 1, error);
+      // A wait past the request's deadline (a long Retry-After) is not waited: the upstream's answer stands.
+      if (request.deadline !== undefined && deps.now() + delay >= request.deadline) throw error;
       deps.onRetry?.(group, deployment, error, delay);
       await deps.sleep(delay, request.signal);
     }

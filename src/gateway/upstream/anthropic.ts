@@ -16,21 +16,19 @@ import {
   wantsJson,
 } from './anthropic-translate.js';
 import { upstreamName } from './errors.js';
+import { EventSplitter } from './event-splitter.js';
 import { postJson } from './exchange.js';
 import { openStream } from './stream.js';
 import type { Wire } from './wire.js';
 
-const EVENT_END = /\r?\n\r?\n/;
-
 /** Server-sent events as `{event, data}` pairs; a frame without data is skipped. */
-async function* frames(body: AsyncIterable<Buffer>): AsyncGenerator<{ event: string; data: string }> {
-  const decoder = new TextDecoder();
-  let buffer = '';
+async function* frames(
+  body: AsyncIterable<Buffer>,
+  deployment: Deployment,
+): AsyncGenerator<{ event: string; data: string }> {
+  const events = new EventSplitter(deployment);
   for await (const bytes of body) {
-    buffer += decoder.decode(bytes, { stream: true });
-    for (let gap = EVENT_END.exec(buffer); gap !== null; gap = EVENT_END.exec(buffer)) {
-      const frame = buffer.slice(0, gap.index);
-      buffer = buffer.slice(gap.index + gap[0].length);
+    for (const frame of events.push(bytes)) {
       let event = 'message';
       const data: string[] = [];
       for (const line of frame.split(/\r?\n/)) {
@@ -48,7 +46,7 @@ function reader(json: boolean, includeUsage: boolean) {
     deployment: Deployment,
   ): AsyncGenerator<ChatChunk> {
     const translator = new AnthropicStreamTranslator(json, includeUsage);
-    for await (const { event, data } of frames(body)) {
+    for await (const { event, data } of frames(body, deployment)) {
       const parsed = JSON.parse(data) as Record<string, unknown>;
       // The event name is the type; a frame without one says it in its data.
       const type = event === 'message' && typeof parsed.type === 'string' ? parsed.type : event;

@@ -2,31 +2,25 @@
 import { classifyUpstream, UpstreamError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
 import { upstreamName } from './errors.js';
+import { EventSplitter } from './event-splitter.js';
 import type { ChatChunk } from '../types.js';
 
 /**
  * Server-sent events as OpenAI sends them: `data: {json}` events separated by a blank line,
  * `data: [DONE]` at the end. An `error` event mid-stream becomes an UpstreamError.
  */
-/** A blank line ends an event; line ends may be LF or CRLF, even mixed. */
-const EVENT_END = /\r?\n\r?\n/;
-
 export async function* sseEvents(
   body: AsyncIterable<Buffer>,
   deployment: Deployment,
 ): AsyncGenerator<ChatChunk> {
-  const decoder = new TextDecoder();
-  let buffer = '';
+  const events = new EventSplitter(deployment);
   // After [DONE] the body is read to its end, as the openai client does: leaving the loop early
   // destroys an unfinished stream, which built an AbortError with its stack for every streamed
   // request (8% of a streamed request's CPU). The upstream ends the body right after [DONE].
   let done = false;
   for await (const bytes of body) {
     if (done) continue;
-    buffer += decoder.decode(bytes, { stream: true });
-    for (let gap = EVENT_END.exec(buffer); gap !== null; gap = EVENT_END.exec(buffer)) {
-      const event = buffer.slice(0, gap.index);
-      buffer = buffer.slice(gap.index + gap[0].length);
+    for (const event of events.push(bytes)) {
       // Nearly every event is one `data: ` line: that case skips the split.
       const data =
         event.startsWith('data: ') && !event.includes('\n')

@@ -94,6 +94,7 @@ export function registerDialect<R extends { model: string }, A, C>(
         for await (const frame of events.frames) {
           if (sse.closed) break;
           sse.write(frame);
+          if (sse.behind) await sse.drained();
         }
         record(outcome.model, 200, started, outcome);
       } catch (error) {

@@ -83,6 +83,7 @@ export function registerChat(app: FastifyInstance, context: ServerContext): void
         for await (const chunk of outcome.chunks) {
           if (sse.closed) break;
           sse.write(`data: ${JSON.stringify(chunk)}\n\n`);
+          if (sse.behind) await sse.drained();
         }
         sse.write('data: [DONE]\n\n');
         record(outcome.model, 200, started, outcome);

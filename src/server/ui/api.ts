@@ -3,13 +3,14 @@
  * unsaved edits, saves through the hot-reload path, and recent decisions. The page writes every
  * value with textContent, never as HTML.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { validateRouterConfig } from '../../config/router-config.js';
 import { BUILTIN_SLOTS } from '../../config/slots.js';
-import { expandUtterance } from '../../config/templates.js';
+import { DEFAULT_BUDGET, expandUtterance } from '../../config/templates.js';
 import { ErrorCode, isSemrouteError, SemrouteError } from '../../errors.js';
 import { writeFileAtomic } from '../../internal/fs.js';
 import { lintRouter } from '../../semantic/lint.js';
@@ -72,6 +73,11 @@ const LintSchema = z.object({
   config: z.unknown().optional(),
 });
 
+/** A router.json's version: what the page read, to tell a stale save (ETag / If-Match). */
+function fileVersion(text: string): string {
+  return `"${createHash('sha256').update(text).digest('hex').slice(0, 20)}"`;
+}
+
 export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decisions: DecisionLog): void {
   let draft: { key: string; model: string; router: SemanticRouter } | undefined;
   let saving: Promise<unknown> = Promise.resolve();
@@ -94,9 +100,12 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
         const router = runtime.serving.gateway.semanticRouter(r.model);
         let config: unknown;
         let readError: string | undefined;
+        let version: string | null = null;
         if (r.file !== undefined) {
           try {
-            config = JSON.parse(await readFile(r.file, 'utf8'));
+            const text = await readFile(r.file, 'utf8');
+            version = fileVersion(text);
+            config = JSON.parse(text);
           } catch (error) {
             readError = (error as Error).message;
           }
@@ -110,6 +119,8 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
           // The file as written (unknown keys kept), or the compiled config when inline.
           config: config ?? router?.routerConfig ?? null,
           read_error: readError ?? null,
+          // Sent back as If-Match when saving: a save over someone else's is refused (409).
+          version,
         };
       }),
     );
@@ -134,6 +145,8 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
         path: 'utterance',
         slots: { ...BUILTIN_SLOTS, ...body.slots },
         limit: body.limit,
+        // The preview is held to what a router may expand into: a request cannot freeze the proxy.
+        budget: { ...DEFAULT_BUDGET },
       });
       return {
         template: variants.some((v) => v.template !== undefined),
@@ -225,14 +238,33 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
       reply.code(400);
       return { errors: problems(error) };
     }
+    const ifMatch = request.headers['if-match'];
     // One save at a time: the backup must be the file the save replaced.
     const result = saving.then(async () => {
       const previous = await readFile(file, 'utf8').catch(() => undefined);
+      if (typeof ifMatch === 'string' && ifMatch !== '*' && ifMatch !== fileVersion(previous ?? '')) {
+        return {
+          stale: true as const,
+          errors: [
+            {
+              path: '',
+              message: `${path.basename(file)} changed since this page loaded it (another save, or an edit on disk): reload to see it, then save again`,
+              code: 'stale_version',
+            },
+          ],
+        };
+      }
       const backup = `${file}.bak`;
       if (previous !== undefined) await writeFileAtomic(backup, previous);
       await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
+      const written = `${JSON.stringify(config, null, 2)}\n`;
       if (await runtime.reload(ROUTE_PAGE_SAVE))
-        return { saved: true, file: path.basename(file), backup: path.basename(backup) };
+        return {
+          saved: true,
+          file: path.basename(file),
+          backup: path.basename(backup),
+          version: fileVersion(written),
+        };
       // Valid JSON the gateway still refused (say, an encoder it cannot load): put the old file back.
       const error = runtime.lastReloadError;
       if (previous !== undefined) {
@@ -243,6 +275,10 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
     });
     saving = result.catch(() => undefined);
     const outcome = await result;
+    if ('stale' in outcome) {
+      reply.code(409);
+      return { errors: outcome.errors };
+    }
     if ('errors' in outcome) reply.code(400);
     return outcome;
   });

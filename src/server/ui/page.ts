@@ -5,11 +5,16 @@ import type { ProxyRuntime } from '../runtime.js';
 import { sameSecret } from '../secrets.js';
 import { validate } from '../validate.js';
 import { loadPage, sendAsset, sendLogin } from './assets.js';
-import { COOKIE, sessionToken } from './session.js';
+import type { LoginThrottle, UiSessions } from './session.js';
 
 const LoginSchema = z.object({ key: z.string().max(1_000) });
 
-export function registerPage(app: FastifyInstance, runtime: ProxyRuntime): void {
+export function registerPage(
+  app: FastifyInstance,
+  runtime: ProxyRuntime,
+  sessions: UiSessions,
+  throttle: LoginThrottle,
+): void {
   const page = loadPage();
 
   // Form posts from the login page.
@@ -29,23 +34,32 @@ export function registerPage(app: FastifyInstance, runtime: ProxyRuntime): void 
     const master = runtime.serving.config.general.master_key;
     const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
     const { key } = validate(LoginSchema.partial(), request.body ?? {});
+    // Guessing the master key is held to ten tries a minute per address.
+    const wait = throttle.blockedFor(request.ip);
+    if (wait > 0) {
+      reply.code(429).header('retry-after', String(wait));
+      return {
+        error: {
+          message: `Too many failed sign-ins: try again in ${wait} s`,
+          type: 'rate_limit_error',
+          code: 'rate_limited',
+        },
+      };
+    }
     if (master === undefined || (key !== undefined && sameSecret(key, master))) {
-      if (master !== undefined) {
-        reply.header(
-          'set-cookie',
-          `${COOKIE}=${sessionToken(master)}; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=43200`,
-        );
-      }
+      if (master !== undefined) reply.header('set-cookie', await sessions.open(request, master));
       return form ? reply.code(303).header('location', '/ui').send() : reply.code(204).send();
     }
+    // A wrong key is a guess; a form sent without one is not.
+    if (key !== undefined) throttle.failed(request.ip);
     if (form) return sendLogin(reply, 'That key is not the master key.');
     reply.code(401);
     return { error: { message: 'Invalid key', type: 'invalid_request_error', code: 'invalid_api_key' } };
   });
 
-  app.post('/ui/logout', async (_request, reply) =>
+  app.post('/ui/logout', async (request, reply) =>
     reply
-      .header('set-cookie', `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=0`)
+      .header('set-cookie', await sessions.close(request))
       .code(303)
       .header('location', '/ui')
       .send(),

@@ -46,11 +46,13 @@ function harness(settings: Record<string, unknown> = {}) {
     succeeded: async () => {},
     addInFlight: (id, delta) => store.addInFlight(id, delta),
     retries: (group, kind) => retriesFor(config, group, kind),
-    delay: (attempt) => 100 * attempt,
+    delay: (attempt, error) =>
+      error.headers['retry-after'] ? Number(error.headers['retry-after']) * 1000 : 100 * attempt,
     sleep,
+    now: () => now,
     onRetry: (_g, d, e) => retried.push(`${d.id}:${e.kind}`),
   };
-  return { deps, store, sleeps, retried };
+  return { deps, store, sleeps, retried, clock: () => now };
 }
 
 const request = { tokens: 10, timeoutOf: () => 1_000 };
@@ -133,5 +135,40 @@ describe('withRetries', () => {
       tokens: 1,
     }));
     expect(next).toBe(seen[1]);
+  });
+
+  it('keeps within the request deadline: a Retry-After past it is not waited, the upstream answer stands', async () => {
+    const { deps, sleeps, clock } = harness({ num_retries: 3 });
+    let calls = 0;
+    const timeouts: number[] = [];
+    const limited = new UpstreamError('RateLimitError', 'slow down', 429, { 'retry-after': '50' });
+    const error = await withRetries(
+      deps,
+      'g',
+      { ...request, deadline: clock() + 10_000 },
+      async ({ call }) => {
+        calls++;
+        timeouts.push(call.timeoutMs);
+        throw limited;
+      },
+    ).catch((e: unknown) => e);
+    expect(error).toBe(limited);
+    expect(calls).toBe(1);
+    expect(sleeps).toEqual([]);
+    // A call never outlives the deadline: its timeout is what is left of it.
+    expect(timeouts[0]).toBeLessThanOrEqual(1_000);
+    const { deps: d2, clock: c2 } = harness({ num_retries: 3 });
+    const seen: number[] = [];
+    await withRetries(
+      d2,
+      'g',
+      { tokens: 10, timeoutOf: () => 60_000, deadline: c2() + 150 },
+      async ({ call }) => {
+        seen.push(call.timeoutMs);
+        throw fail('InternalServerError', 500);
+      },
+    ).catch(() => undefined);
+    // First call gets the 150 ms left; after the 100 ms backoff only 50 ms remain; then no time for a third.
+    expect(seen).toEqual([150, 50]);
   });
 });
