@@ -130,6 +130,42 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
         `  ${name}: overall ${(result.test.accuracy * 100).toFixed(1)}%, in-scope ${(result.test.inScopeAccuracy * 100).toFixed(1)}%, OOS ${((result.test.oosRecall ?? 0) * 100).toFixed(1)}%`,
       );
     }
+    // The default int8 model against fp32 under the same protocol: accuracy, and how often the
+    // two decide alike (the bar for int8 as the default: within 0.3 points, ≥ 99% agreement).
+    const fp32 = new CachedEncoder(await UseLiteEncoder.load({ precision: 'fp32' }), 1_000_000);
+    try {
+      for (const run of side(10, false)
+        .concat(ctx.quick ? [] : side(10, true))
+        .filter((r) => r.scoring === 'hybrid')) {
+        const [full, quantised] = [
+          await runProtocol(dataset, { ...run, encoder: fp32, decisions: true }),
+          await runProtocol(dataset, { ...run, encoder, decisions: true }),
+        ];
+        const same = quantised.decisions!.filter((d, i) => d === full.decisions![i]).length;
+        const name = `${dataset.name} K=${run.shots} hybrid ${run.fit ? 'fit' : 'global threshold (balanced)'}: int8 model vs fp32`;
+        const agreement = same / quantised.decisions!.length;
+        const delta = (quantised.test.accuracy - full.test.accuracy) * 100;
+        rows.push({
+          suite: 'quality',
+          name,
+          unit: 'accuracy',
+          n: quantised.test.rows,
+          p50: null,
+          p99: null,
+          mean: quantised.test.accuracy,
+          extra: {
+            fp32Accuracy: full.test.accuracy,
+            deltaPoints: Number(delta.toFixed(2)),
+            decisionsAgreeWithFp32: agreement,
+          },
+        });
+        ctx.log(
+          `  ${name}: ${(quantised.test.accuracy * 100).toFixed(2)}% vs ${(full.test.accuracy * 100).toFixed(2)}% (${delta >= 0 ? '+' : ''}${delta.toFixed(2)} points), decisions agree on ${(agreement * 100).toFixed(1)}%`,
+        );
+      }
+    } finally {
+      await fp32.close();
+    }
   } finally {
     await encoder.close();
   }

@@ -22,7 +22,7 @@ describe('npm run bench -- --quick', () => {
         node: process.version,
         quick: true,
       });
-      expect(latest.environment.encoder).toMatch(/^use-lite@/);
+      expect(latest.environment.encoder).toMatch(/^use-lite-int8@/);
       const suites = new Set(latest.results.map((r: { suite: string }) => r.suite));
       expect([...suites].sort()).toEqual([
         'cli',

@@ -1,10 +1,12 @@
-/** The `--encoder` / `--model` option: `use-lite`, `onnx:<folder or id>`, `openai:<model>`. */
+/** The `--encoder` / `--model` option: `use-lite`, `use-lite-int8`, `onnx:<folder or id>`, `openai:<model>`. */
 import type { EncoderSpec } from '../embeddings/create.js';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, isSemrouteError, SemrouteError } from '../errors.js';
 
 export function encoderSpecFromOption(value: string | undefined): EncoderSpec {
   if (value === undefined || value === 'use-lite' || value === 'local') return { type: 'use-lite' };
+  if (value === 'use-lite-int8') return { type: 'use-lite', options: { precision: 'int8' } };
+  if (value === 'use-lite-fp32') return { type: 'use-lite', options: { precision: 'fp32' } };
   const colon = value.indexOf(':');
   if (colon > 0) return { type: value.slice(0, colon), name: value.slice(colon + 1) };
   return { type: 'onnx', name: value };

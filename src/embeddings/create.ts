@@ -30,12 +30,24 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 // Each implementation is imported when it is first asked for: the CLI's route path loads no SDK.
-const useLite: Factory = async (spec) =>
-  (await import('./use-lite/encoder.js')).UseLiteEncoder.load({
+const useLite: Factory = async (spec) => {
+  const precision =
+    spec.options?.precision ??
+    (spec.name === 'use-lite-int8' ? 'int8' : spec.name === 'use-lite-fp32' ? 'fp32' : undefined);
+  if (precision !== undefined && precision !== 'fp32' && precision !== 'int8') {
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      `${spec.file ?? 'router config'}: encoder_options.precision: "${String(precision)}" is not a precision of use-lite`,
+      { file: spec.file, path: 'encoder_options.precision', expected: 'fp32 or int8' },
+    );
+  }
+  return (await import('./use-lite/encoder.js')).UseLiteEncoder.load({
     threads: num(spec.options?.threads),
     modelsDir: str(spec.options?.models_dir),
     batchSize: num(spec.options?.batch_size),
+    precision,
   });
+};
 
 const onnx: Factory = async (spec) => {
   const name = spec.name ?? str(spec.options?.path);

@@ -29,7 +29,7 @@ interface NodeSpec {
 /** onnx.proto's AttributeProto.AttributeType. */
 const ATTRIBUTE_TYPE = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
 
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT64: 7 } as const;
 type DataType = (typeof DataType)[keyof typeof DataType];
 
 type AttributeValue = number | number[] | string;
@@ -61,6 +61,16 @@ export class GraphBuilder {
     return name;
   }
 
+  int8Tensor(name: string, dims: readonly number[], data: Int8Array): string {
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: DataType.INT8,
+      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
+    return name;
+  }
+
   int64Tensor(name: string, dims: readonly number[], data: readonly number[]): string {
     const raw = new BigInt64Array(data.map((v) => BigInt(v)));
     this.initializers.push({
@@ -74,6 +84,12 @@ export class GraphBuilder {
 
   scalar(value: number): string {
     return this.floatTensor(this.fresh('const'), [], new Float32Array([value]));
+  }
+
+  uint8Scalar(value: number): string {
+    const name = this.fresh('const');
+    this.initializers.push({ name, dims: [], dataType: DataType.UINT8, rawData: new Uint8Array([value]) });
+    return name;
   }
 
   ints(values: readonly number[]): string {

@@ -8,6 +8,7 @@ import { parseJson, readTextFile } from '../config/json-source.js';
 import type { Aggregation, RouterConfigInput } from '../config/router-config.js';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
+import { decide } from './aggregate.js';
 import { embedRows, type LabelledRow, type Metrics, metricsFrom, probeAll, rankAll } from './evaluate.js';
 import { bestGlobalThreshold, fit, rowWeights } from './fit.js';
 import { SemanticRouter } from './semantic-router.js';
@@ -108,6 +109,8 @@ export interface ProtocolOptions {
   objective?: 'accuracy' | 'balanced' | undefined;
   cacheDir?: string | false | undefined;
   onProgress?: ((stage: string, done: number, total: number) => void) | undefined;
+  /** Keep each test row's decision (route name, or null) in the result, to compare two runs. */
+  decisions?: boolean | undefined;
 }
 
 export interface ProtocolResult {
@@ -132,6 +135,8 @@ export interface ProtocolResult {
   notes: string[];
   objective: 'accuracy' | 'balanced';
   shrinkage: number | undefined;
+  /** Each test row's decision, when asked for (`decisions: true`). */
+  decisions?: (string | null)[];
 }
 
 export async function runProtocol(dataset: Dataset, options: ProtocolOptions): Promise<ProtocolResult> {
@@ -198,6 +203,12 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
   const thresholds = router.routes.map((r) => router.thresholdOf(r.name));
   const ranked = rankAll(router, probeAll(router, vectors, texts), router.currentScoring);
   const test = metricsFrom(router, ranked, expected, thresholds);
+  const decisions = options.decisions
+    ? ranked.map((candidates) => {
+        const chosen = decide(candidates, thresholds);
+        return chosen < 0 ? null : router.routeNameAt(candidates[chosen]!.route);
+      })
+    : undefined;
 
   let agreementWithExact = 1;
   if (options.index !== 'exact') {
@@ -233,5 +244,6 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
     notes,
     objective: options.objective ?? 'balanced',
     shrinkage,
+    ...(decisions === undefined ? {} : { decisions }),
   };
 }

@@ -76,7 +76,7 @@ describe('semroute CLI contract', () => {
     const { code, stdout } = await semroute('embed', '--json', 'hello world', 'how are you');
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
-    expect(out.model).toMatch(/^use-lite@/);
+    expect(out.model).toMatch(/^use-lite-int8@/);
     expect(out.dimensions).toBe(512);
     expect(out.embeddings).toHaveLength(2);
     expect(out.embeddings[0]).toHaveLength(512);

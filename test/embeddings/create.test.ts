@@ -66,6 +66,27 @@ describe('encoders', () => {
     expect((error as Error).message).toContain('routes/aurelio.json');
   });
 
+  it('loads the int8 build of use-lite by default and fp32 when router.json asks, by option or by name', async () => {
+    const made = await Promise.all([
+      createEncoder({ type: 'use-lite' }),
+      createEncoder({ type: 'use-lite', options: { precision: 'fp32' } }),
+      createEncoder({ type: 'use-lite', name: 'use-lite-fp32' }),
+    ]);
+    expect(made.map((e) => e.id.split('@')[0])).toEqual(['use-lite-int8', 'use-lite', 'use-lite']);
+    await Promise.all(made.map((e) => e.close()));
+    const error = await createEncoder({
+      type: 'use-lite',
+      options: { precision: 'fp16' },
+      file: 'routes/r.json',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: ErrorCode.CONFIG_INVALID,
+      file: 'routes/r.json',
+      path: 'encoder_options.precision',
+    });
+    expect((error as Error).message).toContain('fp16');
+  });
+
   it('shares one load per spec in a pool, and never closes an encoder it was lent', async () => {
     const pool = new EncoderPool();
     const spec = FIXTURES.onnx!.spec();

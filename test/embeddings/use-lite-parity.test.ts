@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { UseLiteEncoder } from '../../src/embeddings/use-lite/encoder.js';
+import { UseLiteEncoder } from '../../src/embeddings/use-lite/encoder.js';
 import { useLite } from '../helpers/encoder.js';
 
 // The reference: the original TF.js pipeline, loaded from the same npm weights (never the network).
@@ -22,10 +22,15 @@ const { sentences } = JSON.parse(
 
 describe('USE-lite parity with the TF.js original', () => {
   let ours: UseLiteEncoder;
+  let fp32: UseLiteEncoder;
   let reference: Awaited<ReturnType<typeof initModel>>;
 
   beforeAll(async () => {
-    [ours, reference] = await Promise.all([useLite(), initModel(modelSource)]);
+    [ours, fp32, reference] = await Promise.all([
+      useLite(),
+      UseLiteEncoder.load({ precision: 'fp32' }),
+      initModel(modelSource),
+    ]);
   });
 
   it('has at least 200 varied sentences, including long ones', () => {
@@ -46,8 +51,13 @@ describe('USE-lite parity with the TF.js original', () => {
     expect(mismatches).toBe(0);
   });
 
-  it('embeds every sentence within 1e-5 of the original', async () => {
-    const rows = await ours.embed(sentences);
+  it('is the int8 build by default, and the fp32 build when asked', () => {
+    expect(ours.id).toMatch(/^use-lite-int8@/);
+    expect(fp32.id).toMatch(/^use-lite@/);
+  });
+
+  it('embeds every sentence within 1e-5 of the original (fp32 build)', async () => {
+    const rows = await fp32.embed(sentences);
     let maxDiff = 0;
     // The reference pads a batch with -1; batches of 16 keep it quick and exercise padding.
     for (let start = 0; start < sentences.length; start += 16) {
@@ -62,6 +72,18 @@ describe('USE-lite parity with the TF.js original', () => {
     expect(maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
+  it('embeds every sentence within cosine 0.995 of the fp32 build (int8 build)', async () => {
+    const [quantised, exact] = await Promise.all([ours.embed(sentences), fp32.embed(sentences)]);
+    let worst = 1;
+    quantised.forEach((row, i) => {
+      let dot = 0;
+      for (let d = 0; d < 512; d++) dot += row[d]! * exact[i]![d]!;
+      worst = Math.min(worst, dot);
+    });
+    expect(worst).toBeGreaterThan(0.995);
+    expect(worst).toBeLessThan(1);
+  });
+
   it('gives empty and whitespace-only input a defined unit vector without dropping rows', async () => {
     const rows = await ours.embed(['', '   ', 'hello', '']);
     expect(rows).toHaveLength(4);
@@ -74,9 +96,16 @@ describe('USE-lite parity with the TF.js original', () => {
     expect(Array.from(rows[0]!)).not.toEqual(Array.from(rows[2]!));
   });
 
-  it('gives the same vector for a text alone and inside a padded batch', async () => {
-    const [alone] = await ours.embed(['short']);
-    const batch = await ours.embed(['a much longer sentence that forces padding of the short one', 'short']);
-    for (let d = 0; d < 512; d++) expect(Math.abs(alone![d]! - batch[1]![d]!)).toBeLessThan(1e-6);
-  });
+  it.each(['int8', 'fp32'] as const)(
+    'gives the same vector for a text alone and inside a padded batch (%s)',
+    async (precision) => {
+      const encoder = precision === 'int8' ? ours : fp32;
+      const [alone] = await encoder.embed(['short']);
+      const batch = await encoder.embed([
+        'a much longer sentence that forces padding of the short one',
+        'short',
+      ]);
+      for (let d = 0; d < 512; d++) expect(Math.abs(alone![d]! - batch[1]![d]!)).toBeLessThan(1e-6);
+    },
+  );
 });

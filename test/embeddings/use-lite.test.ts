@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UseLiteEncoder } from '../../src/embeddings/use-lite/encoder.js';
 import { ensureUseLiteModel, useLiteFiles } from '../../src/embeddings/use-lite/model-files.js';
@@ -12,6 +12,9 @@ describe('USE-lite model files', () => {
       const first = await ensureUseLiteModel({ root: dir });
       expect(first.built).toBe(true);
       expect(first.manifest.bytes).toBe((await stat(first.files.model)).size);
+      expect(first.manifest.int8.bytes).toBe((await stat(first.files.modelInt8)).size);
+      // About half the bytes: int8 dense weights, fp32 embedding table.
+      expect(first.manifest.int8.bytes).toBeLessThan(first.manifest.bytes * 0.6);
       const second = await ensureUseLiteModel({ root: dir });
       expect(second.built).toBe(false);
       // A manifest from another source version marks the model stale.
@@ -21,8 +24,11 @@ describe('USE-lite model files', () => {
       const third = await ensureUseLiteModel({ root: dir });
       expect(third.built).toBe(true);
       const encoder = await UseLiteEncoder.load({ modelsDir: dir });
-      expect(encoder.id).toMatch(/^use-lite@0\.2\./);
+      expect(encoder.id).toMatch(/^use-lite-int8@0\.2\./);
       await encoder.close();
+      // A missing int8 file alone marks the model stale too.
+      await rm(first.files.modelInt8);
+      expect((await ensureUseLiteModel({ root: dir })).built).toBe(true);
     } finally {
       await cleanup();
     }
@@ -39,18 +45,24 @@ describe('USE-lite model files', () => {
     }
   });
 
-  it('fails with MODEL_CORRUPT on a damaged model file', async () => {
-    const { dir, cleanup } = await tempDir();
-    try {
-      const { files } = await ensureUseLiteModel({ root: dir });
-      await writeFile(files.model, 'not a protobuf');
-      const error = await UseLiteEncoder.load({ modelsDir: dir, build: false }).catch((e: unknown) => e);
-      expect((error as SemrouteError).code).toBe(ErrorCode.MODEL_CORRUPT);
-      expect((error as SemrouteError).file).toBe(useLiteFiles(dir).model);
-    } finally {
-      await cleanup();
-    }
-  });
+  it.each(['int8', 'fp32'] as const)(
+    'fails with MODEL_CORRUPT on a damaged model file (%s)',
+    async (precision) => {
+      const { dir, cleanup } = await tempDir();
+      try {
+        const { files } = await ensureUseLiteModel({ root: dir });
+        const file = precision === 'int8' ? files.modelInt8 : files.model;
+        await writeFile(file, 'not a protobuf');
+        const error = await UseLiteEncoder.load({ modelsDir: dir, build: false, precision }).catch(
+          (e: unknown) => e,
+        );
+        expect((error as SemrouteError).code).toBe(ErrorCode.MODEL_CORRUPT);
+        expect((error as SemrouteError).file).toBe(file);
+      } finally {
+        await cleanup();
+      }
+    },
+  );
 
   it('rejects a bad thread count clearly', async () => {
     const error = await UseLiteEncoder.load({ threads: 0 }).catch((e: unknown) => e);

