@@ -5,78 +5,16 @@
  * `auto_router` and OpenRouter-style `auto` requests: added latency at a light rate, and the
  * highest rate at which p99 stays under 10 ms.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type BenchContext, row } from './lib/context.js';
-import type { LoadSpec, StepResult } from './lib/loadgen.js';
+import type { StepResult } from './lib/loadgen.js';
+import { cpuPerRequest, load, start } from './lib/processes.js';
 import type { ResultRow } from './lib/report.js';
 
-const TSX = path.resolve('node_modules/.bin/tsx');
-const ENTRY = path.resolve('bench/lib/cli-entry.ts');
-const LOADGEN = path.resolve('bench/lib/loadgen.ts');
 /** The rate at which CPU per request is measured (after the sweep, so every process is warm). */
 const CPU_RATE = 1000;
-
-function start(args: string[], ready: RegExp, script = ENTRY): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (ready.test(out)) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`process exited (${code}): ${out.slice(-500)}`)));
-    setTimeout(() => reject(new Error(`not ready in 60 s: ${out.slice(-500)}`)), 60_000).unref();
-  });
-}
-
-/**
- * CPU seconds (user + system) used so far by a process and all its descendants (tsx's child,
- * the cluster workers), from /proc. Undefined off Linux.
- */
-async function treeCpuSeconds(root: number): Promise<number | undefined> {
-  if (process.platform !== 'linux') return undefined;
-  const stats = new Map<number, { ppid: number; cpu: number }>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const text = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    // pid (comm) state ppid … utime stime: comm may hold spaces, so count fields after ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    if (fields.length < 13) continue;
-    stats.set(Number(entry), {
-      ppid: Number(fields[1]),
-      cpu: (Number(fields[11]) + Number(fields[12])) / 100,
-    });
-  }
-  let total = 0;
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.pop()!;
-    total += stats.get(pid)?.cpu ?? 0;
-    for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
-  }
-  return total;
-}
-
-/** Runs bench/lib/loadgen.ts in its own process and returns its steps. */
-function load(spec: LoadSpec): Promise<StepResult[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [LOADGEN, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code === 0 && line.startsWith('[')) resolve(JSON.parse(line) as StepResult[]);
-      else reject(new Error(`load generator failed (${code}): ${err.slice(-500)}`));
-    });
-  });
-}
 
 export async function proxySuite(ctx: BenchContext): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
@@ -167,6 +105,8 @@ router_settings:
         throw new Error(`proxy sanity check failed: ${JSON.stringify(answer).slice(0, 200)}`);
       }
     }
+    // CPU per plain request by target: what a streamed request's CPU is compared with.
+    const plainCpu: Record<string, number | undefined> = {};
     for (const kind of kinds) {
       const results: Record<string, StepResult[]> = {};
       const cpuUs: Record<string, number | undefined> = {};
@@ -197,13 +137,8 @@ router_settings:
         };
         results[target.name] = await load(spec);
         // CPU per request, warm, at a rate every target sustains: robust where p99 is not.
-        const before = await treeCpuSeconds(target.pid);
-        const [measured] = await load({ ...spec, rates: [CPU_RATE], warmupSeconds: 0.2, repeats: 1 });
-        const after = await treeCpuSeconds(target.pid);
-        cpuUs[target.name] =
-          before === undefined || after === undefined || !measured
-            ? undefined
-            : ((after - before) * 1e6) / (measured.sent + 100);
+        cpuUs[target.name] = await cpuPerRequest(target.pid, spec, CPU_RATE);
+        if (kind.name === 'plain') plainCpu[target.name] = cpuUs[target.name];
       }
       const light = (t: string) => results[t]![0]!;
       const stats = (t: string) => ({ n: light(t).sent, p50: light(t).p50, p99: light(t).p99, mean: null });
@@ -242,6 +177,9 @@ router_settings:
             addedP99Ms: light(target).p99 - light('direct').p99,
             maxRateP99Under10ms: best(target),
             proxyCpuUsPerRequest: cpuUs[target],
+            ...(kind.name !== 'plain' && cpuUs[target] !== undefined && plainCpu[target] !== undefined
+              ? { cpuVsPlain: Number((cpuUs[target]! / plainCpu[target]!).toFixed(2)) }
+              : {}),
             steps: steps(target),
           }),
         );

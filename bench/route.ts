@@ -8,19 +8,9 @@ import path from 'node:path';
 import { CachedEncoder } from '../src/embeddings/cache.js';
 import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
 import { SemanticRouter } from '../src/semantic/semantic-router.js';
-import { type BenchContext, row, uniqueSentences } from './lib/context.js';
+import { type BenchContext, row, syntheticConfig, uniqueSentences } from './lib/context.js';
 import { micro, scaled } from './lib/tiny.js';
 import { histogramChart, type ResultRow } from './lib/report.js';
-
-function syntheticConfig(utterances: number) {
-  const perRoute = 50;
-  const sentences = uniqueSentences(utterances, 7);
-  const routes = Array.from({ length: Math.ceil(utterances / perRoute) }, (_, r) => ({
-    name: `route-${r}`,
-    utterances: sentences.slice(r * perRoute, (r + 1) * perRoute),
-  }));
-  return { routes, index: { type: 'hnsw' as const } };
-}
 
 export async function routeSuite(ctx: BenchContext): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];

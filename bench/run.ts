@@ -11,6 +11,8 @@ import { embedSuite } from './embed.js';
 import { gatewaySuite } from './gateway.js';
 import type { BenchContext, Suite } from './lib/context.js';
 import { environment, markdownTables, type ResultRow } from './lib/report.js';
+import { memorySuite } from './memory.js';
+import { peersSuite } from './peers.js';
 import { proxySuite } from './proxy.js';
 import { qualitySuite } from './quality.js';
 import { routeSuite } from './route.js';
@@ -25,7 +27,11 @@ const SUITES: Record<string, Suite> = {
   quality: qualitySuite,
   gateway: gatewaySuite,
   proxy: proxySuite,
+  peers: peersSuite,
+  memory: memorySuite,
 };
+/** Suites a `--quick` run leaves out unless named with `--only`: minutes each. */
+const FULL_RUN_ONLY = new Set(['peers', 'memory']);
 const DEFAULT_DATASET = path.resolve('datasets/clinc150/clinc150_normalized.json');
 
 const { values } = parseArgs({
@@ -37,7 +43,8 @@ const { values } = parseArgs({
   },
 });
 
-const chosen = values.only ?? Object.keys(SUITES);
+const chosen =
+  values.only ?? Object.keys(SUITES).filter((name) => !(values.quick && FULL_RUN_ONLY.has(name)));
 for (const name of chosen) {
   if (!(name in SUITES)) {
     console.error(`unknown suite "${name}"; suites: ${Object.keys(SUITES).join(', ')}`);

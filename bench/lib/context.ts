@@ -96,3 +96,14 @@ export function uniqueSentences(n: number, seed = 1): string[] {
   }
   return out;
 }
+
+/** A router.json of `utterances` distinct sentences, 50 per route, indexed with HNSW. */
+export function syntheticConfig(utterances: number) {
+  const perRoute = 50;
+  const sentences = uniqueSentences(utterances, 7);
+  const routes = Array.from({ length: Math.ceil(utterances / perRoute) }, (_, r) => ({
+    name: `route-${r}`,
+    utterances: sentences.slice(r * perRoute, (r + 1) * perRoute),
+  }));
+  return { routes, index: { type: 'hnsw' as const } };
+}

@@ -4,7 +4,7 @@
  * and a response parser that reads only the status line and the body's framing.
  *
  * Latency runs from the moment a request is handed over, so time spent waiting for a free
- * connection counts (no coordinated omission). Run: `tsx bench/lib/loadgen.ts <json spec>`; prints one JSON
+ * connection counts (no coordinated omission). Run: `tsx bench/lib/loadgen.ts < spec.json`; prints one JSON
  * line per rate step.
  */
 import net from 'node:net';
@@ -15,6 +15,8 @@ export interface LoadSpec {
   path: string;
   /** Request bodies, sent in turn. */
   bodies: string[];
+  /** More request headers (a peer gateway takes its upstream and retry policy in headers). */
+  headers?: Record<string, string> | undefined;
   rates: number[];
   seconds: number;
   warmupRate: number;
@@ -123,6 +125,9 @@ export async function runLoad(spec: LoadSpec): Promise<StepResult[]> {
   const requests = spec.bodies.map((body) =>
     Buffer.from(
       `POST ${spec.path} HTTP/1.1\r\nhost: ${spec.host}:${spec.port}\r\ncontent-type: application/json\r\n` +
+        Object.entries(spec.headers ?? {})
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('') +
         `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     ),
   );
@@ -203,7 +208,10 @@ export async function runLoad(spec: LoadSpec): Promise<StepResult[]> {
 }
 
 if (process.argv[1]?.endsWith('loadgen.ts')) {
-  const spec = JSON.parse(process.argv[2] ?? '{}') as LoadSpec;
+  // The spec comes on stdin: thousands of bodies overflow an argument list (E2BIG).
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const spec = JSON.parse(Buffer.concat(chunks).toString('utf8')) as LoadSpec;
   const results = await runLoad(spec);
   process.stdout.write(`${JSON.stringify(results)}\n`);
 }

@@ -28,6 +28,16 @@ type Factory = (spec: EncoderSpec) => Promise<Encoder>;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+/** A true/false encoder option; any other value is the file's mistake, said with its path. */
+function flag(spec: EncoderSpec, key: string): boolean | undefined {
+  const value = spec.options?.[key];
+  if (value === undefined || typeof value === 'boolean') return value;
+  throw new SemrouteError(
+    ErrorCode.CONFIG_INVALID,
+    `${spec.file ?? 'router config'}: encoder_options.${key}: expected true or false, got ${JSON.stringify(value)}`,
+    { file: spec.file, path: `encoder_options.${key}`, expected: 'true or false' },
+  );
+}
 
 // Each implementation is imported when it is first asked for: the CLI's route path loads no SDK.
 const useLite: Factory = async (spec) => {
@@ -43,6 +53,7 @@ const useLite: Factory = async (spec) => {
   }
   return (await import('./use-lite/encoder.js')).UseLiteEncoder.load({
     threads: num(spec.options?.threads),
+    memoryArena: flag(spec, 'memory_arena'),
     modelsDir: str(spec.options?.models_dir),
     batchSize: num(spec.options?.batch_size),
     precision,
@@ -66,6 +77,7 @@ const onnx: Factory = async (spec) => {
     dir,
     id: `onnx:${name}`,
     threads: num(spec.options?.threads),
+    memoryArena: flag(spec, 'memory_arena'),
     maxLength: num(spec.options?.max_length),
     batchSize: num(spec.options?.batch_size),
   });

@@ -32,6 +32,7 @@ export async function openSession(
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      enableCpuMemArena: options.memoryArena === true,
     });
   } catch (cause) {
     if (cause instanceof SemrouteError) throw cause;

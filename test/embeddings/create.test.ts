@@ -85,6 +85,15 @@ describe('encoders', () => {
       path: 'encoder_options.precision',
     });
     expect((error as Error).message).toContain('fp16');
+    const arena = await createEncoder({
+      type: 'use-lite',
+      options: { memory_arena: 'yes' },
+      file: 'routes/r.json',
+    }).catch((e: unknown) => e);
+    expect(arena).toMatchObject({ code: ErrorCode.CONFIG_INVALID, path: 'encoder_options.memory_arena' });
+    const withArena = await createEncoder({ type: 'use-lite', options: { memory_arena: true } });
+    expect((await withArena.embed(['arena on']))[0]).toHaveLength(512);
+    await withArena.close();
   });
 
   it('shares one load per spec in a pool, and never closes an encoder it was lent', async () => {

@@ -1,7 +1,7 @@
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UseLiteEncoder } from '../../src/embeddings/use-lite/encoder.js';
-import { ensureUseLiteModel, useLiteFiles } from '../../src/embeddings/use-lite/model-files.js';
+import { ensureUseLiteModel } from '../../src/embeddings/use-lite/model-files.js';
 import { ErrorCode, SemrouteError } from '../../src/errors.js';
 import { tempDir } from '../helpers/encoder.js';
 

@@ -8,7 +8,18 @@
  * computed by the caller and stored in the values, and Redis TTLs only collect garbage. Instances
  * therefore need clocks in step (NTP), as they do for any rate limit.
  */
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+
+/**
+ * ioredis, loaded when the first Redis store is made: a proxy without Redis (the default) does
+ * not pay its ~15 MB of resident memory. Its CommonJS entry loads synchronously.
+ */
+let redisClass: typeof Redis | undefined;
+function loadRedis(): typeof Redis {
+  redisClass ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
+  return redisClass;
+}
 import type { Clock, Limits, StateStore, StoreStatus, Usage } from './state-store.js';
 
 const MINUTE = 60_000;
@@ -86,10 +97,11 @@ export class RedisStateStore implements StateStore {
       retryStrategy: (times: number) => Math.min(100 * times, 2_000),
       lazyConnect: false,
     };
+    const RedisClient = loadRedis();
     this.redis =
       options.url !== undefined
-        ? new Redis(options.url, common)
-        : new Redis({
+        ? new RedisClient(options.url, common)
+        : new RedisClient({
             ...common,
             host: options.host ?? '127.0.0.1',
             port: options.port ?? 6379,

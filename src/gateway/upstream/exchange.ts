@@ -59,24 +59,6 @@ export function postOptions(
   };
 }
 
-export function post(
-  client: UpstreamClient,
-  path: string,
-  body: string,
-  options: CallOptions,
-  signal: AbortSignal,
-): Promise<Dispatcher.ResponseData> {
-  const request: Dispatcher.RequestOptions = postOptions(
-    client,
-    path,
-    body,
-    options.timeoutMs,
-    options.headers,
-  );
-  request.signal = signal;
-  return client.dispatcher.request(request);
-}
-
 interface Answer {
   statusCode: number;
   headers: Record<string, string | string[] | undefined>;

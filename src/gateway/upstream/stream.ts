@@ -4,13 +4,13 @@
  * or a cached answer replayed as one chunk.
  */
 import type { Dispatcher } from 'undici';
-import type { SemrouteError } from '../../errors.js';
+import { ErrorCode, SemrouteError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
 import type { ChatChunk, ChatCompletion } from '../types.js';
 import type { CallOptions, UpstreamClient } from './client.js';
-import { Deadline } from './deadline.js';
-import { httpError } from './errors.js';
-import { post, serialise } from './exchange.js';
+import { BodyQueue } from './body-queue.js';
+import { httpError, noAnswer, toUpstreamError } from './errors.js';
+import { DEFAULT_MAX_RESPONSE_BYTES, postOptions, serialise } from './exchange.js';
 
 /** A stream read to its first chunk: the chunk, the rest, and how to stop it. */
 export interface OpenedStream {
@@ -20,11 +20,14 @@ export interface OpenedStream {
 }
 
 /**
- * Opens a stream and waits for its first chunk, so that a failure before any byte reaches the
- * client can still be retried or fall back. Returns the first chunk and the rest. `read` turns
- * the wire format's events into chunks.
+ * Opens a stream through undici's dispatch API (as plain calls do: no Readable body, no
+ * AbortController per call) and waits for its first chunk, so that a failure before any byte
+ * reaches the client can still be retried or fall back. Returns the first chunk and the rest.
+ * `read` turns the wire format's events into chunks. The call's deadline covers the wait for
+ * the first chunk; after it, bytes have gone to the client and only `bodyTimeout` (a silence
+ * that long) ends the stream.
  */
-export async function openStream(
+export function openStream(
   client: UpstreamClient,
   deployment: Deployment,
   path: string,
@@ -32,33 +35,112 @@ export async function openStream(
   options: CallOptions,
   read: (body: AsyncIterable<Buffer>, deployment: Deployment) => AsyncIterator<ChatChunk>,
 ): Promise<OpenedStream> {
-  let res: Dispatcher.ResponseData | undefined;
-  // Until the first chunk: after it, bytes have gone to the client and only bodyTimeout applies.
-  const deadline = new Deadline(options.signal, options.timeoutMs);
-  try {
-    res = await post(client, path, serialise(body), options, deadline.controller.signal);
-    if (res.statusCode >= 400) {
-      const text = await res.body.text().catch(() => '');
-      throw httpError(deployment, res.statusCode, res.headers, text, client);
-    }
-    const iterator = read(res.body, deployment);
-    const first = await iterator.next();
-    deadline.stopClock();
-    const opened = res;
-    return {
-      first: first.done ? undefined : first.value,
-      rest: iterator,
-      // Destroying the body closes the connection: the upstream stops generating.
-      abort: () => {
-        deadline.clear();
-        if (!opened.body.destroyed) opened.body.destroy();
-      },
+  const { signal, timeoutMs } = options;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  return new Promise<OpenedStream>((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    /** Why the proxy stopped the call (deadline, client gone, stream closed), when it did. */
+    let stopped: SemrouteError | undefined;
+    let finished = false;
+    let settled = false;
+    let status = 0;
+    let headers: Record<string, string | string[] | undefined> = {};
+    const errorBody: Buffer[] = [];
+    let errorBytes = 0;
+
+    const detach = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     };
-  } catch (error) {
-    deadline.clear();
-    if (res !== undefined && !res.body.destroyed) res.body.destroy();
-    throw deadline.error(error, deployment, options.timeoutMs);
-  }
+    const stop = (error: SemrouteError) => {
+      stopped ??= error;
+      controller?.abort(error);
+    };
+    const onAbort = () =>
+      stop(
+        new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', {
+          cause: signal?.reason,
+        }),
+      );
+    const timer = setTimeout(() => stop(noAnswer(deployment, timeoutMs)), timeoutMs);
+    const fail = (error: SemrouteError) => {
+      if (settled) return;
+      settled = true;
+      detach();
+      if (!finished) stop(error);
+      reject(error);
+    };
+    const queue = new BodyQueue(
+      { pause: () => controller?.pause(), resume: () => controller?.resume() },
+      () => {
+        if (!finished) stop(new SemrouteError(ErrorCode.ABORTED, 'The stream was closed by the proxy'));
+      },
+    );
+    const abort = () => {
+      detach();
+      if (!finished) {
+        finished = true;
+        stop(new SemrouteError(ErrorCode.ABORTED, 'The stream was closed by the proxy'));
+      }
+    };
+    const startReading = () => {
+      const iterator = read(queue, deployment);
+      iterator.next().then(
+        (first) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve({ first: first.done ? undefined : first.value, rest: iterator, abort });
+        },
+        (error: unknown) => fail(stopped ?? toUpstreamError(error, deployment, signal)),
+      );
+    };
+
+    if (signal?.aborted) {
+      onAbort();
+      fail(stopped!);
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      client.dispatcher.dispatch(postOptions(client, path, serialise(body), timeoutMs, options.headers), {
+        onRequestStart(c) {
+          controller = c;
+          // Stopped before undici started it: abort now.
+          if (stopped) c.abort(stopped);
+        },
+        onResponseStart(_c, code, responseHeaders) {
+          status = code;
+          headers = responseHeaders;
+          if (code < 400) startReading();
+        },
+        onResponseData(_c, chunk) {
+          if (status < 400) return queue.push(chunk);
+          errorBytes += chunk.length;
+          if (errorBytes <= maxBytes) errorBody.push(chunk);
+        },
+        onResponseEnd() {
+          finished = true;
+          if (status >= 400)
+            fail(httpError(deployment, status, headers, Buffer.concat(errorBody).toString('utf8'), client));
+          else {
+            queue.end();
+            detach();
+          }
+        },
+        onResponseError(_c, error) {
+          finished = true;
+          const mapped = stopped ?? toUpstreamError(error, deployment, signal);
+          // Before the first chunk the caller's promise fails; after it, the reader does.
+          queue.fail(mapped);
+          if (status === 0 || status >= 400) fail(mapped);
+          detach();
+        },
+      });
+    } catch (error) {
+      fail(toUpstreamError(error, deployment, signal));
+    }
+  });
 }
 
 /** Yields the first chunk and the rest, renaming `model`, and releases in-flight tracking once. */
