@@ -34,6 +34,7 @@ export interface LexicalData {
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** The features of a text, with their counts. */
 export function features(text: string): Map<string, number> {
@@ -45,6 +46,13 @@ export function features(text: string): Map<string, number> {
     add(`w:${word}`);
     if (i > 0) add(`b:${words[i - 1]} ${word}`);
     const padded = `<${word}>`;
+    if (!SURROGATE.test(padded)) {
+      // One string per n-gram, cut from the word itself: this runs for every query.
+      for (let n = 3; n <= 5; n++)
+        for (let start = 0; start + n <= padded.length; start++) add(`c:${padded.slice(start, start + n)}`);
+      continue;
+    }
+    // Characters outside the BMP are two code units: count n-grams in characters, not units.
     const chars = Array.from(padded);
     for (let n = 3; n <= 5; n++) {
       for (let start = 0; start + n <= chars.length; start++)

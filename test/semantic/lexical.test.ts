@@ -23,6 +23,12 @@ describe('lexical features', () => {
     // Letters of any script are words; emoji and symbols are not.
     expect(features('今天 天气').has('w:今天')).toBe(true);
     expect(features('🙂 ++').size).toBe(0);
+    // Character n-grams count characters, also outside the BMP (two code units each).
+    const wide = [...features('𠀀𠀁').keys()].filter((k) => k.startsWith('c:'));
+    expect(wide.sort()).toEqual(['c:<𠀀𠀁', 'c:<𠀀𠀁>', 'c:𠀀𠀁>'].sort());
+    expect([...features('abc').keys()].filter((k) => k.startsWith('c:')).sort()).toEqual(
+      ['c:<ab', 'c:abc', 'c:bc>', 'c:<abc', 'c:abc>', 'c:<abc>'].sort(),
+    );
   });
 });
 
