@@ -112,18 +112,23 @@ router_settings:
       const cpuUs: Record<string, number | undefined> = {};
       for (const target of targets) {
         if (target.plainOnly && kind.name !== 'plain') continue;
+        // Every prompt of a routed kind is new (the sweep sends ~110,000 requests per target),
+        // so no embedding memo answers one: each costs its embedding, as real traffic does.
+        // The CPU run gets prompts of its own for the same reason.
+        const routed = kind.model === 'auto_router1' || kind.model === 'auto';
+        const bodies = (tag: string) =>
+          Array.from({ length: routed ? (ctx.quick ? 10_000 : 120_000) : 1000 }, (_, i) =>
+            JSON.stringify({
+              model: target.model(kind.model),
+              stream: kind.stream,
+              messages: [{ role: 'user', content: `${prompts[i % prompts.length]} ${tag} ${i}` }],
+            }),
+          );
         const spec = {
           host: '127.0.0.1',
           port: target.port,
           path: '/v1/chat/completions',
-          // Distinct prompts, so no cache or embedding memo serves a repeat.
-          bodies: Array.from({ length: 1000 }, (_, i) =>
-            JSON.stringify({
-              model: target.model(kind.model),
-              stream: kind.stream,
-              messages: [{ role: 'user', content: `${prompts[i % prompts.length]} ${i}` }],
-            }),
-          ),
+          bodies: bodies('sweep'),
           rates,
           seconds: ctx.quick ? 1 : 2,
           // JIT, connection pools and the first GCs settle at a rate every target sustains.
@@ -137,7 +142,7 @@ router_settings:
         };
         results[target.name] = await load(spec);
         // CPU per request, warm, at a rate every target sustains: robust where p99 is not.
-        cpuUs[target.name] = await cpuPerRequest(target.pid, spec, CPU_RATE);
+        cpuUs[target.name] = await cpuPerRequest(target.pid, { ...spec, bodies: bodies('cpu') }, CPU_RATE);
         if (kind.name === 'plain') plainCpu[target.name] = cpuUs[target.name];
       }
       const light = (t: string) => results[t]![0]!;
