@@ -82,7 +82,7 @@ router_settings:
     { name: 'auto_router', model: 'auto_router1', stream: false },
     { name: 'auto', model: 'auto', stream: false },
   ];
-  const rates = ctx.quick ? [200, 1000] : [200, 1000, 2000, 3000, 4000];
+  const rates = ctx.quick ? [200, 1000] : [200, 500, 1000, 2000, 3000, 4000];
   try {
     // Correctness before timing: the proxy routes and answers as the upstream would.
     for (const port of [proxyPort, proxyPort + 1]) {

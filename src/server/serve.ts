@@ -1,5 +1,4 @@
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
-import { availableParallelism } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { EncoderPool } from '../embeddings/pool.js';
 import type { StateStore } from '../gateway/state/state-store.js';
@@ -12,10 +11,15 @@ import { ProxyRuntime } from './runtime.js';
 import { ROUTE_PAGE_SAVE } from './ui/api.js';
 import { isWorker, joinCluster, workerCount } from './workers.js';
 
-/** Encoder threads per process: the cores shared out among the workers (env overrides). */
+/**
+ * Encoder threads per proxy process: one. A proxy embeds many prompts at once; a second
+ * onnxruntime thread cuts a lone embedding from 0.87 to 0.78 ms but both threads spin, so each
+ * costs 1.6 ms of CPU instead of 0.9 and uncached routing keeps up with half the rate
+ * (`npm run bench -- --only route`). More cores are used with `--workers`.
+ * `SEMROUTE_ONNX_THREADS` or router.json's `encoder_options.threads` override.
+ */
 function encoderThreads(): number | undefined {
-  if (process.env.SEMROUTE_ONNX_THREADS !== undefined || workerCount() === 1) return undefined;
-  return Math.max(1, Math.floor(availableParallelism() / workerCount()));
+  return process.env.SEMROUTE_ONNX_THREADS !== undefined ? undefined : 1;
 }
 
 export interface ServeOptions {
