@@ -2,6 +2,7 @@
  * Route centroids: the normalised mean of each route's utterance vectors, one row per route in
  * a flat Float32Array. A query's cosine to every centroid is one pass over that matrix.
  */
+import { dotAt } from '../vector-index/dot.js';
 
 export function computeCentroids(
   rows: Iterable<{ route: number; vector: Float32Array }>,
@@ -33,21 +34,6 @@ export function centroidScores(
   out: Float64Array = new Float64Array(routeCount),
 ): Float64Array {
   const d = query.length;
-  for (let r = 0; r < routeCount; r++) {
-    const base = r * d;
-    let a = 0;
-    let b = 0;
-    let c = 0;
-    let e = 0;
-    let j = 0;
-    for (; j + 3 < d; j += 4) {
-      a += centroids[base + j]! * query[j]!;
-      b += centroids[base + j + 1]! * query[j + 1]!;
-      c += centroids[base + j + 2]! * query[j + 2]!;
-      e += centroids[base + j + 3]! * query[j + 3]!;
-    }
-    for (; j < d; j++) a += centroids[base + j]! * query[j]!;
-    out[r] = a + b + c + e;
-  }
+  for (let r = 0; r < routeCount; r++) out[r] = dotAt(centroids, r * d, query);
   return out;
 }

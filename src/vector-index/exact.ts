@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { writeFileAtomic } from '../internal/fs.js';
 import { checkBatch, checkQuery } from './checks.js';
+import { dotAt } from './dot.js';
 import type { SearchHits, VectorIndex } from './vector-index.js';
 
 /**
@@ -75,21 +76,7 @@ export class ExactIndex implements VectorIndex {
     const topScores = new Float64Array(want).fill(-Infinity);
     const topRows = new Int32Array(want).fill(-1);
     for (let row = 0; row < n; row++) {
-      // Four accumulators let the JIT overlap the multiply-adds.
-      const base = row * d;
-      let a = 0;
-      let b = 0;
-      let c = 0;
-      let e = 0;
-      let j = 0;
-      for (; j + 3 < d; j += 4) {
-        a += data[base + j]! * query[j]!;
-        b += data[base + j + 1]! * query[j + 1]!;
-        c += data[base + j + 2]! * query[j + 2]!;
-        e += data[base + j + 3]! * query[j + 3]!;
-      }
-      for (; j < d; j++) a += data[base + j]! * query[j]!;
-      const dot = a + b + c + e;
+      const dot = dotAt(data, row * d, query);
       if (dot <= topScores[want - 1]!) continue;
       let pos = want - 1;
       while (pos > 0 && topScores[pos - 1]! < dot) {

@@ -5,13 +5,13 @@
  * most of a proxied request's own work (`npm run bench`). Every failure becomes an UpstreamError
  * with a kind; the gateway owns retries.
  */
-import type { Dispatcher } from 'undici';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import { withFields } from '../../internal/objects.js';
 import type { Deployment } from '../deployment.js';
 import type { ChatBody, ChatCompletion, EmbeddingResponse } from '../types.js';
 import type { CallOptions, UpstreamClient } from './client.js';
-import { httpError, malformedAnswer, noAnswer, toUpstreamError } from './errors.js';
+import { CallStop } from './call-stop.js';
+import { httpError, malformedAnswer, toUpstreamError } from './errors.js';
 
 /** Largest upstream answer read, in bytes, when the call does not say. 32 MiB. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -82,40 +82,25 @@ function exchange(
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let received = 0;
   return new Promise<Answer>((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let failure: SemrouteError | undefined;
     let settled = false;
     let statusCode = 0;
     let headers: Record<string, string | string[] | undefined> = {};
     const chunks: Buffer[] = [];
+    let call: CallStop | undefined;
     const settle = (error: SemrouteError | undefined, answer?: Answer) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      call?.detach();
       if (error) reject(error);
       else resolve(answer!);
     };
-    const stop = (error: SemrouteError) => {
-      failure = error;
-      controller?.abort(error);
-      settle(error);
-    };
-    const onAbort = () =>
-      stop(
-        new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', {
-          cause: signal?.reason,
-        }),
-      );
-    const timer = setTimeout(() => stop(noAnswer(deployment, timeoutMs)), timeoutMs);
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    call = new CallStop(signal, deployment, timeoutMs, (error) => settle(error));
+    if (settled) return;
+    const stops = call;
     try {
       client.dispatcher.dispatch(postOptions(client, path, body, timeoutMs, options.headers), {
         onRequestStart(c) {
-          controller = c;
-          // Stopped before undici started it: abort now.
-          if (failure) c.abort(failure);
+          stops.attach(c);
         },
         onResponseStart(_c, code, responseHeaders) {
           statusCode = code;
@@ -124,7 +109,7 @@ function exchange(
         onResponseData(_c, chunk) {
           received += chunk.length;
           if (received > maxBytes)
-            stop(malformedAnswer(deployment, `more than ${maxBytes} bytes (max_response_bytes)`));
+            stops.stop(malformedAnswer(deployment, `more than ${maxBytes} bytes (max_response_bytes)`));
           else chunks.push(chunk);
         },
         onResponseEnd() {

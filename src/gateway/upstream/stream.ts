@@ -3,13 +3,13 @@
  * byte reaches the client can still be retried or fall back), relayed with the group's name,
  * or a cached answer replayed as one chunk.
  */
-import type { Dispatcher } from 'undici';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
 import type { ChatChunk, ChatCompletion } from '../types.js';
 import type { CallOptions, UpstreamClient } from './client.js';
 import { BodyQueue } from './body-queue.js';
-import { httpError, noAnswer, toUpstreamError } from './errors.js';
+import { CallStop } from './call-stop.js';
+import { httpError, toUpstreamError } from './errors.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, postOptions, serialise } from './exchange.js';
 
 /** A stream read to its first chunk: the chunk, the rest, and how to stop it. */
@@ -38,49 +38,30 @@ export function openStream(
   const { signal, timeoutMs } = options;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return new Promise<OpenedStream>((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    /** Why the proxy stopped the call (deadline, client gone, stream closed), when it did. */
-    let stopped: SemrouteError | undefined;
     let finished = false;
     let settled = false;
     let status = 0;
     let headers: Record<string, string | string[] | undefined> = {};
     const errorBody: Buffer[] = [];
     let errorBytes = 0;
+    const closed = () => new SemrouteError(ErrorCode.ABORTED, 'The stream was closed by the proxy');
 
-    const detach = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const stop = (error: SemrouteError) => {
-      stopped ??= error;
-      controller?.abort(error);
-    };
-    const onAbort = () =>
-      stop(
-        new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', {
-          cause: signal?.reason,
-        }),
-      );
-    const timer = setTimeout(() => stop(noAnswer(deployment, timeoutMs)), timeoutMs);
+    const call = new CallStop(signal, deployment, timeoutMs);
     const fail = (error: SemrouteError) => {
       if (settled) return;
       settled = true;
-      detach();
-      if (!finished) stop(error);
+      call.detach();
+      if (!finished) call.stop(error);
       reject(error);
     };
-    const queue = new BodyQueue(
-      { pause: () => controller?.pause(), resume: () => controller?.resume() },
-      () => {
-        if (!finished) stop(new SemrouteError(ErrorCode.ABORTED, 'The stream was closed by the proxy'));
-      },
-    );
+    const queue = new BodyQueue(call, () => {
+      if (!finished) call.stop(closed());
+    });
     const abort = () => {
-      detach();
+      call.detach();
       if (!finished) {
         finished = true;
-        stop(new SemrouteError(ErrorCode.ABORTED, 'The stream was closed by the proxy'));
+        call.stop(closed());
       }
     };
     const startReading = () => {
@@ -89,25 +70,18 @@ export function openStream(
         (first) => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          call.stopClock();
           resolve({ first: first.done ? undefined : first.value, rest: iterator, abort });
         },
-        (error: unknown) => fail(stopped ?? toUpstreamError(error, deployment, signal)),
+        (error: unknown) => fail(call.reason ?? toUpstreamError(error, deployment, signal)),
       );
     };
 
-    if (signal?.aborted) {
-      onAbort();
-      fail(stopped!);
-      return;
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (call.reason) return fail(call.reason);
     try {
       client.dispatcher.dispatch(postOptions(client, path, serialise(body), timeoutMs, options.headers), {
         onRequestStart(c) {
-          controller = c;
-          // Stopped before undici started it: abort now.
-          if (stopped) c.abort(stopped);
+          call.attach(c);
         },
         onResponseStart(_c, code, responseHeaders) {
           status = code;
@@ -125,16 +99,16 @@ export function openStream(
             fail(httpError(deployment, status, headers, Buffer.concat(errorBody).toString('utf8'), client));
           else {
             queue.end();
-            detach();
+            call.detach();
           }
         },
         onResponseError(_c, error) {
           finished = true;
-          const mapped = stopped ?? toUpstreamError(error, deployment, signal);
+          const mapped = call.reason ?? toUpstreamError(error, deployment, signal);
           // Before the first chunk the caller's promise fails; after it, the reader does.
           queue.fail(mapped);
           if (status === 0 || status >= 400) fail(mapped);
-          detach();
+          call.detach();
         },
       });
     } catch (error) {

@@ -12,6 +12,7 @@ import { type ServerContext, modelLabel } from '../context.js';
 import { type OpenAIErrorBody, toOpenAIError } from '../openai-errors.js';
 import { requestOptions } from '../request-context.js';
 import { servedHeaders } from '../routes/chat.js';
+import { writeJsonAnswer } from '../answer.js';
 import { SSE_HEADERS, SseWriter } from '../sse-writer.js';
 
 export interface EventStream {
@@ -79,11 +80,11 @@ export function registerDialect<R extends { model: string }, A, C>(
       reply.hijack();
       const raw = reply.raw;
       if (!outcome.stream) {
-        const text = JSON.stringify(await dialect.answer(outcome.response, parsed, outcome));
-        headers['content-type'] = 'application/json; charset=utf-8';
-        headers['content-length'] = String(Buffer.byteLength(text));
-        raw.writeHead(200, headers);
-        raw.end(text);
+        writeJsonAnswer(
+          raw,
+          headers,
+          JSON.stringify(await dialect.answer(outcome.response, parsed, outcome)),
+        );
         record(outcome.model, 200, started, outcome);
         return reply;
       }

@@ -4,6 +4,7 @@ import type { ChatOutcome, Served } from '../../gateway/types.js';
 import { type ServerContext, modelLabel } from '../context.js';
 import { toOpenAIError } from '../openai-errors.js';
 import { requestOptions } from '../request-context.js';
+import { writeJsonAnswer } from '../answer.js';
 import { SSE_HEADERS, SseWriter } from '../sse-writer.js';
 import { ChatRequestSchema, validate } from '../validate.js';
 
@@ -69,11 +70,7 @@ export function registerChat(app: FastifyInstance, context: ServerContext): void
       reply.hijack();
       const raw = reply.raw;
       if (!outcome.stream) {
-        const text = JSON.stringify(outcome.response);
-        headers['content-type'] = 'application/json; charset=utf-8';
-        headers['content-length'] = String(Buffer.byteLength(text));
-        raw.writeHead(200, headers);
-        raw.end(text);
+        writeJsonAnswer(raw, headers, JSON.stringify(outcome.response));
         record(outcome.model, 200, started, outcome);
         return reply;
       }
