@@ -17,7 +17,12 @@ import { proxySuite } from './proxy.js';
 import { qualitySuite } from './quality.js';
 import { routeSuite } from './route.js';
 import { searchSuite } from './search.js';
+import { exitWithParent } from '../src/internal/lifeline.js';
 import { hnswBuild } from '../src/vector-index/hnsw.js';
+
+// Run under tsx (npm run bench): if the launcher goes, this goes, and every server it started
+// follows (each watches this process: bench/lib/processes.ts).
+exitWithParent(process.ppid);
 
 const SUITES: Record<string, Suite> = {
   encoder: embedSuite,

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-import cluster from 'node:cluster';
+import { exitWithParent } from '../dist/internal/lifeline.js';
 import { main } from '../dist/cli/main.js';
 
+// Started by a harness (tests, bench): end with it, however it ends.
+exitWithParent();
 process.exitCode = await main(process.argv.slice(2));
 // A `serve --workers` worker whose start failed: its IPC channel to the primary would keep it
-// alive, so leave explicitly (the primary then stops instead of waiting).
-if (cluster.isWorker) process.exit();
+// alive, so leave explicitly (the primary then stops instead of waiting). The primary forks its
+// workers with SEMROUTE_WORKERS set (server/workers.ts): reading it spares every other command
+// the node:cluster import.
+if (process.env.SEMROUTE_WORKERS !== undefined) process.exit();

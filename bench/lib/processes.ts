@@ -11,6 +11,13 @@ import type { LoadSpec, StepResult } from './loadgen.js';
 export const TSX = path.resolve('node_modules/.bin/tsx');
 export const ENTRY = path.resolve('bench/lib/cli-entry.ts');
 const LOADGEN = path.resolve('bench/lib/loadgen.ts');
+/** Preloaded into every bench process: it ends when this runner ends (src/internal/lifeline.ts). */
+const LIFELINE = ['--import', path.resolve('bench/lib/lifeline.mjs')];
+
+/** The environment of a child that must not outlive this runner. */
+export function tiedEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, SEMROUTE_PARENT_PID: String(process.pid) };
+}
 
 /** Starts `command args` and resolves once its output matches `ready`. */
 export function startProcess(
@@ -20,7 +27,12 @@ export function startProcess(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    // Node programs (node itself, tsx) get the lifeline preloaded; semroute's CLI has its own.
+    const node = command === process.execPath || command === TSX;
+    const child = spawn(command, node ? [...LIFELINE, ...args] : args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: tiedEnv(env),
+    });
     let out = '';
     const onData = (d: Buffer) => {
       // Keep the tail only: a server that logs every request must not grow this without end.
@@ -101,7 +113,7 @@ export async function rssMb(pid: number): Promise<number | undefined> {
 /** Runs bench/lib/loadgen.ts in its own process and returns its steps. */
 export function load(spec: LoadSpec): Promise<StepResult[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, [LOADGEN], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(TSX, [...LIFELINE, LOADGEN], { stdio: ['pipe', 'pipe', 'pipe'], env: tiedEnv() });
     child.stdin!.end(JSON.stringify(spec));
     let out = '';
     let err = '';

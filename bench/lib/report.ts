@@ -1,5 +1,6 @@
 /** Result rows, tables, the JSON/Markdown files and the SVG chart of `npm run bench`. */
 import { cpus, totalmem } from 'node:os';
+import { cpuFeatures } from '../../src/internal/cpu.js';
 
 export interface ResultRow {
   suite: string;
@@ -17,6 +18,8 @@ export function environment(extra: Record<string, unknown> = {}): Record<string,
   return {
     date: new Date().toISOString(),
     cpu: cpu[0]?.model ?? 'unknown',
+    // Which integer kernels onnxruntime ran: figures differ between CPUs with and without VNNI.
+    cpuFlags: cpuFeatures().flags,
     cores: cpu.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     node: process.version,

@@ -22,6 +22,8 @@ export interface EncoderSpec {
   cacheSize?: number | undefined;
   /** Injected fetch for remote encoders. */
   fetch?: typeof fetch | undefined;
+  /** Where a local encoder's load-time warning goes (int8 falling back to fp32). */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 type Factory = (spec: EncoderSpec) => Promise<Encoder>;
@@ -57,6 +59,7 @@ const useLite: Factory = async (spec) => {
     modelsDir: str(spec.options?.models_dir),
     batchSize: num(spec.options?.batch_size),
     precision,
+    onWarning: spec.onWarning,
   });
 };
 

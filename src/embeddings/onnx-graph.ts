@@ -71,6 +71,16 @@ export class GraphBuilder {
     return name;
   }
 
+  uint8Tensor(name: string, dims: readonly number[], data: Uint8Array): string {
+    this.initializers.push({
+      name,
+      dims: [...dims],
+      dataType: DataType.UINT8,
+      rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    });
+    return name;
+  }
+
   int64Tensor(name: string, dims: readonly number[], data: readonly number[]): string {
     const raw = new BigInt64Array(data.map((v) => BigInt(v)));
     this.initializers.push({

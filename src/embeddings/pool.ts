@@ -11,6 +11,8 @@ export interface EncoderPoolOptions {
   localOptions?: Record<string, unknown> | undefined;
   /** fetch for remote encoders. */
   fetch?: typeof fetch | undefined;
+  /** Where load-time warnings of local encoders go (the proxy's logger). */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 const LOCAL = new Set(['use-lite', 'onnx']);
@@ -26,7 +28,13 @@ export class EncoderPool {
   private resolve(spec: EncoderSpec): { spec: EncoderSpec; key: string } {
     const type = encoderType(spec);
     const options = LOCAL.has(type) ? { ...this.options.localOptions, ...spec.options } : spec.options;
-    const full: EncoderSpec = { ...spec, type, options, fetch: spec.fetch ?? this.options.fetch };
+    const full: EncoderSpec = {
+      ...spec,
+      type,
+      options,
+      fetch: spec.fetch ?? this.options.fetch,
+      onWarning: spec.onWarning ?? this.options.onWarning,
+    };
     const sorted = Object.fromEntries(Object.entries(options ?? {}).sort(([a], [b]) => a.localeCompare(b)));
     return { spec: full, key: JSON.stringify([type, spec.name ?? null, sorted]) };
   }

@@ -172,7 +172,10 @@ export interface InstalledModel {
   id: string;
   dir: string;
   kind: 'use-lite' | 'onnx';
+  /** Bytes of model.onnx (for use-lite: the fp32 model). */
   bytes: number;
+  /** use-lite only: bytes of the int8 model, the default. */
+  int8Bytes?: number | undefined;
 }
 
 /** Models under the models folder: the built USE-lite model and pulled ONNX exports. */
@@ -183,7 +186,14 @@ export async function listModels(root = modelsDir()): Promise<InstalledModel[]> 
     if (entries.some((e) => e.name === 'manifest.json')) {
       const rel = path.relative(root, dir).split(path.sep).join('/');
       const onnx = path.join(dir, 'model.onnx');
-      out.push({ id: rel, dir, kind: rel === 'use-lite' ? 'use-lite' : 'onnx', bytes: await sizeOf(onnx) });
+      const kind = rel === 'use-lite' ? 'use-lite' : 'onnx';
+      out.push({
+        id: rel,
+        dir,
+        kind,
+        bytes: await sizeOf(onnx),
+        ...(kind === 'use-lite' ? { int8Bytes: await sizeOf(path.join(dir, 'model-int8.onnx')) } : {}),
+      });
       return;
     }
     if (depth >= 2) return;

@@ -81,7 +81,11 @@ export async function serve(options: ServeOptions) {
   };
   // Encoders shared by every semantic router and kept across reloads: one model load each.
   const threads = encoderThreads();
-  const encoders = new EncoderPool({ localOptions: threads ? { threads } : {}, fetch: options.fetch });
+  const encoders = new EncoderPool({
+    localOptions: threads ? { threads } : {},
+    fetch: options.fetch,
+    onWarning: (message) => log.warn(message),
+  });
   let cluster: ReturnType<typeof joinCluster> | undefined;
   const proxyLogger = log;
   const decisions = new DecisionLog();

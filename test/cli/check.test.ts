@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/fake-upstream.js';
 import { tempDir } from '../helpers/encoder.js';
 import { freePort } from '../helpers/redis.js';
+import { tiedEnv } from '../helpers/tied.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/semroute.js');
@@ -38,7 +39,10 @@ afterAll(async () => {
 
 async function semroute(...args: string[]) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      timeout: 60_000,
+      env: tiedEnv(),
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code: number; stdout: string; stderr: string };

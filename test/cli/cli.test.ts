@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/encoder.js';
+import { tiedEnv } from '../helpers/tied.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/semroute.js');
@@ -17,7 +18,7 @@ afterAll(() => tmp.cleanup());
 async function semroute(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') },
+      env: tiedEnv({ ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') }),
       maxBuffer: 64 * 1024 * 1024,
     });
     return { code: 0, stdout, stderr };
@@ -154,9 +155,19 @@ describe('semroute CLI contract', () => {
     ).toBeNull();
   });
 
-  it('models list shows the built default model', async () => {
-    const { stdout } = await semroute('models', 'list', '--json');
-    expect(JSON.parse(stdout).map((m: { id: string }) => m.id)).toContain('use-lite');
+  it('models list shows the built default model, both sizes, the active precision and why, and the CPU', async () => {
+    const json = JSON.parse((await semroute('models', 'list', '--json')).stdout);
+    const useLite = json.models.find((m: { id: string }) => m.id === 'use-lite');
+    expect(useLite.int8Bytes).toBeGreaterThan(1e6);
+    expect(useLite.int8Bytes).toBeLessThan(useLite.bytes);
+    expect(json.useLitePrecision).toMatchObject({ requested: 'int8', active: 'int8' });
+    expect(json.cpu.flags).toEqual(expect.any(Array));
+    const { stdout } = await semroute('models', 'list');
+    expect(stdout).toMatch(/use-lite\tint8 \(default\)\t\d+\.\d MB\tactive/);
+    expect(stdout).toMatch(
+      /use-lite precision: int8: int8 matches fp32 on this CPU \(probe cosine 0\.999\d+/,
+    );
+    expect(stdout).toMatch(/^cpu: .*\((with|without) VNNI\)$/m);
   });
 });
 

@@ -72,16 +72,24 @@ describe('USE-lite parity with the TF.js original', () => {
     expect(maxDiff).toBeLessThanOrEqual(1e-5);
   });
 
-  it('embeds every sentence within cosine 0.995 of the fp32 build (int8 build)', async () => {
+  it('embeds every sentence within cosine 0.999 of the fp32 build (int8 build), the promise README makes', async () => {
+    // Integer kernels are exact on every CPU (u8 × u8, convert.ts), so this holds with and
+    // without VNNI; test/slow/non-vnni.test.ts runs the same corpus on an emulated AVX2-only CPU.
     const [quantised, exact] = await Promise.all([ours.embed(sentences), fp32.embed(sentences)]);
-    let worst = 1;
-    quantised.forEach((row, i) => {
+    const cosines = quantised.map((row, i) => {
       let dot = 0;
       for (let d = 0; d < 512; d++) dot += row[d]! * exact[i]![d]!;
-      worst = Math.min(worst, dot);
+      return dot;
     });
-    expect(worst).toBeGreaterThan(0.995);
-    expect(worst).toBeLessThan(1);
+    const below = sentences.filter((_, i) => cosines[i]! < 0.999);
+    expect(below).toEqual([]);
+    // Not the fp32 model under another name.
+    expect(Math.min(...cosines)).toBeLessThan(1 - 1e-6);
+  });
+
+  it('checked itself against the stored fp32 probe at load, on this CPU', () => {
+    expect(ours.precision.active).toBe('int8');
+    expect(ours.precision.probeCosine).toBeGreaterThanOrEqual(0.999);
   });
 
   it('gives empty and whitespace-only input a defined unit vector without dropping rows', async () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/encoder.js';
+import { tiedEnv } from '../helpers/tied.js';
 
 const run = promisify(execFile);
 let tmp: { dir: string; cleanup: () => Promise<void> };
@@ -16,7 +17,7 @@ afterAll(() => tmp.cleanup());
 describe('examples/quickstart.mjs', () => {
   it('runs on Node 20 as written (semroute imports itself by name) and routes as its comments say', async () => {
     const { stdout } = await run(process.execPath, ['examples/quickstart.mjs'], {
-      env: { ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') },
+      env: tiedEnv({ ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') }),
     });
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('translation');

@@ -357,19 +357,18 @@ describe('reliability', () => {
       },
       noSleep,
     );
-    const started = performance.now();
     const out = await router.chatCompletion(ask('g'));
+    // The slow one would have answered after 2 s had its timeout not cut it off first.
     expect(out.deploymentId).toBe(router.deployments('g')[1]!.id);
-    expect(performance.now() - started).toBeLessThan(1500);
+    expect(out.attempts).toBe(2);
   });
 
   it('honours a per-request timeout (seconds, as LiteLLM) and does not send it upstream', async () => {
     a.behave({ latencyMs: 1000 });
     const router = await Gateway.create({ model_list: [deployment('g', a)], num_retries: 0 }, noSleep);
-    const started = performance.now();
     const error = await router.chatCompletion(ask('g', 'slow', { timeout: 0.1 })).catch((e: unknown) => e);
+    // Without the deadline the upstream would have answered (after 1 s): a Timeout proves it fired.
     expect((error as UpstreamError).kind).toBe('Timeout');
-    expect(performance.now() - started).toBeLessThan(900);
     a.behave({ latencyMs: 0 });
     await router.chatCompletion(ask('g', 'fast', { timeout: 5 }));
     expect(a.requests.at(-1)!.body).not.toHaveProperty('timeout');
@@ -389,7 +388,7 @@ describe('reliability', () => {
     const start = a.attempts;
     const pending = router.chatCompletion(ask('g'), { signal: controller.signal }).catch((e: unknown) => e);
     // Abort once the call has reached the upstream.
-    await expect.poll(() => a.attempts, { timeout: 10_000 }).toBeGreaterThan(start);
+    await expect.poll(() => a.attempts, { timeout: 45_000 }).toBeGreaterThan(start);
     controller.abort();
     expect(((await pending) as SemrouteError).code).toBe(ErrorCode.ABORTED);
   });

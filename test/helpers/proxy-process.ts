@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './redis.js';
+import { tiedEnv } from './tied.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/semroute.js');
 
@@ -27,7 +28,8 @@ export async function startProxyProcess(
   const child: ChildProcess = spawn(
     process.execPath,
     [BIN, 'serve', '--config', config, '--port', String(port), '--no-watch', ...args],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Tied (SEMROUTE_PARENT_PID): a test process killed mid-run leaves no server behind.
+    { env: tiedEnv({ ...process.env, ...env }), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

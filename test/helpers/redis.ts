@@ -2,9 +2,10 @@
  * A real redis-server for tests, on a free loopback port, with no persistence. `.ci/run`
  * installs it from Debian's packages; a missing binary fails the tests with that instruction.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import { spawnTied } from './tied.js';
 
 export interface TestRedis {
   port: number;
@@ -63,7 +64,8 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(
+    // Tied: a test process killed mid-run leaves no redis-server behind.
+    child = spawnTied(
       'redis-server',
       [
         '--port',

@@ -24,6 +24,11 @@ describe('lintRouter', () => {
     const found = list.filter((f) => f.code === code);
     expect(found.map((f) => f.route)).toContain(route);
     expect(found[0]!.message.length).toBeGreaterThan(20);
+    // Each fixture clears its check's bar by more than int8 moves a cosine (README: within
+    // 0.999 of fp32), so no CPU can tip it over.
+    const details = found[0]!.details as { meanCosine?: number; cosine?: number } | undefined;
+    if (details?.meanCosine !== undefined) expect(details.meanCosine).toBeGreaterThan(0.92 + 0.01);
+    if (details?.cosine !== undefined) expect(details.cosine).toBeGreaterThan(0.85 + 0.01);
     // Errors are only the checks that make a route unusable.
     for (const e of report.errors) expect(['threshold_unreachable', 'duplicate_utterance']).toContain(e.code);
   });

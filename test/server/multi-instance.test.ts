@@ -233,7 +233,7 @@ describe('two proxies, one redis-server', () => {
       }
     })();
     // Stop Redis once the load is running.
-    await expect.poll(() => ok, { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect.poll(() => ok, { timeout: 45_000 }).toBeGreaterThan(0);
     await redis.stop();
     await load;
     expect(failed).toBe(0);
@@ -259,7 +259,7 @@ describe('two proxies, one redis-server', () => {
             await client.chat.completions.create(ask(`reconnect ${i++}`));
             return (await readiness(p)).state_store.connected;
           },
-          { timeout: 20_000, interval: 100 },
+          { timeout: 45_000, interval: 100 },
         )
         .toBe(true);
       expect(back(p)).toBe(1);

@@ -299,7 +299,8 @@ describe('security findings (issue 20), each reproduced', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'slow', messages: [{ role: 'user', content: 'x' }] }),
     }).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 200));
+    // In flight once the upstream has it: close() must not wait the upstream's minute out.
+    await expect.poll(() => own.attempts, { timeout: 45_000 }).toBeGreaterThan(0);
     const closed = await Promise.race([
       second.close().then(() => 'closed'),
       new Promise((r) => setTimeout(() => r('still waiting'), 20_000)),

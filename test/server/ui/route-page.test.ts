@@ -20,7 +20,7 @@ const CHROMIUM = process.env.SEMROUTE_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = path.resolve('test-output');
 const XSS = '<script>alert(1)</script>';
 /** The page waits on the server (compiles, reloads): generous on a loaded CI machine. */
-const POLL = { timeout: 10_000 };
+const POLL = { timeout: 45_000 };
 
 let upstream: FakeUpstream;
 let server: Awaited<ReturnType<typeof serve>>;
