@@ -139,6 +139,12 @@ export type UpstreamErrorKind =
   | 'ContentPolicyViolationError'
   | 'RateLimitError'
   | 'Timeout'
+  /**
+   * semroute's own: the request's deadline (its `timeout`, or what is left of its budget), not the
+   * deployment's, ended the call. The caller asked for less time than the deployment is given:
+   * never retried, never charged to the deployment, never a reason to fall back.
+   */
+  | 'RequestTimeout'
   | 'InternalServerError'
   | 'ServiceUnavailableError'
   | 'APIConnectionError';

@@ -5,7 +5,7 @@
  * come from `retry_policy` / `model_group_retry_policy` (LiteLLM's keys), else `num_retries`.
  */
 import type { GatewayConfig } from '../config/gateway-schema.js';
-import type { UpstreamErrorKind } from '../errors.js';
+import { ErrorCode, type SemrouteError, UpstreamError, type UpstreamErrorKind } from '../errors.js';
 
 export interface KindPolicy {
   /** Retried on the same group (another deployment when it has one). Client faults never are. */
@@ -53,10 +53,27 @@ export const FAILURE_POLICY: Readonly<Record<UpstreamErrorKind, KindPolicy>> = O
   }),
   RateLimitError: policy({ coolsAtOnce: true, retryPolicyNames: ['RateLimitError'] }),
   Timeout: policy({ retryPolicyNames: ['TimeoutError', 'Timeout'] }),
+  RequestTimeout: policy({ retried: false, counted: false, fallsBack: false, retryPolicyNames: [] }),
   InternalServerError: policy({ retryPolicyNames: ['InternalServerError'] }),
   ServiceUnavailableError: policy({ retryPolicyNames: ['ServiceUnavailableError', 'InternalServerError'] }),
   APIConnectionError: policy({ retryPolicyNames: ['APIConnectionError', 'InternalServerError'] }),
 });
+
+/**
+ * semroute's own errors that say "this group cannot serve it now, another may": its deployments
+ * are all cooling, or none carries the request's tags. Every other one of ours (a bad request
+ * field, a provider without that endpoint) is the request's, and no fallback changes it.
+ */
+const FALLS_BACK_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.NO_DEPLOYMENT_AVAILABLE,
+  ErrorCode.TAGS_NOT_MATCHED,
+]);
+
+/** Whether a group's failure moves the request to the next fallback group. */
+export function fallsBack(error: SemrouteError): boolean {
+  if (error instanceof UpstreamError) return FAILURE_POLICY[error.kind].fallsBack;
+  return FALLS_BACK_CODES.has(error.code);
+}
 
 /** An upstream status that cools at once whatever its kind (408: the upstream timed us out). */
 const COOLS_AT_ONCE_STATUS: ReadonlySet<number> = new Set([408]);

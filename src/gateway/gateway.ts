@@ -25,7 +25,7 @@ import type { Deployment } from './deployment.js';
 import { retriesFor } from './failure-policy.js';
 import { Health } from './health.js';
 import { type ListedModel, ModelTable } from './models.js';
-import { estimateTokens, prepareChat, withoutAutoFields } from './plan/request-body.js';
+import { checkExtraHeaders, estimateTokens, prepareChat, withoutAutoFields } from './plan/request-body.js';
 import { type Plan, Planner } from './plan/resolve.js';
 import { SemanticRouters } from './plan/semantic.js';
 import { MemoryStateStore } from './state/memory.js';
@@ -212,12 +212,8 @@ export class Gateway {
       prefer: first ? plan.prefer : undefined,
       tags: prepared.tags,
       signal: options.signal,
-      // The tightest of: the request's own timeout, the deployment's, the gateway's.
-      timeoutOf: (d) =>
-        Math.min(
-          prepared.timeoutMs ?? options.timeoutMs ?? Infinity,
-          (stream ? d.streamTimeoutMs : d.timeoutMs) ?? this.config.timeout * 1000,
-        ),
+      timeoutOf: (d) => (stream ? d.streamTimeoutMs : d.timeoutMs) ?? this.config.timeout * 1000,
+      requestTimeoutMs: prepared.timeoutMs ?? options.timeoutMs,
       onAttempt: (ms) => {
         attempts++;
         upstreamMs += ms;
@@ -315,6 +311,7 @@ export class Gateway {
     const group = match.group;
     this.table.checkAllowed([body.model, requested, group], options.allowedModels);
     const { tags, metadata, ...rest } = body as typeof body & { tags?: unknown; metadata?: unknown };
+    checkExtraHeaders(rest);
     const prepared = prepareChat({ messages: [], tags, metadata }, options.tags);
     const deadline = this.deadline(options.timeoutMs);
     let attempts = 0;
@@ -336,8 +333,8 @@ export class Gateway {
             deadline,
             maxResponseBytes: this.config.max_response_bytes,
             signal: options.signal,
-            timeoutOf: (d) =>
-              Math.min(options.timeoutMs ?? Infinity, d.timeoutMs ?? this.config.timeout * 1000),
+            timeoutOf: (d) => d.timeoutMs ?? this.config.timeout * 1000,
+            requestTimeoutMs: options.timeoutMs,
             onAttempt: (ms) => {
               attempts++;
               upstreamMs += ms;
@@ -382,6 +379,7 @@ export class Gateway {
     Served & ({ stream: false; response: Completion } | { stream: true; chunks: AsyncIterable<Completion> })
   > {
     const { tags, metadata, ...rest } = body as typeof body & { tags?: unknown; metadata?: unknown };
+    checkExtraHeaders(rest);
     const prepared = prepareChat({ messages: [], tags, metadata }, options.tags);
     // Planned as a one-message chat: a semantic router routes the prompt like any user message.
     const plan = await this.planner.plan(
@@ -409,11 +407,8 @@ export class Gateway {
             deadline,
             maxResponseBytes: this.config.max_response_bytes,
             signal: options.signal,
-            timeoutOf: (d) =>
-              Math.min(
-                options.timeoutMs ?? Infinity,
-                (stream ? d.streamTimeoutMs : d.timeoutMs) ?? this.config.timeout * 1000,
-              ),
+            timeoutOf: (d) => (stream ? d.streamTimeoutMs : d.timeoutMs) ?? this.config.timeout * 1000,
+            requestTimeoutMs: options.timeoutMs,
             onAttempt: (ms) => {
               attempts++;
               upstreamMs += ms;

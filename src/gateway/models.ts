@@ -16,6 +16,7 @@ import { impliedProvider } from '../config/providers.js';
 import { resolveTarget, type Target } from '../config/targets.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { type Deployment, toDeployment } from './deployment.js';
+import { compileGlob, type Glob } from './glob.js';
 import { createClient, type UpstreamClient } from './upstream/client.js';
 
 /** OpenRouter's names for its auto router. */
@@ -43,20 +44,6 @@ const CHAT_MODES = new Set(['chat', 'completion', 'responses']);
 /** Clients built for wildcard names are kept up to this many per table. */
 const MAX_DYNAMIC_TARGETS = 256;
 
-interface Pattern {
-  name: string;
-  regex: RegExp;
-}
-
-/** LiteLLM's pattern syntax: each `*` captures any run of characters, the rest is literal. */
-function patternRegex(name: string): RegExp {
-  const source = name
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('(.*)');
-  return new RegExp(`^${source}$`, 's');
-}
-
 /** The `*`s of a deployment's model replaced by what the request's name matched. */
 export function substitute(model: string, match: GroupMatch['wildcard']): string {
   if (match === undefined || !model.includes('*')) return model;
@@ -73,7 +60,7 @@ export class ModelTable {
   private readonly clients = new Map<Target, UpstreamClient>();
   private readonly dynamic = new Map<string, Target>();
   /** Wildcard groups, the longest pattern first (LiteLLM's order; ties keep config order). */
-  private readonly patterns: Pattern[] = [];
+  private readonly patterns: Glob[] = [];
   private readonly adaptive = new Map<string, AdaptiveRouter>();
 
   constructor(
@@ -90,10 +77,10 @@ export class ModelTable {
       const group = this.groups.get(d.group);
       if (group === undefined) {
         this.groups.set(d.group, [d]);
-        if (d.group.includes('*')) this.patterns.push({ name: d.group, regex: patternRegex(d.group) });
+        if (d.group.includes('*')) this.patterns.push(compileGlob(d.group));
       } else group.push(d);
     });
-    this.patterns.sort((a, b) => b.regex.source.length - a.regex.source.length);
+    this.patterns.sort((a, b) => b.pattern.length - a.pattern.length);
     for (const a of adaptive) {
       const missing = a.pool.filter((g) => !this.groups.has(this.aliasTarget(g)));
       if (missing.length > 0) {
@@ -128,9 +115,9 @@ export class ModelTable {
     const provider = impliedProvider(name);
     for (const candidate of provider === undefined ? [name] : [name, `${provider}/${name}`]) {
       for (const pattern of this.patterns) {
-        const m = pattern.regex.exec(candidate);
-        if (m !== null)
-          return { group: pattern.name, wildcard: { requested: candidate, captures: m.slice(1) } };
+        const captures = pattern.match(candidate);
+        if (captures !== undefined)
+          return { group: pattern.pattern, wildcard: { requested: candidate, captures } };
       }
     }
     return undefined;

@@ -37,7 +37,7 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
 function upstreamStatus(error: UpstreamError): number {
   if (error.status === 401 || error.status === 403) return 502;
   if (error.status !== undefined && error.status >= 400) return error.status;
-  return error.kind === 'Timeout' ? 504 : 502;
+  return error.kind === 'Timeout' || error.kind === 'RequestTimeout' ? 504 : 502;
 }
 
 /** Retry-After for a cooling group; x-should-retry: false for what cannot pass as it is. */

@@ -1,9 +1,9 @@
 /** The one table of what each failure kind does: retries, cooldowns, fallbacks. */
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../../src/config/gateway-schema.js';
-import type { UpstreamErrorKind } from '../../src/errors.js';
+import { ErrorCode, SemrouteError, type UpstreamErrorKind } from '../../src/errors.js';
 import { toDeployment } from '../../src/gateway/deployment.js';
-import { coolsAtOnce, FAILURE_POLICY, retriesFor } from '../../src/gateway/failure-policy.js';
+import { coolsAtOnce, FAILURE_POLICY, fallsBack, retriesFor } from '../../src/gateway/failure-policy.js';
 import { Health } from '../../src/gateway/health.js';
 import { MemoryStateStore } from '../../src/gateway/state/memory.js';
 
@@ -26,6 +26,7 @@ describe('failure policy', () => {
       'BadRequestError',
       'ContextWindowExceededError',
       'ContentPolicyViolationError',
+      'RequestTimeout',
     ] as const) {
       expect(await cools(kind, 400, 0), kind).toBe(false);
       expect(FAILURE_POLICY[kind].counted).toBe(false);
@@ -59,9 +60,27 @@ describe('failure policy', () => {
       expect(retriesFor(c, 'g', kind)).toBe(0);
   });
 
-  it('falls back on everything but a bad request, with the specific lists for context window and content policy', () => {
-    for (const kind of KINDS) expect(FAILURE_POLICY[kind].fallsBack, kind).toBe(kind !== 'BadRequestError');
+  it("falls back on everything but a bad request and the request's own timeout, with the specific lists for context window and content policy", () => {
+    for (const kind of KINDS)
+      expect(FAILURE_POLICY[kind].fallsBack, kind).toBe(
+        kind !== 'BadRequestError' && kind !== 'RequestTimeout',
+      );
+    expect(retriesFor(config({ num_retries: 5 }), 'g', 'RequestTimeout')).toBe(0);
     expect(FAILURE_POLICY.ContextWindowExceededError.fallbackList).toBe('context_window_fallbacks');
     expect(FAILURE_POLICY.ContentPolicyViolationError.fallbackList).toBe('content_policy_fallbacks');
+  });
+
+  it("falls back on semroute's own errors only when another group could serve: cooling, or no deployment with the tags", () => {
+    const ours = (code: (typeof ErrorCode)[keyof typeof ErrorCode]) =>
+      fallsBack(new SemrouteError(code, 'x'));
+    expect(ours(ErrorCode.NO_DEPLOYMENT_AVAILABLE)).toBe(true);
+    expect(ours(ErrorCode.TAGS_NOT_MATCHED)).toBe(true);
+    for (const code of [
+      ErrorCode.INPUT_INVALID,
+      ErrorCode.ABORTED,
+      ErrorCode.MODEL_NOT_ALLOWED,
+      ErrorCode.POOL_EMPTY,
+    ])
+      expect(ours(code), code).toBe(false);
   });
 });

@@ -5,8 +5,8 @@
  * virtual key may not use is skipped. When every group fails, the error says why each did.
  */
 import type { GatewayConfig } from '../../config/gateway-schema.js';
-import { ErrorCode, SemrouteError, UpstreamError } from '../../errors.js';
-import { FAILURE_POLICY } from '../failure-policy.js';
+import { SemrouteError, UpstreamError } from '../../errors.js';
+import { FAILURE_POLICY, fallsBack } from '../failure-policy.js';
 import type { ModelTable } from '../models.js';
 
 export interface FallbackDeps {
@@ -56,8 +56,7 @@ export async function withFallbacks<T>(
     try {
       return { result: await callGroup(group, tried.length === 0), group, tried };
     } catch (error) {
-      if (!(error instanceof SemrouteError) || error.code === ErrorCode.ABORTED) throw error;
-      if (error instanceof UpstreamError && !FAILURE_POLICY[error.kind].fallsBack) throw error;
+      if (!(error instanceof SemrouteError) || !fallsBack(error)) throw error;
       chain ??= fallbacksFor(deps, plan.group, error, plan.pool);
       tried.push(group);
       failures.push(`${group}: ${error instanceof UpstreamError ? `${error.kind}: ` : ''}${error.message}`);

@@ -36,8 +36,10 @@ export interface GroupRequest {
   /** Tag routing: the request's tags. */
   tags?: readonly string[] | undefined;
   signal?: AbortSignal | undefined;
-  /** The timeout of one call to a deployment, ms. */
+  /** The deployment's own timeout for one call, ms (its `timeout`, else the gateway's). */
   timeoutOf(deployment: Deployment): number;
+  /** The request's own timeout for one call, ms (its `timeout` field), when it set one. */
+  requestTimeoutMs?: number | undefined;
   /**
    * When the whole request must be answered (epoch ms on `now()`): no call outlives it, and a
    * retry that would wait past it is not made (the failure is the answer, or a fallback's turn).
@@ -84,17 +86,16 @@ export async function withRetries<T>(
       throw (
         lastError ??
         new UpstreamError(
-          'Timeout',
+          'RequestTimeout',
           `${group}: the request's time budget (router timeout) was spent before a call could be made`,
           undefined,
         )
       );
     }
-    const call = {
-      signal: request.signal,
-      timeoutMs: Math.min(request.timeoutOf(deployment), remaining),
-      maxResponseBytes: request.maxResponseBytes,
-    };
+    // The tightest of the deployment's timeout, the request's own and what is left of its budget.
+    const deploymentMs = request.timeoutOf(deployment);
+    const timeoutMs = Math.min(deploymentMs, request.requestTimeoutMs ?? Infinity, remaining);
+    const call = { signal: request.signal, timeoutMs, maxResponseBytes: request.maxResponseBytes };
     const started = performance.now();
     await deps.addInFlight(deployment.id, 1);
     let released = false;
@@ -110,9 +111,14 @@ export async function withRetries<T>(
       await deps.succeeded(deployment, ms, tokens - request.tokens);
       return result;
     } catch (error) {
-      request.onAttempt?.(performance.now() - started);
       await release();
+      // Only calls that reached the upstream are attempts: ours failed before sending anything.
       if (!(error instanceof UpstreamError)) throw error;
+      request.onAttempt?.(performance.now() - started);
+      // The request's deadline ran out before the deployment's would have: the deployment did
+      // nothing wrong by the gateway's own measure, and a retry would meet the same deadline.
+      if (error.kind === 'Timeout' && error.status === undefined && timeoutMs < deploymentMs)
+        throw requestTimeout(error, timeoutMs);
       failed.add(deployment.id);
       lastError = error;
       deps.onFailure?.(group, deployment, error);
@@ -125,4 +131,14 @@ export async function withRetries<T>(
       await deps.sleep(delay, request.signal);
     }
   }
+}
+
+function requestTimeout(error: UpstreamError, timeoutMs: number): UpstreamError {
+  return new UpstreamError(
+    'RequestTimeout',
+    `${error.message}: the request's own time limit (${Math.round(timeoutMs)} ms), shorter than the deployment's timeout`,
+    undefined,
+    {},
+    { cause: error },
+  );
 }

@@ -3,29 +3,12 @@
  * litellm_params (temperature, max_tokens, …) under the request's own values, as LiteLLM spreads
  * them; `extra_body` fields merged in (the deployment's, then the request's); parameters the
  * deployment always drops (`additional_drop_params`) removed; `extra_headers` taken out of the
- * body into headers (never the ones that carry credentials or framing); the upstream model name.
+ * body into headers (checked where the request arrived: plan/request-body.ts); the upstream model name.
  * A request with none of these costs one shallow copy.
  */
 import { withFields } from '../../internal/objects.js';
 import type { Deployment } from '../deployment.js';
 import type { ChatBody } from '../types.js';
-
-/** Headers a request may not set upstream: credentials are the deployment's, framing is undici's. */
-const RESERVED_HEADERS = new Set([
-  'authorization',
-  'api-key',
-  'x-api-key',
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-authorization',
-]);
 
 export interface UpstreamBody<T> {
   body: T & { model: string };
@@ -33,17 +16,11 @@ export interface UpstreamBody<T> {
   headers: Record<string, string> | undefined;
 }
 
+/** The request's extra_headers, checked at the edge (`checkExtraHeaders`), lower-cased. */
 function requestHeaders(value: unknown): Record<string, string> | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (
-      typeof v === 'string' &&
-      !RESERVED_HEADERS.has(k.toLowerCase()) &&
-      /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)
-    )
-      out[k.toLowerCase()] = v;
-  }
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k.toLowerCase()] = v;
   return Object.keys(out).length > 0 ? out : undefined;
 }
 

@@ -4,7 +4,9 @@
  * semantic route when one is configured, then ranked by a blend of quality and cost:
  * tradeoff 0 = best quality, 10 = cheapest (OpenRouter's `cost_quality_tradeoff`).
  */
+import { ErrorCode, SemrouteError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
+import { compileGlob } from '../glob.js';
 import { AUTO_MODELS } from '../models.js';
 
 export interface AutoRequest {
@@ -19,41 +21,60 @@ export interface AutoOptions {
   tradeoff: number | undefined;
 }
 
-/** Reads `models` and the `auto-router` plugin from a request body. */
-export function autoOptions(body: AutoRequest): AutoOptions {
-  let allowedModels: string[] | undefined;
-  let tradeoff: number | undefined;
-  if (Array.isArray(body.models)) {
-    allowedModels = body.models.filter((m): m is string => typeof m === 'string' && !AUTO_MODELS.has(m));
+/** Most patterns a request's `models` or `allowed_models` may hold, and the longest. */
+export const MAX_POOL_PATTERNS = 64;
+export const MAX_PATTERN_LENGTH = 256;
+
+/** A client's list of model patterns, checked: strings, few and short (every one is matched). */
+function patternList(value: unknown, path: string, skip?: ReadonlySet<string>): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, `${path} must be a list of model names or patterns`, {
+      path,
+      expected: 'a list of strings',
+    });
   }
+  if (value.length > MAX_POOL_PATTERNS) {
+    throw new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `${path} has ${value.length} entries; at most ${MAX_POOL_PATTERNS} are accepted`,
+      { path, expected: `at most ${MAX_POOL_PATTERNS} model names or patterns` },
+    );
+  }
+  value.forEach((m, i) => {
+    if (typeof m !== 'string' || m.length === 0 || m.length > MAX_PATTERN_LENGTH) {
+      throw new SemrouteError(
+        ErrorCode.INPUT_INVALID,
+        `${path}[${i}] must be a model name or pattern of 1 to ${MAX_PATTERN_LENGTH} characters`,
+        { path: `${path}[${i}]`, expected: `a string of 1 to ${MAX_PATTERN_LENGTH} characters` },
+      );
+    }
+  });
+  return (value as string[]).filter((m) => !skip?.has(m));
+}
+
+/** Reads and checks `models` and the `auto-router` plugin of a request body. */
+export function autoOptions(body: AutoRequest): AutoOptions {
+  let allowedModels = patternList(body.models, 'models', AUTO_MODELS);
+  let tradeoff: number | undefined;
   if (Array.isArray(body.plugins)) {
-    for (const plugin of body.plugins) {
+    body.plugins.forEach((plugin, i) => {
       if (plugin === null || typeof plugin !== 'object' || (plugin as { id?: unknown }).id !== 'auto-router')
-        continue;
+        return;
       const p = plugin as { allowed_models?: unknown; cost_quality_tradeoff?: unknown };
-      if (Array.isArray(p.allowed_models))
-        allowedModels = p.allowed_models.filter((m): m is string => typeof m === 'string');
+      allowedModels = patternList(p.allowed_models, `plugins[${i}].allowed_models`) ?? allowedModels;
       if (typeof p.cost_quality_tradeoff === 'number')
         tradeoff = Math.min(10, Math.max(0, p.cost_quality_tradeoff));
-    }
+    });
   }
   return { allowedModels: allowedModels?.length ? allowedModels : undefined, tradeoff };
 }
 
-/** OpenRouter's pattern syntax: `*` matches any run of characters, everything else literally. */
-export function wildcardMatcher(pattern: string): (name: string) => boolean {
-  const source = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  const re = new RegExp(`^${source}$`);
-  return (name) => re.test(name);
-}
-
+/** The groups any pattern matches (glob.ts: linear time, whatever the pattern). */
 export function filterPool(groups: readonly string[], patterns: readonly string[] | undefined): string[] {
   if (patterns === undefined) return [...groups];
-  const matchers = patterns.map(wildcardMatcher);
-  return groups.filter((g) => matchers.some((m) => m(g)));
+  const globs = patterns.map(compileGlob);
+  return groups.filter((g) => globs.some((glob) => glob.test(g)));
 }
 
 export interface GroupProfile {

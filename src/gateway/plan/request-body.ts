@@ -27,6 +27,75 @@ function tagList(value: unknown, path: string): string[] {
   return value as string[];
 }
 
+/** Headers a request may not set upstream: credentials are the deployment's, framing is undici's. */
+export const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'api-key',
+  'x-api-key',
+  'host',
+  'content-length',
+  'content-type',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+]);
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What undici refuses in a header value (CR, LF, NUL and other controls but tab). */
+const BAD_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const MAX_EXTRA_HEADERS = 64;
+const MAX_HEADER_VALUE = 8 * 1024;
+
+/**
+ * A request's `extra_headers`, checked where the request arrives: a name or value no HTTP
+ * request may carry is the request's 400 naming the header, never a failed upstream call (undici
+ * refuses it locally, and that once counted as the deployment's connection error and cooled it).
+ */
+export function checkExtraHeaders(body: Record<string, unknown>): void {
+  const value = body.extra_headers;
+  if (value === undefined || value === null) return;
+  const fail = (path: string, message: string, expected: string): never => {
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, message, { path, expected });
+  };
+  if (typeof value !== 'object' || Array.isArray(value))
+    fail(
+      'extra_headers',
+      'extra_headers must be an object of header names to values',
+      'an object of strings',
+    );
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_EXTRA_HEADERS)
+    fail(
+      'extra_headers',
+      `extra_headers has ${entries.length} headers; at most ${MAX_EXTRA_HEADERS}`,
+      `at most ${MAX_EXTRA_HEADERS} headers`,
+    );
+  for (const [name, v] of entries) {
+    const path = `extra_headers.${name}`;
+    if (!HEADER_NAME.test(name))
+      fail(
+        path,
+        `extra_headers: ${JSON.stringify(name.slice(0, 100))} is not a header name`,
+        'an HTTP token (letters, digits, -)',
+      );
+    if (RESERVED_HEADERS.has(name.toLowerCase()))
+      fail(
+        path,
+        `extra_headers.${name} cannot be set by a request: the deployment's credentials and the connection's framing are the gateway's`,
+        'a header other than credentials or framing',
+      );
+    if (typeof v !== 'string' || v.length > MAX_HEADER_VALUE || BAD_HEADER_VALUE.test(v))
+      fail(
+        path,
+        `extra_headers.${name} must be a string of printable characters (no CR, LF or NUL), at most ${MAX_HEADER_VALUE} bytes`,
+        'a header value',
+      );
+  }
+}
+
 /** OpenRouter's `auto` fields: read by the planner, never sent upstream. */
 const AUTO_FIELDS = ['models', 'plugins', 'session_id'] as const;
 
@@ -35,6 +104,7 @@ const AUTO_FIELDS = ['models', 'plugins', 'session_id'] as const;
  * provider) stay here; the rest goes upstream. `headerTags` are the x-litellm-tags header's.
  */
 export function prepareChat(body: ChatBody, headerTags?: readonly string[]): PreparedChat {
+  checkExtraHeaders(body);
   const { timeout, request_timeout, tags, metadata, litellm_metadata, ...rest } = body as ChatBody & {
     timeout?: unknown;
     request_timeout?: unknown;

@@ -90,8 +90,12 @@ export class Planner {
     const { config, table, semantic: routers, sticky, events } = this.deps;
     const auto =
       fixed === undefined ? autoOptions(body) : { allowedModels: undefined, tradeoff: fixed.tradeoff };
-    let pool = fixed?.pool ?? filterPool(table.chatGroups(), auto.allowedModels);
-    if (options.allowedModels !== undefined) pool = pool.filter((g) => options.allowedModels!.includes(g));
+    // The key's allow-list first: a client's patterns are only ever matched against what it may use.
+    const allowed = options.allowedModels;
+    const usable = (groups: string[]) =>
+      allowed === undefined ? groups : groups.filter((g) => allowed.includes(g));
+    const pool =
+      fixed !== undefined ? usable(fixed.pool) : filterPool(usable(table.chatGroups()), auto.allowedModels);
     if (pool.length === 0) {
       throw new SemrouteError(
         ErrorCode.POOL_EMPTY,

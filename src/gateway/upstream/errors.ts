@@ -22,6 +22,14 @@ export function toUpstreamError(
   if (signal?.aborted)
     return new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', { cause: error });
   const e = error as { message?: string; code?: string };
+  // undici refused the request before sending it (a header value, a URL): this request's fault,
+  // the deployment was never reached. Never retried, never charged, never fallen back on.
+  if (e.code === 'UND_ERR_INVALID_ARG' || e.code === 'ERR_INVALID_CHAR' || e.code === 'ERR_INVALID_ARG_TYPE')
+    return new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `The request could not be sent to ${upstreamName(deployment)}: ${e.message ?? String(error)}`,
+      { path: '(request)', cause: error },
+    );
   const timeout = e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
   const message = e.message ?? String(error);
   return new UpstreamError(
