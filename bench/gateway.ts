@@ -7,7 +7,7 @@ import { parseGatewayConfig } from '../src/config/gateway-schema.js';
 import { toDeployment } from '../src/gateway/deployment.js';
 import { Gateway } from '../src/gateway/gateway.js';
 import { STRATEGIES } from '../src/gateway/strategies/index.js';
-import { createClient } from '../src/gateway/upstream/client.js';
+import { createClient } from '../src/gateway/upstream/wire.js';
 import { callChat } from '../src/gateway/upstream/exchange.js';
 import { type FakeUpstream, startFakeUpstream } from '../src/fake-upstream/fake-upstream.js';
 import { type BenchContext, row } from './lib/context.js';

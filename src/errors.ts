@@ -60,6 +60,14 @@ export const ErrorCode = {
   NO_DEPLOYMENT_AVAILABLE: 'SEMROUTE_NO_DEPLOYMENT_AVAILABLE',
   /** An upstream call failed (see `kind` and `status`) after retries and fallbacks. */
   UPSTREAM: 'SEMROUTE_UPSTREAM',
+  /** The proxy needs a key and the request carried none. */
+  AUTH_MISSING: 'SEMROUTE_AUTH_MISSING',
+  /** The request's key is not one the proxy knows (or not the master key where that is needed). */
+  AUTH_INVALID: 'SEMROUTE_AUTH_INVALID',
+  /** A route-page change sent from another origin (or Host). */
+  CROSS_ORIGIN: 'SEMROUTE_CROSS_ORIGIN',
+  /** The proxy is draining for shutdown. */
+  SHUTTING_DOWN: 'SEMROUTE_SHUTTING_DOWN',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

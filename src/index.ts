@@ -1,50 +1,109 @@
-/** The public surface of semroute. Anything not exported here is internal. */
+/**
+ * The public surface of semroute: what users call, and the types of every documented extension
+ * point (an encoder, a vector index, a balancing strategy, a state store, lifecycle listeners).
+ * Anything not exported here is internal and may change in any release; `test/public-api.test.ts`
+ * fails when this surface changes without the CHANGELOG saying so.
+ */
+
+// The semantic router.
 export { SemanticRouter } from './semantic/semantic-router.js';
 export type {
   RouteCandidate,
   RouteOptions,
   RouteResult,
+  RouterInspection,
+  Scoring,
   SemanticRouterOptions,
 } from './semantic/semantic-router.js';
 export type { ChatMessageLike, RouteInput } from './semantic/messages.js';
 export { evaluate, type LabelledRow, type Metrics } from './semantic/evaluate.js';
 export { fit, type FitOptions, type FitResult } from './semantic/fit.js';
 export { loadDataset, runProtocol, type Dataset, type ProtocolResult } from './semantic/protocol.js';
+
+// router.json.
 export {
   loadRouterConfig,
   validateRouterConfig,
-  RouterConfigSchema,
-  RouteSchema,
   type RouterConfig,
   type RouterConfigInput,
   type RouteConfig,
 } from './config/router-config.js';
 export { BUILTIN_SLOTS } from './config/slots.js';
+
+// Encoders (extension point: implement `Encoder`, or ask `createEncoder` for a built-in one).
 export type { Encoder, EmbedOptions } from './embeddings/encoder.js';
 export { createEncoder, type EncoderSpec } from './embeddings/create.js';
 export { EncoderPool, type EncoderPoolOptions } from './embeddings/pool.js';
-export { UseLiteEncoder, type UseLiteOptions } from './embeddings/use-lite/encoder.js';
-export { OnnxEncoder, type OnnxEncoderOptions } from './embeddings/onnx.js';
-export { OpenAIEncoder, type OpenAIEncoderOptions } from './embeddings/openai.js';
-export { CachedEncoder } from './embeddings/cache.js';
-export { ensureUseLiteModel } from './embeddings/use-lite/model-files.js';
-export { pullModel, listModels } from './embeddings/pull.js';
+export type { UseLiteOptions, UseLitePrecision } from './embeddings/use-lite/encoder.js';
+
+// Vector indexes (extension point).
 export type { VectorIndex, SearchHits } from './vector-index/vector-index.js';
-export { ExactIndex } from './vector-index/exact.js';
-export { HnswIndex } from './vector-index/hnsw.js';
+
+// The gateway.
 export { Gateway } from './gateway/gateway.js';
 export type {
   ChatBody,
+  ChatChunk,
+  ChatCompletion,
   ChatOutcome,
-  GatewayEvents,
+  Completion,
+  EmbeddingResponse,
   GatewayIO,
   RequestOptions,
   Served,
 } from './gateway/types.js';
+export type { Deployment, DeploymentInfo } from './gateway/deployment.js';
+export type { Plan } from './gateway/plan/resolve.js';
 export {
   parseGatewayConfig,
-  GatewayConfigSchema,
   type GatewayConfig,
   type GatewayConfigInput,
 } from './config/gateway-schema.js';
-export { SemrouteError, UpstreamError, ErrorCode, isSemrouteError } from './errors.js';
+
+// The request context and lifecycle events (extension point: listeners).
+export {
+  createContext,
+  requestId,
+  type Caller,
+  type ContextInit,
+  type RequestContext,
+} from './gateway/context.js';
+export {
+  combineEvents,
+  type Attempt,
+  type AttemptOutcome,
+  type CooldownEvent,
+  type EventListeners,
+  type Finished,
+  type GatewayEvents,
+  type PlannedRequest,
+  type Success,
+  type TokenUsage,
+} from './gateway/events.js';
+
+// Balancing strategies (extension point: `GatewayIO.strategies`).
+export type { BalancingStrategy, StrategyInput, StrategyOptions } from './gateway/strategies/strategy.js';
+
+// State stores (extension point: one interface per purpose; `GatewayIO.store`).
+export type {
+  ConversationStore,
+  CooldownStore,
+  Limits,
+  ResponseCacheStore,
+  SessionStore,
+  StateStore,
+  StickyStore,
+  StoreStatus,
+  Usage,
+  UsageCounters,
+} from './gateway/state/state-store.js';
+
+// Errors.
+export {
+  SemrouteError,
+  UpstreamError,
+  ErrorCode,
+  isSemrouteError,
+  type SemrouteErrorOptions,
+  type UpstreamErrorKind,
+} from './errors.js';

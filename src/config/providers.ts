@@ -29,6 +29,13 @@ export interface Provider {
   readonly headers?: (env: NodeJS.ProcessEnv) => Record<string, string>;
   /** How it is reached, for the README table and `semroute check`. */
   readonly note?: string;
+  /**
+   * The path its API lives under when the conventional base names only the server (Ollama's
+   * `http://localhost:11434` serves OpenAI's API under `/v1`): added when the base lacks it.
+   */
+  readonly apiPath?: string;
+  /** The variable holding the API version when `api_version` is not given (Azure's). */
+  readonly apiVersionEnv?: string;
 }
 
 const openaiCompatible = (
@@ -69,6 +76,7 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     keyEnv: ['AZURE_API_KEY', 'AZURE_OPENAI_API_KEY'],
     keyRequired: true,
     embeddings: true,
+    apiVersionEnv: 'AZURE_API_VERSION',
     note: '{api_base}/openai/deployments/{model}/…?api-version=',
   },
   azure_ai: openaiCompatible('azure_ai', undefined, ['AZURE_AI_API_BASE'], ['AZURE_AI_API_KEY'], {
@@ -188,6 +196,7 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
   ollama: openaiCompatible('ollama', 'http://localhost:11434/v1', ['OLLAMA_API_BASE'], ['OLLAMA_API_KEY'], {
     keyRequired: false,
     embeddings: true,
+    apiPath: '/v1',
     note: "Ollama's OpenAI-compatible /v1 (LiteLLM uses its native /api/generate)",
   }),
   ollama_chat: openaiCompatible(
@@ -198,6 +207,7 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     {
       keyRequired: false,
       embeddings: true,
+      apiPath: '/v1',
       note: "Ollama's OpenAI-compatible /v1",
     },
   ),

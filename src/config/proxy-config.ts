@@ -25,6 +25,8 @@ export const VirtualKeySchema = z.object({
   key: z.string().min(8, 'a virtual key needs at least 8 characters'),
   /** Model names (groups, aliases, auto entries, `auto`) this key may call; absent = all. */
   models: z.array(z.string()).optional(),
+  /** Its name in logs and metrics (LiteLLM's `key_alias`; `alias` is read too). */
+  key_alias: z.string().optional(),
   alias: z.string().optional(),
 });
 

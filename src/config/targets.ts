@@ -101,7 +101,7 @@ export function resolveTarget(
     baseUrl,
     apiKey,
     keySource: params.api_key !== undefined ? 'litellm_params.api_key' : keyFromEnv?.name,
-    apiVersion: params.api_version ?? (provider.wire === 'azure' ? env.AZURE_API_VERSION : undefined),
+    apiVersion: params.api_version ?? (provider.apiVersionEnv ? env[provider.apiVersionEnv] : undefined),
     organization: params.organization,
     headers: Object.freeze({
       ...(provider.headers?.(env as NodeJS.ProcessEnv) ?? {}),

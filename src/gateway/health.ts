@@ -8,7 +8,7 @@ import type { GatewayConfig } from '../config/gateway-schema.js';
 import type { UpstreamErrorKind } from '../errors.js';
 import type { Deployment } from './deployment.js';
 import { coolsAtOnce, FAILURE_POLICY } from './failure-policy.js';
-import type { Clock, StateStore } from './state/state-store.js';
+import type { Clock, CooldownStore } from './state/state-store.js';
 import type { CooldownEvent } from './types.js';
 
 /** The last failure of a deployment seen by this process: what a "cooling down" answer names. */
@@ -24,7 +24,7 @@ export class Health {
 
   constructor(
     private readonly config: GatewayConfig,
-    private readonly store: StateStore,
+    private readonly store: CooldownStore,
     private readonly now: Clock,
     private readonly onCooldown: (event: CooldownEvent) => void = () => {},
   ) {}

@@ -17,7 +17,8 @@ import { resolveTarget, type Target } from '../config/targets.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { type Deployment, toDeployment } from './deployment.js';
 import { compileGlob, type Glob } from './glob.js';
-import { createClient, type UpstreamClient } from './upstream/client.js';
+import type { UpstreamClient } from './upstream/client.js';
+import { createClient } from './upstream/wire.js';
 
 /** OpenRouter's names for its auto router. */
 export const AUTO_MODELS: ReadonlySet<string> = new Set(['auto', 'openrouter/auto']);

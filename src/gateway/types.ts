@@ -2,9 +2,9 @@
 import type OpenAI from 'openai';
 import type { Dispatcher } from 'undici';
 import type { EncoderPool } from '../embeddings/pool.js';
-import type { SemrouteError, UpstreamError } from '../errors.js';
 import type { RouteResult, SemanticRouter } from '../semantic/semantic-router.js';
-import type { Deployment } from './deployment.js';
+import type { RequestContext } from './context.js';
+import type { EventListeners } from './events.js';
 import type { StateStore } from './state/state-store.js';
 import type { BalancingStrategy, StrategyOptions } from './strategies/strategy.js';
 
@@ -15,23 +15,17 @@ export type EmbeddingResponse = OpenAI.Embeddings.CreateEmbeddingResponse;
 /** A legacy completion (or one chunk of a streamed one). */
 export type Completion = OpenAI.Completions.Completion;
 
-export interface CooldownEvent {
-  deployment: Deployment;
-  until: number;
-  kind: UpstreamError['kind'];
-}
-
-/** Observability hooks (metrics, logs); every one optional. */
-export interface GatewayEvents {
-  retry(group: string, deployment: Deployment, error: UpstreamError, delayMs: number): void;
-  /** Every failed upstream attempt, retried or not. */
-  failure(group: string, deployment: Deployment, error: UpstreamError): void;
-  fallback(from: string, to: string, error: SemrouteError): void;
-  cooldown(event: CooldownEvent): void;
-  cacheHit(model: string): void;
-  /** A semantic decision; `result.query` is the text it routed on (for logs that keep prompts). */
-  route(model: string, result: RouteResult): void;
-}
+export type {
+  Attempt,
+  AttemptOutcome,
+  CooldownEvent,
+  EventListeners,
+  Finished,
+  GatewayEvents,
+  PlannedRequest,
+  Success,
+  TokenUsage,
+} from './events.js';
 
 /** Everything the gateway reaches outside itself, injectable. */
 export interface GatewayIO {
@@ -49,10 +43,16 @@ export interface GatewayIO {
   encoders?: EncoderPool | undefined;
   /** Custom strategies by name, next to the built-in ones. */
   strategies?: Record<string, (options: StrategyOptions) => BalancingStrategy> | undefined;
-  events?: Partial<GatewayEvents> | undefined;
+  /** Lifecycle listeners (events.ts): one object, or several (each gets every event). */
+  events?: EventListeners | readonly EventListeners[] | undefined;
 }
 
 export interface RequestOptions {
+  /**
+   * The request's identity (id, caller, arrival), made where it arrived; the gateway makes one
+   * when none is given. Every lifecycle event carries it.
+   */
+  context?: RequestContext | undefined;
   signal?: AbortSignal | undefined;
   /** Timeout for each upstream call of this request, ms (body `timeout` in seconds sets it too). */
   timeoutMs?: number | undefined;

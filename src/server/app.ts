@@ -3,22 +3,24 @@
  * wires — auth (`auth.ts`), errors (`openai-errors.ts`) and one module per endpoint (`routes/`,
  * `ui/`) do the work.
  */
+import { chatDialect } from './dialects/chat.js';
 import { completionsDialect } from './dialects/completions.js';
 import { registerDialect } from './dialects/dialect.js';
-import { anthropicError, messagesDialect, registerCountTokens } from './dialects/messages.js';
+import { embeddingsDialect } from './dialects/embeddings.js';
+import { messagesDialect, registerCountTokens } from './dialects/messages.js';
 import { responsesDialect } from './dialects/responses.js';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { SemrouteError } from '../errors.js';
+import { requestId } from '../gateway/context.js';
+import type { EventListeners } from '../gateway/events.js';
 import { admit } from './auth.js';
 import { checkDepth } from './body-depth.js';
 import type { ServerContext } from './context.js';
 import { DecisionLog } from './decisions.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ProxyMetrics } from './metrics.js';
-import { openAIError, toOpenAIError } from './openai-errors.js';
+import { errorAnswer, openAIError } from './openai-errors.js';
 import './request-context.js';
-import { registerChat } from './routes/chat.js';
-import { registerEmbeddings } from './routes/embeddings.js';
 import { registerHealth } from './routes/health.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerModels } from './routes/models.js';
@@ -38,6 +40,8 @@ export interface AppOptions {
   decisions?: DecisionLog | undefined;
   /** The /metrics text when it is not this process's registry alone (cluster workers: the sum). */
   metricsText?: (() => Promise<string>) | undefined;
+  /** The lifecycle listeners the gateway reports to (serve.ts: metrics, logs, decisions). */
+  events?: EventListeners | undefined;
 }
 
 export async function buildApp(options: AppOptions) {
@@ -56,6 +60,10 @@ export async function buildApp(options: AppOptions) {
     // No child logger per request: with request logging off, the only request logs are errors,
     // and a pino child per request (bindings serialised, redaction set up) was 1.5% of the CPU.
     childLoggerFactory: (logger) => logger,
+    // The request id: the client's x-request-id when it is sane, else ours. Echoed on every
+    // answer and carried by every log line and lifecycle event of the request.
+    requestIdHeader: false,
+    genReqId: (raw) => requestId(raw.headers['x-request-id']),
   });
   const lifecycle = new Lifecycle();
   const sessions = new UiSessions(runtime.store);
@@ -65,6 +73,7 @@ export async function buildApp(options: AppOptions) {
     metrics: options.metrics,
     lifecycle,
     decisions: options.decisions ?? new DecisionLog(),
+    events: options.events ?? {},
     metricsText: options.metricsText,
   };
 
@@ -76,6 +85,7 @@ export async function buildApp(options: AppOptions) {
   });
   app.decorateRequest('allowedModels', undefined);
   app.decorateRequest('caller', undefined);
+  app.decorateRequest('callerAlias', undefined);
   app.decorateRequest('startedAt', 0);
 
   // One callback-style hook: an async hook costs a promise per request, and this runs on all.
@@ -86,6 +96,12 @@ export async function buildApp(options: AppOptions) {
     if (verdict === undefined) done();
     else if (verdict instanceof Promise)
       verdict.then((sent) => (sent === undefined ? done() : undefined), done);
+  });
+
+  // Every answer fastify sends carries the request id (answers written to the socket set it too).
+  app.addHook('onSend', (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
+    done(null, payload);
   });
 
   // A body must arrive within request_body_timeout_seconds: a client sending a byte now and then
@@ -128,31 +144,31 @@ export async function buildApp(options: AppOptions) {
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const { status, body, headers } = toOpenAIError(error, runtime.serving.secrets);
+    const { status, body, headers } = errorAnswer(
+      request.routeOptions.url ?? '',
+      error,
+      runtime.serving.secrets,
+    );
     // Our own failures get their stack in the log (secrets removed). Upstream failures were logged
     // where they happened, once per kind and deployment (server/failure-log.ts), not per request.
     if (status >= 500 && !(error instanceof SemrouteError)) {
       request.log.error(
         {
-          message: body.error.message,
+          reqId: request.id,
+          message: (body as { error: { message: string } }).error.message,
           stack: redactSecrets(String((error as Error).stack), runtime.serving.secrets),
         },
         'request failed',
       );
     }
-    // Anthropic clients read Anthropic's error shape, whatever failed (a body that is not JSON, too big…).
-    const url = request.routeOptions.url ?? '';
-    reply
-      .code(status)
-      .headers(headers)
-      .send(url.startsWith('/v1/messages') ? anthropicError(status, body.error.message) : body);
+    reply.code(status).headers(headers).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send(openAIError(404, `No route ${request.method} ${request.url}`, 'not_found'));
   });
 
-  registerChat(app, context);
-  registerEmbeddings(app, context);
+  registerDialect(app, context, chatDialect);
+  registerDialect(app, context, embeddingsDialect);
   registerModels(app, context);
   registerDialect(app, context, responsesDialect(context));
   registerDialect(app, context, completionsDialect);

@@ -7,7 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Lifecycle } from './lifecycle.js';
-import { openAIError } from './openai-errors.js';
+import { ErrorCode, SemrouteError } from '../errors.js';
+import { errorAnswer } from './openai-errors.js';
 import type { ProxyRuntime } from './runtime.js';
 import { sameSecret } from './secrets.js';
 import { sendLogin } from './ui/assets.js';
@@ -59,12 +60,12 @@ export function admit(
   sessions: UiSessions,
 ): FastifyReply | undefined | Promise<FastifyReply | undefined> {
   const url = request.routeOptions.url ?? '';
-  if (lifecycle.draining && !OPEN_PATHS.has(url)) {
-    return reply
-      .code(503)
-      .header('connection', 'close')
-      .send(openAIError(503, 'semroute is shutting down', 'shutting_down'));
-  }
+  const refuse = (code: ErrorCode, message: string) => {
+    const { status, body, headers } = errorAnswer(url, new SemrouteError(code, message));
+    return reply.code(status).headers(headers).send(body);
+  };
+  if (lifecycle.draining && !OPEN_PATHS.has(url))
+    return refuse(ErrorCode.SHUTTING_DOWN, 'semroute is shutting down');
   const { config, keys } = runtime.serving;
   const { master_key, metrics_open, ui_open } = config.general;
   if (master_key === undefined || OPEN_PATHS.has(url)) return;
@@ -72,38 +73,30 @@ export function admit(
   if ((url === '/metrics' && metrics_open) || (ui && ui_open)) return;
   const token = presentedKey(request);
   if (ui) {
-    if (crossOrigin(request)) {
-      return reply
-        .code(403)
-        .send(
-          openAIError(403, 'Route-page changes are only taken from the page itself (Origin)', 'cross_origin'),
-        );
-    }
+    if (crossOrigin(request))
+      return refuse(
+        ErrorCode.CROSS_ORIGIN,
+        'Route-page changes are only taken from the page itself (Origin)',
+      );
     if (url === UI_LOGIN) return;
     if (token !== undefined && sameSecret(token, master_key)) return;
-    const refuse = () =>
+    const login = () =>
       request.method === 'GET' && url === '/ui'
         ? sendLogin(reply)
-        : reply
-            .code(401)
-            .send(openAIError(401, 'The route page needs the master key: log in at /ui', 'invalid_api_key'));
-    if (request.headers.cookie === undefined) return refuse();
-    return sessions.valid(request, master_key).then((ok) => (ok ? undefined : refuse()));
+        : refuse(ErrorCode.AUTH_INVALID, 'The route page needs the master key: log in at /ui');
+    if (request.headers.cookie === undefined) return login();
+    return sessions.valid(request, master_key).then((ok) => (ok ? undefined : login()));
   }
-  // Anthropic clients read Anthropic's error shape.
-  const refuse = (message: string) =>
-    url.startsWith('/v1/messages')
-      ? { type: 'error', error: { type: 'authentication_error', message } }
-      : openAIError(401, message, 'invalid_api_key');
-  if (token === undefined) {
-    return reply.code(401).send(refuse('Missing API key: send Authorization: Bearer <key> (or x-api-key)'));
-  }
+  if (token === undefined)
+    return refuse(ErrorCode.AUTH_MISSING, 'Missing API key: send Authorization: Bearer <key> (or x-api-key)');
   if (sameSecret(token, master_key)) {
     request.caller = 'master';
+    request.callerAlias = 'master';
     return;
   }
   const key = keys.get(token);
-  if (key === undefined) return reply.code(401).send(refuse('Invalid API key'));
+  if (key === undefined) return refuse(ErrorCode.AUTH_INVALID, 'Invalid API key');
   request.allowedModels = key.models;
   request.caller = key.id;
+  request.callerAlias = key.alias;
 }

@@ -1,4 +1,5 @@
 /** What every route module of the proxy is given. */
+import type { EventListeners } from '../gateway/events.js';
 import type { DecisionLog } from './decisions.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { ProxyMetrics } from './metrics.js';
@@ -9,6 +10,8 @@ export interface ServerContext {
   metrics: ProxyMetrics;
   lifecycle: Lifecycle;
   decisions: DecisionLog;
+  /** The proxy's lifecycle listeners (the gateway's too): a request refused at the edge reports here. */
+  events: EventListeners;
   /** The /metrics text when it is not this process's registry alone (cluster workers: the sum). */
   metricsText?: (() => Promise<string>) | undefined;
 }

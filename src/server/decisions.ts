@@ -3,7 +3,7 @@
  * counts per router and route since start. Prompt text is kept only when
  * `general_settings.log_prompts` is on: prompts are the users' data, not ours.
  */
-import type { GatewayEvents } from '../gateway/types.js';
+import type { EventListeners } from '../gateway/events.js';
 import type { RouteResult } from '../semantic/semantic-router.js';
 
 export interface Decision {
@@ -46,10 +46,10 @@ export class DecisionLog {
   }
 
   /** Router events that feed this log; prompts only while `keepPrompts()` says so. */
-  events(keepPrompts: () => boolean): Pick<GatewayEvents, 'route'> {
+  events(keepPrompts: () => boolean): EventListeners {
     return {
       // The text the router embedded, exactly: never extracted again here with other options.
-      route: (router, result) =>
+      route: (_ctx, router, result) =>
         this.record(router, result, keepPrompts() ? (result.query ?? undefined) : undefined),
     };
   }

@@ -51,8 +51,8 @@ export class FailureLog {
     return redactSecrets(message, this.secrets()).slice(0, MESSAGE_CHARS);
   }
 
-  /** One failed upstream attempt. */
-  failure(group: string, deployment: Deployment, error: UpstreamError): void {
+  /** One failed upstream attempt (`reqId`: the request it belonged to, named on the first line). */
+  failure(group: string, deployment: Deployment, error: UpstreamError, reqId?: string): void {
     const key = `${deployment.id}\u0000${error.kind}`;
     const message = this.scrub(error.message);
     const open = this.windows.get(key);
@@ -62,7 +62,14 @@ export class FailureLog {
       return;
     }
     this.logger.warn(
-      { group, deployment: deployment.id, kind: error.kind, status: error.status ?? null, message },
+      {
+        ...(reqId === undefined ? {} : { reqId }),
+        group,
+        deployment: deployment.id,
+        kind: error.kind,
+        status: error.status ?? null,
+        message,
+      },
       'upstream call failed',
     );
     const window: Window = {

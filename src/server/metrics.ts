@@ -1,6 +1,6 @@
 /** Prometheus metrics (prom-client), one registry per server. */
 import { Counter, Histogram, Registry } from 'prom-client';
-import type { GatewayEvents } from '../gateway/types.js';
+import type { EventListeners } from '../gateway/events.js';
 
 export class ProxyMetrics {
   readonly registry = new Registry();
@@ -80,13 +80,13 @@ export class ProxyMetrics {
   }
 
   /** Gateway hooks feeding these metrics. */
-  events(): Partial<GatewayEvents> {
+  events(): EventListeners {
     return {
-      retry: (group, _d, error) => this.retries.inc({ model: group, kind: error.kind }),
-      fallback: (from, to) => this.fallbacks.inc({ from, to }),
+      retry: (_ctx, group, _d, error) => this.retries.inc({ model: group, kind: error.kind }),
+      fallback: (_ctx, from, to) => this.fallbacks.inc({ from, to }),
       cooldown: (e) => this.cooldowns.inc({ model: e.deployment.group, deployment: e.deployment.id }),
-      cacheHit: (model) => this.cacheHits.inc({ model }),
-      route: (router, result) => this.routes.inc({ router, route: result.name ?? '(default)' }),
+      cacheHit: (_ctx, model) => this.cacheHits.inc({ model }),
+      route: (_ctx, router, result) => this.routes.inc({ router, route: result.name ?? '(default)' }),
     };
   }
 }

@@ -27,6 +27,23 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   [ErrorCode.TAGS_NOT_MATCHED]: 403,
   [ErrorCode.NO_DEPLOYMENT_AVAILABLE]: 429,
   [ErrorCode.ABORTED]: 499,
+  [ErrorCode.AUTH_MISSING]: 401,
+  [ErrorCode.AUTH_INVALID]: 401,
+  [ErrorCode.CROSS_ORIGIN]: 403,
+  [ErrorCode.SHUTTING_DOWN]: 503,
+};
+
+/** The `code` OpenAI's clients know, where ours has one (else the body carries ours). */
+const CLIENT_CODE: Readonly<Partial<Record<ErrorCode, string>>> = {
+  [ErrorCode.AUTH_MISSING]: 'invalid_api_key',
+  [ErrorCode.AUTH_INVALID]: 'invalid_api_key',
+  [ErrorCode.CROSS_ORIGIN]: 'cross_origin',
+  [ErrorCode.SHUTTING_DOWN]: 'shutting_down',
+};
+
+/** Headers an error answer carries whatever it is: a draining proxy closes the connection. */
+const CODE_HEADERS: Readonly<Partial<Record<ErrorCode, Record<string, string>>>> = {
+  [ErrorCode.SHUTTING_DOWN]: { connection: 'close' },
 };
 
 /**
@@ -43,6 +60,8 @@ function upstreamStatus(error: UpstreamError): number {
 /** Retry-After for a cooling group; x-should-retry: false for what cannot pass as it is. */
 function answerHeaders(error: unknown): Record<string, string> {
   if (noRetry(error)) return { 'x-should-retry': 'false' };
+  if (error instanceof SemrouteError && CODE_HEADERS[error.code] !== undefined)
+    return { ...CODE_HEADERS[error.code] };
   if (error instanceof SemrouteError && error.code === ErrorCode.NO_DEPLOYMENT_AVAILABLE) {
     // Cooling because the upstream refused semroute's key: waiting will not fix that.
     const last = error.details?.lastFailure as { status?: number } | undefined;
@@ -108,11 +127,46 @@ export function toOpenAIError(
   if (error instanceof UpstreamError)
     body = openAIError(status, `${error.kind}: ${error.message}`, error.kind);
   else if (error instanceof SemrouteError)
-    body = openAIError(status, error.message, error.code, error.path ?? null);
+    body = openAIError(status, error.message, CLIENT_CODE[error.code] ?? error.code, error.path ?? null);
   else if (status < 500) {
     const e = error as { code?: string; message?: string };
     body = openAIError(status, e.message ?? 'Bad request', e.code ?? null);
   } else body = openAIError(500, 'Internal error in semroute', 'internal_error');
   body.error.message = redactSecrets(body.error.message, secrets);
   return { status, body, headers: answerHeaders(error) };
+}
+
+/** Anthropic's error type for a status. */
+export function anthropicErrorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 402) return 'billing_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 413) return 'request_too_large';
+  if (status === 429) return 'rate_limit_error';
+  if (status === 529 || status === 503) return 'overloaded_error';
+  if (status === 504) return 'timeout_error';
+  return status >= 500 ? 'api_error' : 'invalid_request_error';
+}
+
+/** Anthropic's error body. */
+export const anthropicError = (status: number, message: string) => ({
+  type: 'error',
+  error: { type: anthropicErrorType(status), message },
+});
+
+/** Whether a route speaks Anthropic's API: its clients read Anthropic's error shape. */
+export const anthropicRoute = (url: string) => url.startsWith('/v1/messages');
+
+/**
+ * The whole error answer for a route: status, headers, and the body in the shape its clients
+ * read (Anthropic's on /v1/messages, OpenAI's everywhere else).
+ */
+export function errorAnswer(
+  url: string,
+  error: unknown,
+  secrets: readonly string[] = [],
+): { status: number; body: unknown; headers: Record<string, string> } {
+  const { status, body, headers } = toOpenAIError(error, secrets);
+  return { status, headers, body: anthropicRoute(url) ? anthropicError(status, body.error.message) : body };
 }

@@ -9,6 +9,8 @@ declare module 'fastify' {
     allowedModels: readonly string[] | undefined;
     /** Who is asking (`master`, or a virtual key's id): sticky sessions are kept apart per caller. */
     caller: string | undefined;
+    /** The caller's name for logs and metrics: `master`, a key's alias, or `key-<id>`. Never the key. */
+    callerAlias: string | undefined;
     startedAt: number;
   }
 }

@@ -12,7 +12,7 @@ import { isSemrouteError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createStateStore, storeSettings } from '../gateway/state/create.js';
 import type { StateStore } from '../gateway/state/state-store.js';
-import type { GatewayEvents } from '../gateway/types.js';
+import type { EventListeners } from '../gateway/events.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -26,6 +26,8 @@ export interface KeyEntry {
   models: readonly string[] | undefined;
   /** A short hash of the key: who is asking, without the key itself. */
   id: string;
+  /** Its name in logs and metrics: `key_alias` / `alias`, else `key-<id>`. */
+  alias: string;
 }
 
 export interface Serving {
@@ -45,7 +47,7 @@ export interface RuntimeOptions {
   fetch?: typeof fetch | undefined;
   /** The clock of the state store and the gateway (rpm windows, cooldowns). Default Date.now. */
   clock?: (() => number) | undefined;
-  events?: Partial<GatewayEvents> | undefined;
+  events?: EventListeners | undefined;
   logger: Logger;
   /** The environment `os.environ/` references and provider variables are read from. Default process.env. */
   env?: NodeJS.ProcessEnv | undefined;
@@ -95,10 +97,10 @@ export class ProxyRuntime {
       baseDir: config.baseDir,
     });
     const keys = new Map(
-      config.general.keys.map((k) => [
-        k.key,
-        { models: k.models, id: createHash('sha256').update(k.key).digest('hex').slice(0, 12) },
-      ]),
+      config.general.keys.map((k) => {
+        const id = createHash('sha256').update(k.key).digest('hex').slice(0, 12);
+        return [k.key, { models: k.models, id, alias: k.key_alias ?? k.alias ?? `key-${id}` }];
+      }),
     );
     const secrets = [
       config.general.master_key,

@@ -2,7 +2,7 @@
 import pino, { type Logger } from 'pino';
 import { EncoderPool } from '../embeddings/pool.js';
 import type { StateStore } from '../gateway/state/state-store.js';
-import type { GatewayEvents } from '../gateway/types.js';
+import { proxyListeners } from './listeners.js';
 import { buildApp } from './app.js';
 import { DecisionLog } from './decisions.js';
 import { FailureLog } from './failure-log.js';
@@ -91,23 +91,18 @@ export async function serve(options: ServeOptions) {
   const decisions = new DecisionLog();
   let runtime: ProxyRuntime | undefined;
   // Read at each decision, so a reload that turns log_prompts on or off applies at once.
-  const decisionEvents = decisions.events(() => runtime?.serving.config.general.log_prompts ?? false);
-  const metricEvents = metrics.events();
   const failures = new FailureLog(log, () => runtime?.serving.secrets ?? [], {
     stillCooling: async (id) => (await runtime?.store.cooldowns([id]))?.get(id),
   });
-  const events: Partial<GatewayEvents> = {
-    ...metricEvents,
-    route: (model, result) => {
-      metricEvents.route?.(model, result);
-      decisionEvents.route(model, result);
-    },
-    failure: (group, deployment, error) => failures.failure(group, deployment, error),
-    cooldown: (event) => {
-      metricEvents.cooldown?.(event);
-      failures.cooldown(event);
-    },
-  };
+  const events = proxyListeners({
+    metrics,
+    decisions,
+    failures,
+    // Read at each decision, so a reload that turns log_prompts on or off applies at once.
+    keepPrompts: () => runtime?.serving.config.general.log_prompts ?? false,
+    label: (model) => (runtime?.serving.gateway.listModels().some((m) => m.id === model) ? model : 'unknown'),
+    logger: log,
+  });
   runtime = await ProxyRuntime.start({
     file: options.config,
     store: options.store,
@@ -133,6 +128,7 @@ export async function serve(options: ServeOptions) {
     metrics,
     logger: log,
     decisions,
+    events,
     ...(cluster ? { metricsText: cluster.clusterMetrics } : {}),
   });
   if (workerCount() > 1 && !runtime.store.status().shared) {

@@ -178,7 +178,7 @@ describe('reliability', () => {
     const delays: number[] = [];
     const router = await Gateway.create(
       { model_list: [deployment('g', a)], num_retries: 2, disable_cooldowns: true },
-      { ...noSleep, events: { retry: (_g, _d, _e, ms) => delays.push(ms) } },
+      { ...noSleep, events: { retry: (_ctx, _g, _d, _e, ms) => delays.push(ms) } },
     );
     a.script([{ status: 429, headers: { 'retry-after-ms': '1234' } }]);
     const out = await router.chatCompletion(ask('g'));
@@ -437,7 +437,7 @@ describe('reliability', () => {
     const hits: string[] = [];
     const router = await Gateway.create(
       { model_list: [deployment('g', a)], cache_responses: true },
-      { ...noSleep, events: { cacheHit: (m) => hits.push(m) } },
+      { ...noSleep, events: { cacheHit: (_ctx, m) => hits.push(m) } },
     );
     const first = await router.chatCompletion(ask('g', 'same question'));
     const before = a.attempts;
@@ -537,7 +537,7 @@ describe('semantic and auto routing', () => {
       {
         ...noSleep,
         encoders: new EncoderPool().provide({ type: 'use-lite' }, counting),
-        events: { route: (model, result) => decisions.push(`${model}:${result.name}`) },
+        events: { route: (_ctx, model, result) => decisions.push(`${model}:${result.name}`) },
       },
     );
     const before = counting.texts;

@@ -480,3 +480,70 @@ async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> 
   }
   throw new Error('condition not met in time');
 }
+
+describe('the request id', () => {
+  const send = (path: string, init: RequestInit & { key?: string | null } = {}) =>
+    fetch(`${server.url}${path}`, {
+      method: init.method ?? 'POST',
+      headers: {
+        ...(init.key === null ? {} : { authorization: `Bearer ${init.key ?? MASTER}` }),
+        'content-type': 'application/json',
+        ...(init.headers as Record<string, string>),
+      },
+      ...(init.body === undefined ? {} : { body: init.body }),
+    });
+
+  it("is the client's when sane, echoed on every kind of answer, and in the request's log line", async () => {
+    const chat = JSON.stringify({ model: 'coding', messages: [{ role: 'user', content: 'id me' }] });
+    const ok = await send('/v1/chat/completions', {
+      body: chat,
+      headers: { 'x-request-id': 'trace-abc.123' },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('x-request-id')).toBe('trace-abc.123');
+    await expect
+      .poll(
+        () => logLines.some((l) => l.includes('"reqId":"trace-abc.123"') && l.includes('"msg":"request"')),
+        {
+          timeout: 45_000,
+        },
+      )
+      .toBe(true);
+    const streamed = await send('/v1/chat/completions', {
+      body: JSON.stringify({ model: 'coding', stream: true, messages: [{ role: 'user', content: 's' }] }),
+      headers: { 'x-request-id': 'stream-1' },
+    });
+    await streamed.text();
+    expect(streamed.headers.get('x-request-id')).toBe('stream-1');
+    const embedded = await send('/v1/embeddings', { body: JSON.stringify({ model: 'embed', input: 'x' }) });
+    expect(embedded.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{24}$/);
+    // Refused by auth, by validation, by routing, and a path that does not exist: the id too.
+    for (const res of [
+      await send('/v1/chat/completions', { body: chat, key: null, headers: { 'x-request-id': 'no-key' } }),
+      await send('/v1/chat/completions', { body: '{"model": 5}', headers: { 'x-request-id': 'bad-body' } }),
+      await send('/v1/chat/completions', {
+        body: JSON.stringify({ model: 'nope', messages: [] }),
+        headers: { 'x-request-id': 'no-model' },
+      }),
+      await send('/v1/nowhere', { headers: { 'x-request-id': 'nowhere' } }),
+    ]) {
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(['no-key', 'bad-body', 'no-model', 'nowhere']).toContain(res.headers.get('x-request-id'));
+    }
+  });
+
+  it('is generated when the client sends one that is not sane (too long, separators, controls)', async () => {
+    for (const given of ['x'.repeat(129), 'a b', 'a,b', 'a;b']) {
+      const res = await send('/v1/models', { method: 'GET', headers: { 'x-request-id': given } });
+      expect(res.headers.get('x-request-id')).toMatch(/^req_[0-9a-f]{24}$/);
+    }
+  });
+
+  it('counts a request refused before it reached the gateway in the metrics, by its endpoint', async () => {
+    await send('/v1/embeddings', { body: '{"input": "no model"}' });
+    const text = await (await send('/metrics', { method: 'GET' })).text();
+    expect(text).toMatch(
+      /semroute_requests_total\{endpoint="embeddings",model="unknown",status="400"\} [1-9]/,
+    );
+  });
+});

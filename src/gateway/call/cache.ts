@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../../config/gateway-schema.js';
-import type { StateStore } from '../state/state-store.js';
+import type { ResponseCacheStore } from '../state/state-store.js';
 import type { ChatBody, ChatCompletion } from '../types.js';
 
 export interface CachedAnswer {
@@ -28,7 +28,7 @@ function sortKeys(value: unknown): unknown {
 export class ResponseCache {
   constructor(
     private readonly config: GatewayConfig,
-    private readonly store: StateStore,
+    private readonly store: ResponseCacheStore,
   ) {}
 
   /** The cache key of a request to a group, or undefined when it is not cached. */

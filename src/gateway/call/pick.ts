@@ -10,7 +10,7 @@ import { ErrorCode, SemrouteError, UpstreamError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
 import type { Health } from '../health.js';
 import type { ModelTable } from '../models.js';
-import type { StateStore } from '../state/state-store.js';
+import type { UsageCounters } from '../state/state-store.js';
 import type { BalancingStrategy } from '../strategies/strategy.js';
 import { filterByTags } from './tags.js';
 
@@ -18,7 +18,7 @@ export interface PickerDeps {
   config: GatewayConfig;
   table: ModelTable;
   health: Health;
-  store: StateStore;
+  store: UsageCounters;
   strategy: BalancingStrategy;
   now: () => number;
   random: () => number;

@@ -13,8 +13,6 @@ export interface RetryDeps {
   pick(group: string, options: PickOptions): Promise<Deployment>;
   /** Records a failure against the deployment (cooldowns). */
   failed(deployment: Deployment, error: UpstreamError): Promise<unknown>;
-  /** Every failed attempt, retried or not (the failure log). */
-  onFailure?: ((group: string, deployment: Deployment, error: UpstreamError) => void) | undefined;
   /** Records a success: latency, and the token count corrected from the estimate. */
   succeeded(deployment: Deployment, ms: number, tokenCorrection: number): Promise<void>;
   addInFlight(id: string, delta: number): Promise<unknown>;
@@ -25,9 +23,6 @@ export interface RetryDeps {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** The clock the request's deadline is on. */
   now(): number;
-  onRetry?:
-    | ((group: string, deployment: Deployment, error: UpstreamError, delayMs: number) => void)
-    | undefined;
 }
 
 export interface GroupRequest {
@@ -47,8 +42,15 @@ export interface GroupRequest {
   deadline?: number | undefined;
   /** Largest answer read from an upstream, bytes. */
   maxResponseBytes?: number | undefined;
-  /** Called after every attempt with its duration (attempt counts, upstream time). */
-  onAttempt?: ((ms: number) => void) | undefined;
+  /** An upstream call is about to be made. */
+  onAttemptStart?: ((deployment: Deployment) => void) | undefined;
+  /**
+   * An upstream call ended: answered (a stream: its first chunk came), or failed with `error`.
+   * Only calls that reached the network; a request refused locally makes none.
+   */
+  onAttemptEnd?: ((deployment: Deployment, ms: number, error: UpstreamError | undefined) => void) | undefined;
+  /** The failure will be retried after `delayMs`. */
+  onRetry?: ((deployment: Deployment, error: UpstreamError, delayMs: number) => void) | undefined;
 }
 
 export interface Attempt {
@@ -97,6 +99,7 @@ export async function withRetries<T>(
     const timeoutMs = Math.min(deploymentMs, request.requestTimeoutMs ?? Infinity, remaining);
     const call = { signal: request.signal, timeoutMs, maxResponseBytes: request.maxResponseBytes };
     const started = performance.now();
+    request.onAttemptStart?.(deployment);
     await deps.addInFlight(deployment.id, 1);
     let released = false;
     const release = async () => {
@@ -107,27 +110,29 @@ export async function withRetries<T>(
     try {
       const { result, tokens } = await run({ deployment, call, release });
       const ms = performance.now() - started;
-      request.onAttempt?.(ms);
+      request.onAttemptEnd?.(deployment, ms, undefined);
       await deps.succeeded(deployment, ms, tokens - request.tokens);
       return result;
     } catch (error) {
       await release();
       // Only calls that reached the upstream are attempts: ours failed before sending anything.
       if (!(error instanceof UpstreamError)) throw error;
-      request.onAttempt?.(performance.now() - started);
       // The request's deadline ran out before the deployment's would have: the deployment did
       // nothing wrong by the gateway's own measure, and a retry would meet the same deadline.
-      if (error.kind === 'Timeout' && error.status === undefined && timeoutMs < deploymentMs)
-        throw requestTimeout(error, timeoutMs);
+      if (error.kind === 'Timeout' && error.status === undefined && timeoutMs < deploymentMs) {
+        const own = requestTimeout(error, timeoutMs);
+        request.onAttemptEnd?.(deployment, performance.now() - started, own);
+        throw own;
+      }
+      request.onAttemptEnd?.(deployment, performance.now() - started, error);
       failed.add(deployment.id);
       lastError = error;
-      deps.onFailure?.(group, deployment, error);
       await deps.failed(deployment, error);
       if (attempt >= deps.retries(group, error.kind)) throw error;
       const delay = deps.delay(attempt + 1, error);
       // A wait past the request's deadline (a long Retry-After) is not waited: the upstream's answer stands.
       if (request.deadline !== undefined && deps.now() + delay >= request.deadline) throw error;
-      deps.onRetry?.(group, deployment, error, delay);
+      request.onRetry?.(deployment, error, delay);
       await deps.sleep(delay, request.signal);
     }
   }

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { contentText } from '../../semantic/messages.js';
-import type { StateStore } from '../state/state-store.js';
+import type { StickyStore } from '../state/state-store.js';
 
 export interface StickyRequest {
   session_id?: unknown;
@@ -47,7 +47,7 @@ export function sessionKey(
 
 export class StickySessions {
   constructor(
-    private readonly store: StateStore,
+    private readonly store: StickyStore,
     private readonly ttlMs: number,
   ) {}
 

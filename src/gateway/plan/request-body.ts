@@ -6,9 +6,9 @@
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import type { ChatBody } from '../types.js';
 
-export interface PreparedChat {
+export interface PreparedChat<B = ChatBody> {
   /** What is sent upstream (gateway-only fields removed). */
-  readonly body: ChatBody;
+  readonly body: B;
   readonly stream: boolean;
   /** The request's own timeout for each upstream call, ms. */
   readonly timeoutMs: number | undefined;
@@ -100,12 +100,16 @@ export function checkExtraHeaders(body: Record<string, unknown>): void {
 const AUTO_FIELDS = ['models', 'plugins', 'session_id'] as const;
 
 /**
- * Splits a request: LiteLLM's `timeout`, `tags` and `metadata` (LiteLLM's own, never sent to a
- * provider) stay here; the rest goes upstream. `headerTags` are the x-litellm-tags header's.
+ * Splits a request of any endpoint: LiteLLM's `timeout` (or `request_timeout`), `tags`,
+ * `metadata` and `litellm_metadata` (LiteLLM's own, never sent to a provider) stay here; the rest
+ * goes upstream. `extra_headers` are checked. `headerTags` are the x-litellm-tags header's.
  */
-export function prepareChat(body: ChatBody, headerTags?: readonly string[]): PreparedChat {
+export function prepareRequest<B extends Record<string, unknown>>(
+  body: B,
+  headerTags?: readonly string[],
+): PreparedChat<B> {
   checkExtraHeaders(body);
-  const { timeout, request_timeout, tags, metadata, litellm_metadata, ...rest } = body as ChatBody & {
+  const { timeout, request_timeout, tags, metadata, litellm_metadata, ...rest } = body as B & {
     timeout?: unknown;
     request_timeout?: unknown;
     tags?: unknown;
@@ -134,11 +138,16 @@ export function prepareChat(body: ChatBody, headerTags?: readonly string[]): Pre
     metadata !== null && typeof metadata === 'object' ? (metadata as { tags?: unknown }).tags : undefined;
   const all = [...new Set([...own, ...tagList(meta, 'metadata.tags')])];
   return {
-    body: rest as ChatBody,
+    body: rest as unknown as B,
     stream: body.stream === true,
     timeoutMs: typeof seconds === 'number' ? seconds * 1000 : undefined,
     tags: all.length > 0 ? all : undefined,
   };
+}
+
+/** A chat request split as every request is (`prepareRequest`). */
+export function prepareChat(body: ChatBody, headerTags?: readonly string[]): PreparedChat {
+  return prepareRequest(body, headerTags);
 }
 
 /** The upstream body of an `auto` request: its pool fields stay here. */
@@ -152,7 +161,7 @@ export function withoutAutoFields(body: ChatBody): ChatBody {
 /** About how many tokens a request uses: ~4 characters a token for the input, plus max_tokens. */
 export function estimateTokens(body: ChatBody): { input: number; total: number } {
   let chars = 0;
-  for (const m of body.messages as Array<{ content?: unknown }>) {
+  for (const m of (Array.isArray(body.messages) ? body.messages : []) as Array<{ content?: unknown }>) {
     const c = m?.content;
     chars += typeof c === 'string' ? c.length : JSON.stringify(c ?? '').length;
   }

@@ -9,7 +9,8 @@ import { ErrorCode, SemrouteError } from '../../errors.js';
 import type { RouteResult } from '../../semantic/semantic-router.js';
 import { sessionKey, type StickySessions } from '../call/sticky.js';
 import { AUTO_MODELS, type GroupMatch, type ModelTable } from '../models.js';
-import type { ChatBody, GatewayEvents, RequestOptions } from '../types.js';
+import type { EventListeners } from '../events.js';
+import type { ChatBody, RequestOptions } from '../types.js';
 import { autoOptions, filterPool, profileGroup, rankByTradeoff } from './auto.js';
 import type { SemanticRouters } from './semantic.js';
 
@@ -32,7 +33,7 @@ export interface PlannerDeps {
   table: ModelTable;
   semantic: SemanticRouters;
   sticky: StickySessions;
-  events: Partial<GatewayEvents>;
+  events: EventListeners;
 }
 
 export class Planner {
@@ -47,7 +48,8 @@ export class Planner {
       const router = options.semanticRouter ?? semantic.router;
       const route = await router.route(body.messages as never, { signal: options.signal });
       // Tries of unsaved edits are not decisions: they stay out of metrics and logs.
-      if (options.semanticRouter === undefined) events.route?.(requested, route);
+      if (options.semanticRouter === undefined && options.context)
+        events.route?.(options.context, requested, route);
       const target = route.name !== null && table.hasGroup(route.name) ? route.name : semantic.defaultModel;
       return {
         group: table.aliasTarget(target),
@@ -68,6 +70,23 @@ export class Planner {
     const match = table.match(requested);
     if (match === undefined) throw table.notFound(body.model);
     table.checkAllowed([body.model, requested, match.group], options.allowedModels);
+    return {
+      group: match.group,
+      wildcard: match.wildcard,
+      route: undefined,
+      prefer: undefined,
+      sticky: undefined,
+      pool: undefined,
+    };
+  }
+
+  /** A model by name only (an alias, a group or a wildcard), never routed: embeddings. */
+  planModel(model: string, options: RequestOptions = {}): Plan {
+    const { table } = this.deps;
+    const requested = table.aliasTarget(model);
+    const match = table.match(requested);
+    if (match === undefined) throw table.notFound(model);
+    table.checkAllowed([model, requested, match.group], options.allowedModels);
     return {
       group: match.group,
       wildcard: match.wildcard,
@@ -126,7 +145,8 @@ export class Planner {
       fixed === undefined ? (options.semanticRouter ?? routers.get('auto')?.router) : undefined;
     if (semantic !== undefined) {
       route = await semantic.route(body.messages as never, { signal: options.signal });
-      if (options.semanticRouter === undefined) events.route?.('auto', route);
+      if (options.semanticRouter === undefined && options.context)
+        events.route?.(options.context, 'auto', route);
       const chosen = route.name === null ? undefined : semantic.routes.find((r) => r.name === route!.name);
       const meta = (chosen?.metadata ?? {}) as { models?: unknown; quality?: unknown };
       const patterns = Array.isArray(meta.models)

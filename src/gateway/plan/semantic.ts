@@ -16,6 +16,7 @@ import type { EncoderPool } from '../../embeddings/pool.js';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import { SemanticRouter } from '../../semantic/semantic-router.js';
 import type { ModelTable } from '../models.js';
+import { canServe, wireOf } from '../upstream/wire.js';
 
 export interface CompiledSemantic {
   readonly spec: SemanticModel;
@@ -57,7 +58,8 @@ export function encoderSpecFor(
   const first = group[0];
   if (first === undefined) return { type: 'openai', name, file };
   const target = first.target;
-  if (target === undefined || target.provider.wire !== 'openai' || !target.provider.embeddings) {
+  // The remote encoder calls it with the OpenAI SDK: a wire the SDK speaks, with embeddings.
+  if (target === undefined || !wireOf(target).sdkCompatible || !canServe(target, 'embedding')) {
     throw new SemrouteError(
       ErrorCode.CONFIG_INVALID,
       `auto_router_embedding_model "${name}": its deployment is not an OpenAI-compatible embeddings API (${target?.provider.name ?? 'a wildcard'})`,

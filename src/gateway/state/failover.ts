@@ -107,6 +107,21 @@ export class FailoverStateStore implements StateStore {
   setSticky(key: string, value: string, ttlMs: number): Promise<void> {
     return this.use((s) => s.setSticky(key, value, ttlMs));
   }
+  getSession(token: string): Promise<string | undefined> {
+    return this.use((s) => s.getSession(token));
+  }
+  setSession(token: string, value: string, ttlMs: number): Promise<void> {
+    return this.use((s) => s.setSession(token, value, ttlMs));
+  }
+  deleteSession(token: string): Promise<void> {
+    return this.use((s) => s.deleteSession(token));
+  }
+  getConversation(caller: string, id: string): Promise<string | undefined> {
+    return this.use((s) => s.getConversation(caller, id));
+  }
+  putConversation(caller: string, id: string, value: string, ttlMs: number): Promise<void> {
+    return this.use((s) => s.putConversation(caller, id, value, ttlMs));
+  }
   getCached(key: string): Promise<string | undefined> {
     return this.use((s) => s.getCached(key));
   }

@@ -1,4 +1,13 @@
-import type { Clock, Limits, StateStore, StoreStatus, Usage } from './state-store.js';
+import {
+  type Clock,
+  CONVERSATIONS_PER_CALLER,
+  type Limits,
+  type StateStore,
+  type StoreStatus,
+  type Usage,
+} from './state-store.js';
+
+type Expiring = { value: string; expires: number };
 
 const MINUTE = 60_000;
 const LATENCY_SAMPLES = 50;
@@ -11,7 +20,10 @@ export class MemoryStateStore implements StateStore {
   private readonly latency = new Map<string, Array<{ at: number; ms: number }>>();
   private readonly flight = new Map<string, number>();
   private readonly sticky = new Map<string, { value: string; expires: number }>();
-  private readonly cache = new Map<string, { value: string; expires: number }>();
+  private readonly cache = new Map<string, Expiring>();
+  private readonly sessions = new Map<string, Expiring>();
+  /** Per caller, its conversations in the order they were stored (the oldest first). */
+  private readonly conversations = new Map<string, Map<string, Expiring>>();
 
   constructor(
     private readonly now: Clock = Date.now,
@@ -19,6 +31,8 @@ export class MemoryStateStore implements StateStore {
     private readonly cacheCapacity = 1000,
     /** Most sticky sessions kept; the least recently pinned go first. Default 100,000. */
     private readonly stickyCapacity = 100_000,
+    /** Conversations each caller keeps; its own oldest go first. */
+    private readonly conversationQuota = CONVERSATIONS_PER_CALLER,
   ) {}
 
   private minute(): number {
@@ -150,7 +164,42 @@ export class MemoryStateStore implements StateStore {
     while (this.cache.size > this.cacheCapacity) this.cache.delete(this.cache.keys().next().value as string);
   }
 
-  private live(map: Map<string, { value: string; expires: number }>, key: string): string | undefined {
+  async getSession(token: string): Promise<string | undefined> {
+    return this.live(this.sessions, token);
+  }
+
+  async setSession(token: string, value: string, ttlMs: number): Promise<void> {
+    this.sessions.set(token, { value, expires: this.now() + ttlMs });
+    // Expired sessions go as new ones come: a login storm cannot grow this for ever.
+    const now = this.now();
+    for (const [key, entry] of this.sessions) if (entry.expires <= now) this.sessions.delete(key);
+  }
+
+  async deleteSession(token: string): Promise<void> {
+    this.sessions.delete(token);
+  }
+
+  async getConversation(caller: string, id: string): Promise<string | undefined> {
+    const own = this.conversations.get(caller);
+    return own === undefined ? undefined : this.live(own, id);
+  }
+
+  async putConversation(caller: string, id: string, value: string, ttlMs: number): Promise<void> {
+    let own = this.conversations.get(caller);
+    if (own === undefined) {
+      own = new Map();
+      this.conversations.set(caller, own);
+    }
+    own.delete(id);
+    own.set(id, { value, expires: this.now() + ttlMs });
+    const now = this.now();
+    for (const [oldest, entry] of own) {
+      if (own.size <= this.conversationQuota && entry.expires > now) break;
+      own.delete(oldest);
+    }
+  }
+
+  private live(map: Map<string, Expiring>, key: string): string | undefined {
     const entry = map.get(key);
     if (entry === undefined) return undefined;
     if (entry.expires <= this.now()) {

@@ -20,7 +20,14 @@ function loadRedis(): typeof Redis {
   redisClass ??= (createRequire(import.meta.url)('ioredis') as { Redis: typeof Redis }).Redis;
   return redisClass;
 }
-import type { Clock, Limits, StateStore, StoreStatus, Usage } from './state-store.js';
+import {
+  type Clock,
+  CONVERSATIONS_PER_CALLER,
+  type Limits,
+  type StateStore,
+  type StoreStatus,
+  type Usage,
+} from './state-store.js';
 
 const MINUTE = 60_000;
 const LATENCY_SAMPLES = 50;
@@ -56,7 +63,34 @@ if v <= 0 then redis.call('DEL', KEYS[1]) return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return v`;
 
+/**
+ * A conversation stored with its caller's index (a sorted set by time): past the quota, that
+ * caller's oldest are removed in the same step, and no one else's.
+ * KEYS: value key, index key. ARGV: value, ttl ms, id, now, quota, value-key prefix.
+ */
+const PUT_CONVERSATION = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[5])
+if excess > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, excess - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, excess - 1)
+  for _, id in ipairs(old) do redis.call('DEL', ARGV[6] .. id) end
+end
+return 1`;
+
 interface Scripts {
+  semrouteConversation(
+    value: string,
+    index: string,
+    text: string,
+    ttl: number,
+    id: string,
+    now: number,
+    quota: number,
+    prefix: string,
+  ): Promise<number>;
   semrouteReserve(key: string, tokens: number, rpm: number, tpm: number, ttl: number): Promise<number>;
   semrouteCoolDown(key: string, until: number, now: number): Promise<string>;
   semrouteInFlight(key: string, delta: number, ttl: number): Promise<number>;
@@ -75,6 +109,8 @@ export interface RedisStoreOptions {
   commandTimeoutMs?: number | undefined;
   /** Called on connection errors (ioredis emits them as events; unhandled they would crash the process). */
   onError?: ((error: Error) => void) | undefined;
+  /** Conversations each caller keeps. Default CONVERSATIONS_PER_CALLER. */
+  conversationQuota?: number | undefined;
 }
 
 export class RedisStateStore implements StateStore {
@@ -82,9 +118,11 @@ export class RedisStateStore implements StateStore {
   private readonly scripts: Scripts;
   private readonly prefix: string;
   private readonly now: Clock;
+  private readonly conversationQuota: number;
 
   constructor(options: RedisStoreOptions = {}) {
     this.prefix = options.prefix ?? 'semroute:';
+    this.conversationQuota = options.conversationQuota ?? CONVERSATIONS_PER_CALLER;
     this.now = options.clock ?? Date.now;
     const common = {
       // Fail commands at once while disconnected: the caller has local state to fall back on,
@@ -111,6 +149,7 @@ export class RedisStateStore implements StateStore {
     this.redis.defineCommand('semrouteReserve', { numberOfKeys: 1, lua: RESERVE });
     this.redis.defineCommand('semrouteCoolDown', { numberOfKeys: 1, lua: COOL_DOWN });
     this.redis.defineCommand('semrouteInFlight', { numberOfKeys: 1, lua: IN_FLIGHT });
+    this.redis.defineCommand('semrouteConversation', { numberOfKeys: 2, lua: PUT_CONVERSATION });
     this.scripts = this.redis as unknown as Scripts;
   }
 
@@ -252,6 +291,36 @@ export class RedisStateStore implements StateStore {
 
   async getCached(key: string): Promise<string | undefined> {
     return this.getExpiring(this.key('r', key));
+  }
+
+  async getSession(token: string): Promise<string | undefined> {
+    return this.getExpiring(this.key('u', token));
+  }
+
+  async setSession(token: string, value: string, ttlMs: number): Promise<void> {
+    await this.setExpiring(this.key('u', token), value, ttlMs);
+  }
+
+  async deleteSession(token: string): Promise<void> {
+    await this.redis.del(this.key('u', token));
+  }
+
+  async getConversation(caller: string, id: string): Promise<string | undefined> {
+    return this.getExpiring(this.key('c', `${caller}:${id}`));
+  }
+
+  async putConversation(caller: string, id: string, value: string, ttlMs: number): Promise<void> {
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    await this.scripts.semrouteConversation(
+      this.key('c', `${caller}:${id}`),
+      this.key('ci', caller),
+      `${Math.round(this.now() + ttlMs)}\n${value}`,
+      ttl,
+      id,
+      this.now(),
+      this.conversationQuota,
+      this.key('c', `${caller}:`),
+    );
   }
 
   async setCached(key: string, value: string, ttlMs: number): Promise<void> {

@@ -1,8 +1,10 @@
 /**
- * Shared routing state: usage windows, failures and cooldowns, latency windows, in-flight
- * counts, sticky sessions and the response cache. Every operation is one atomic step in Redis
- * (INCR/EXPIRE, Lua or MULTI) so a second implementation can keep the same semantics.
- * One conformance suite: `test/gateway/state-store.case.ts`.
+ * Shared state, one small interface per purpose: usage counters and limits, cooldowns, sticky
+ * sessions, route-page sessions, stored conversations and the response cache. Each consumer
+ * asks for the purpose it needs; a backend (memory, Redis, Redis with failover) implements them
+ * all behind `StateStore`. Every operation is one atomic step in Redis (INCR/EXPIRE, Lua or
+ * MULTI) so both backends keep the same semantics. One conformance suite per purpose:
+ * `test/gateway/state/state-store.case.ts`.
  */
 
 export interface Usage {
@@ -28,7 +30,8 @@ export interface StoreStatus {
   lastError?: string | undefined;
 }
 
-export interface StateStore {
+/** Per-deployment counters: rpm/tpm windows, latency samples, requests in flight. */
+export interface UsageCounters {
   /** Adds to the current minute's usage of a deployment (tokens may be negative, to correct an estimate). */
   addUsage(id: string, requests: number, tokens: number): Promise<void>;
   /**
@@ -39,13 +42,6 @@ export interface StateStore {
   reserve(id: string, tokens: number, limits: Limits): Promise<boolean>;
   /** The current minute's usage of each id (zeros when none). */
   usage(ids: readonly string[]): Promise<Map<string, Usage>>;
-  /** Counts a failure in the current minute; returns the count so far. */
-  recordFailure(id: string): Promise<number>;
-  clearFailures(id: string): Promise<void>;
-  /** Cools a deployment until `until` (epoch ms); an earlier deadline is replaced by a later one, never the reverse. */
-  coolDown(id: string, until: number): Promise<number>;
-  /** Cooldown deadlines of the ids still cooling. */
-  cooldowns(ids: readonly string[]): Promise<Map<string, number>>;
   /** Records a latency sample (ms per output token or whole-call ms, as the caller decides). */
   recordLatency(id: string, ms: number): Promise<void>;
   /** Mean latency of samples younger than the TTL, per id (absent: no samples). */
@@ -53,14 +49,63 @@ export interface StateStore {
   /** Adjusts and returns the in-flight count. */
   addInFlight(id: string, delta: number): Promise<number>;
   inFlight(ids: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** Failures and cooldowns of deployments. */
+export interface CooldownStore {
+  /** Counts a failure in the current minute; returns the count so far. */
+  recordFailure(id: string): Promise<number>;
+  clearFailures(id: string): Promise<void>;
+  /** Cools a deployment until `until` (epoch ms); an earlier deadline is replaced by a later one, never the reverse. */
+  coolDown(id: string, until: number): Promise<number>;
+  /** Cooldown deadlines of the ids still cooling. */
+  cooldowns(ids: readonly string[]): Promise<Map<string, number>>;
+}
+
+/** `auto`'s sticky sessions: a conversation's model, for a TTL refreshed by each use. */
+export interface StickyStore {
   /** Sticky session value, or undefined when absent or expired. */
   getSticky(key: string): Promise<string | undefined>;
   /** Sets (and refreshes) a sticky session for `ttlMs`. */
   setSticky(key: string, value: string, ttlMs: number): Promise<void>;
+}
+
+/** Route-page login sessions. */
+export interface SessionStore {
+  getSession(token: string): Promise<string | undefined>;
+  setSession(token: string, value: string, ttlMs: number): Promise<void>;
+  /** Logout: the session is gone at once, on every instance. */
+  deleteSession(token: string): Promise<void>;
+}
+
+/**
+ * Conversations the Responses API keeps (`previous_response_id`, `item_reference`), per caller.
+ * Each caller has its own quota: a caller's new conversations evict only its own oldest, so one
+ * tenant's traffic can never push another's out.
+ */
+export interface ConversationStore {
+  getConversation(caller: string, id: string): Promise<string | undefined>;
+  putConversation(caller: string, id: string, value: string, ttlMs: number): Promise<void>;
+}
+
+/** Answers of `cache_responses`, by request hash. */
+export interface ResponseCacheStore {
   getCached(key: string): Promise<string | undefined>;
   setCached(key: string, value: string, ttlMs: number): Promise<void>;
+}
+
+export interface StateStore
+  extends UsageCounters,
+    CooldownStore,
+    StickyStore,
+    SessionStore,
+    ConversationStore,
+    ResponseCacheStore {
   status(): StoreStatus;
   close(): Promise<void>;
 }
+
+/** Conversations one caller keeps at most; the oldest go first. */
+export const CONVERSATIONS_PER_CALLER = 1_000;
 
 export type Clock = () => number;

@@ -15,6 +15,7 @@ import {
   toAnthropicRequest,
   wantsJson,
 } from './anthropic-translate.js';
+import { buildClient, pathOf } from './client.js';
 import { upstreamName } from './errors.js';
 import { EventSplitter } from './event-splitter.js';
 import { postJson } from './exchange.js';
@@ -65,7 +66,22 @@ function reader(json: boolean, includeUsage: boolean) {
   };
 }
 
+/** The Anthropic API version semroute speaks upstream: the one that takes temperature and top_p. */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
 export const anthropicWire: Wire = {
+  name: 'anthropic',
+  capabilities: new Set(['chat'] as const),
+  sdkCompatible: false,
+  /** `{base}/v1/messages`: a base given with or without `/v1`, or as the full `/v1/messages` URL. */
+  client(target, dispatcher) {
+    const base = new URL(target.baseUrl);
+    let basePath = pathOf(base).replace(/\/messages$/, '');
+    if (!/\/v1$/.test(basePath)) basePath += '/v1';
+    const auth: Record<string, string> = { 'anthropic-version': ANTHROPIC_VERSION };
+    if (target.apiKey !== undefined) auth['x-api-key'] = target.apiKey;
+    return buildClient(dispatcher, base, basePath, auth, target);
+  },
   async chat(client, d, body, options, drop) {
     const json = wantsJson(body);
     const message = await postJson<Record<string, unknown>>(
@@ -90,5 +106,4 @@ export const anthropicWire: Wire = {
       reader(wantsJson(body), includeUsage),
     );
   },
-  embedding: undefined,
 };

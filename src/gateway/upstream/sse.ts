@@ -3,16 +3,16 @@ import { classifyUpstream, UpstreamError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
 import { upstreamName } from './errors.js';
 import { EventSplitter } from './event-splitter.js';
-import type { ChatChunk } from '../types.js';
+import type { ChatChunk, Completion } from '../types.js';
 
 /**
  * Server-sent events as OpenAI sends them: `data: {json}` events separated by a blank line,
  * `data: [DONE]` at the end. An `error` event mid-stream becomes an UpstreamError.
  */
-export async function* sseEvents(
+export async function* sseEvents<T = ChatChunk>(
   body: AsyncIterable<Buffer>,
   deployment: Deployment,
-): AsyncGenerator<ChatChunk> {
+): AsyncGenerator<T> {
   const events = new EventSplitter(deployment);
   // After [DONE] the body is read to its end, as the openai client does: leaving the loop early
   // destroys an unfinished stream, which built an AbortError with its stack for every streamed
@@ -35,7 +35,7 @@ export async function* sseEvents(
         done = true;
         break;
       }
-      const parsed = JSON.parse(data) as ChatChunk & { error?: { message?: string; code?: string } };
+      const parsed = JSON.parse(data) as T & { error?: { message?: string; code?: string } };
       if (parsed.error !== undefined) {
         const message = parsed.error.message ?? 'error event in stream';
         throw new UpstreamError(
@@ -44,7 +44,11 @@ export async function* sseEvents(
           undefined,
         );
       }
-      yield parsed;
+      yield parsed as T;
     }
   }
 }
+
+/** A legacy completions stream: the same framing, completion chunks. */
+export const completionEvents = (body: AsyncIterable<Buffer>, deployment: Deployment) =>
+  sseEvents<Completion>(body, deployment);

@@ -13,9 +13,9 @@ import { httpError, toUpstreamError } from './errors.js';
 import { DEFAULT_MAX_RESPONSE_BYTES, postOptions, serialise } from './exchange.js';
 
 /** A stream read to its first chunk: the chunk, the rest, and how to stop it. */
-export interface OpenedStream {
-  first: ChatChunk | undefined;
-  rest: AsyncIterator<ChatChunk>;
+export interface OpenedStream<C = ChatChunk> {
+  first: C | undefined;
+  rest: AsyncIterator<C>;
   abort: () => void;
 }
 
@@ -27,17 +27,17 @@ export interface OpenedStream {
  * the first chunk; after it, bytes have gone to the client and only `bodyTimeout` (a silence
  * that long) ends the stream.
  */
-export function openStream(
+export function openStream<C = ChatChunk>(
   client: UpstreamClient,
   deployment: Deployment,
   path: string,
   body: unknown,
   options: CallOptions,
-  read: (body: AsyncIterable<Buffer>, deployment: Deployment) => AsyncIterator<ChatChunk>,
-): Promise<OpenedStream> {
+  read: (body: AsyncIterable<Buffer>, deployment: Deployment) => AsyncIterator<C>,
+): Promise<OpenedStream<C>> {
   const { signal, timeoutMs } = options;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-  return new Promise<OpenedStream>((resolve, reject) => {
+  return new Promise<OpenedStream<C>>((resolve, reject) => {
     let finished = false;
     let settled = false;
     let status = 0;
@@ -118,13 +118,13 @@ export function openStream(
 }
 
 /** Yields the first chunk and the rest, renaming `model`, and releases in-flight tracking once. */
-export async function* relay(
-  opened: OpenedStream,
+export async function* relay<C extends { model: string }>(
+  opened: OpenedStream<C>,
   group: string,
   release: () => Promise<void>,
   /** A failure after the first chunk (a cut connection) becomes an UpstreamError like any other. */
   classify: (error: unknown) => SemrouteError,
-): AsyncGenerator<ChatChunk> {
+): AsyncGenerator<C> {
   try {
     // Chunks are parsed here from the upstream's bytes and ours alone: renamed in place.
     if (opened.first !== undefined) {
@@ -132,7 +132,7 @@ export async function* relay(
       yield opened.first;
     }
     for (;;) {
-      let next: IteratorResult<ChatChunk>;
+      let next: IteratorResult<C>;
       try {
         next = await opened.rest.next();
       } catch (error) {

@@ -1,19 +1,37 @@
 /**
  * How a deployment is spoken to, one implementation per wire format behind one interface: the
- * OpenAI-compatible API (OpenAI, Azure and every compatible host) and Anthropic's Messages API.
- * Each takes a chat request in OpenAI's shape, naming its upstream model, and answers in it.
+ * OpenAI-compatible API (OpenAI and every compatible host), Azure OpenAI's deployment paths and
+ * Anthropic's Messages API. A wire owns its protocol: where a call goes (origin, path, query),
+ * how it authenticates, what it can be asked for, and the translation of requests and answers
+ * (each takes OpenAI's shapes, naming its upstream model, and answers in them).
+ *
+ * Adding a provider with a new protocol: a file here implementing `Wire`, one line in `WIRES`,
+ * its entries in the provider table (config/providers.ts), and its fake (src/fake-upstream/).
  */
+import type { Dispatcher } from 'undici';
+import type { Target } from '../../config/targets.js';
 import type { WireFormat } from '../../config/providers.js';
 import type { Deployment } from '../deployment.js';
-import type { ChatBody, ChatCompletion, EmbeddingResponse } from '../types.js';
+import type { ChatBody, ChatChunk, ChatCompletion, Completion, EmbeddingResponse } from '../types.js';
 import { anthropicWire } from './anthropic.js';
-import type { CallOptions, UpstreamClient } from './client.js';
+import { azureWire } from './azure.js';
+import { type CallOptions, sharedDispatcher, type UpstreamClient } from './client.js';
 import { openaiWire } from './openai.js';
 import type { OpenedStream } from './stream.js';
 
 export type UpstreamChatBody = ChatBody & { model: string };
+export type UpstreamBody = Record<string, unknown> & { model: string };
+
+/** What a request asks an upstream for; a wire answers only what it lists. */
+export type Capability = 'chat' | 'completion' | 'embedding';
 
 export interface Wire {
+  readonly name: WireFormat;
+  readonly capabilities: ReadonlySet<Capability>;
+  /** The official OpenAI SDK can call it given a base URL and a key (remote encoders use it). */
+  readonly sdkCompatible: boolean;
+  /** Where and how to reach a target: origin, path prefix, query and auth headers. Built once. */
+  client(target: Target, dispatcher: Dispatcher): UpstreamClient;
   chat(
     client: UpstreamClient,
     d: Deployment,
@@ -28,20 +46,47 @@ export interface Wire {
     body: UpstreamChatBody,
     options: CallOptions,
     drop: boolean,
-  ): Promise<OpenedStream>;
-  /** Undefined when the format has no embeddings. */
-  embedding:
-    | ((
-        client: UpstreamClient,
-        d: Deployment,
-        body: Record<string, unknown>,
-        options: CallOptions,
-      ) => Promise<EmbeddingResponse>)
-    | undefined;
+  ): Promise<OpenedStream<ChatChunk>>;
+  /** OpenAI's legacy completions, when the format has them (capability `completion`). */
+  completion?(
+    client: UpstreamClient,
+    d: Deployment,
+    body: UpstreamBody,
+    options: CallOptions,
+  ): Promise<Completion>;
+  openCompletionStream?(
+    client: UpstreamClient,
+    d: Deployment,
+    body: UpstreamBody,
+    options: CallOptions,
+  ): Promise<OpenedStream<Completion>>;
+  /** Embeddings, when the format has them (capability `embedding`). */
+  embedding?(
+    client: UpstreamClient,
+    d: Deployment,
+    body: UpstreamBody,
+    options: CallOptions,
+  ): Promise<EmbeddingResponse>;
 }
 
 export const WIRES: Readonly<Record<WireFormat, Wire>> = Object.freeze({
   openai: openaiWire,
-  azure: openaiWire,
+  azure: azureWire,
   anthropic: anthropicWire,
 });
+
+/** The wire a target is spoken to over. */
+export function wireOf(target: Target): Wire {
+  return WIRES[target.provider.wire];
+}
+
+/** Whether a target can serve a capability: its wire has it, and for embeddings its provider too. */
+export function canServe(target: Target, capability: Capability): boolean {
+  if (!wireOf(target).capabilities.has(capability)) return false;
+  return capability !== 'embedding' || target.provider.embeddings;
+}
+
+/** The client of a target, built by its wire. */
+export function createClient(target: Target, dispatcher: Dispatcher = sharedDispatcher()): UpstreamClient {
+  return wireOf(target).client(target, dispatcher);
+}

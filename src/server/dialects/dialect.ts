@@ -1,18 +1,22 @@
 /**
- * The other APIs clients speak, served through the same gateway as chat: a dialect checks and
- * translates its request, runs it (routing, retries, fallbacks and cooldowns are the gateway's),
- * and writes the answer in its own shape, as JSON or as its own event stream. One handler does
- * the rest for every dialect: semroute's headers, metrics, the debug line, and errors (before the
- * first byte an HTTP error in the dialect's shape, after it an event in the stream).
+ * Every API a client speaks to the proxy, served by one handler: OpenAI's chat completions,
+ * legacy completions and embeddings, the Responses API, Anthropic's Messages. A dialect checks
+ * and translates its request, runs it through the gateway's one pipeline (routing, retries,
+ * fallbacks and cooldowns are the gateway's), and writes the answer in its own shape, as JSON or
+ * as its own event stream. The handler does the rest for every dialect alike: the request's
+ * context (id, caller), semroute's headers, errors (before the first byte an HTTP error in the
+ * dialect's shape, after it an event in the stream), and the lifecycle events that metrics and
+ * logs hang on, even for a request refused before it reached the gateway.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createContext, type RequestContext } from '../../gateway/context.js';
 import type { Gateway } from '../../gateway/gateway.js';
 import type { RequestOptions, Served } from '../../gateway/types.js';
-import { type ServerContext, modelLabel } from '../context.js';
+import { writeJsonAnswer } from '../answer.js';
+import type { ServerContext } from '../context.js';
+import { headerValue } from '../header-value.js';
 import { type OpenAIErrorBody, toOpenAIError } from '../openai-errors.js';
 import { requestOptions } from '../request-context.js';
-import { servedHeaders } from '../routes/chat.js';
-import { writeJsonAnswer } from '../answer.js';
 import { SSE_HEADERS, SseWriter } from '../sse-writer.js';
 
 export interface EventStream {
@@ -26,7 +30,7 @@ export type Outcome<Answer, Chunk> = Served &
   ({ stream: false; response: Answer } | { stream: true; chunks: AsyncIterable<Chunk> });
 
 export interface Dialect<Request extends { model: string }, Answer, Chunk> {
-  /** The metrics label. */
+  /** The request context's endpoint: the metrics label and the events' name. */
   readonly endpoint: string;
   readonly paths: readonly string[];
   /** Checks and translates a body; throws INPUT_INVALID naming the field. */
@@ -35,9 +39,43 @@ export interface Dialect<Request extends { model: string }, Answer, Chunk> {
   /** The JSON answer of a plain request. */
   answer(response: Answer, request: Request, served: Served): Promise<unknown> | unknown;
   /** The event stream of a streamed request (one per request: it may count its events). */
-  stream(chunks: AsyncIterable<Chunk>, request: Request, served: Served): EventStream;
+  stream?(chunks: AsyncIterable<Chunk>, request: Request, served: Served): EventStream;
   /** The error body before any byte went out; default OpenAI's shape. */
   errorBody?(status: number, error: OpenAIErrorBody): unknown;
+}
+
+/** The headers that say how a request was served (values encoded: route names may be any text). */
+export function servedHeaders(
+  ctx: RequestContext,
+  outcome: Served,
+  overheadMs: number,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    'x-request-id': ctx.id,
+    'x-semroute-model-id': headerValue(outcome.deploymentId),
+    'x-semroute-model': headerValue(outcome.model),
+    'x-semroute-overhead-ms': overheadMs.toFixed(3),
+    // Upstream calls made, and the groups that failed before this one.
+    'x-semroute-attempts': String(outcome.attempts),
+  };
+  if (outcome.route !== undefined) {
+    headers['x-semroute-route'] = headerValue(outcome.route.name ?? '');
+    headers['x-semroute-score'] = outcome.route.score.toFixed(4);
+  }
+  if (outcome.cached) headers['x-semroute-cache'] = 'hit';
+  if (outcome.fallbacksTried.length > 0)
+    headers['x-semroute-fallbacks'] = outcome.fallbacksTried.map(headerValue).join(',');
+  return headers;
+}
+
+/** The request's context, made here at the edge from what auth found. */
+export function edgeContext(request: FastifyRequest, endpoint: string): RequestContext {
+  return createContext({
+    endpoint,
+    id: request.id,
+    caller: { alias: request.callerAlias, id: request.caller },
+    startedAt: request.startedAt,
+  });
 }
 
 export function registerDialect<R extends { model: string }, A, C>(
@@ -45,73 +83,72 @@ export function registerDialect<R extends { model: string }, A, C>(
   context: ServerContext,
   dialect: Dialect<R, A, C>,
 ): void {
-  const { runtime, metrics } = context;
+  const { runtime, metrics, events } = context;
   const overheadHistogram = metrics.overhead.labels({ endpoint: dialect.endpoint });
-  const record = (model: string, status: number, started: number, served?: Served) => {
-    const seconds = (performance.now() - started) / 1000;
-    metrics.request(dialect.endpoint, model, status, seconds);
-    if (app.log.level === 'debug' || app.log.level === 'trace') {
-      app.log.debug(
-        {
-          endpoint: dialect.endpoint,
-          model,
-          status,
-          ms: Math.round(seconds * 1000),
-          ...(served === undefined
-            ? {}
-            : { deployment: served.deploymentId, attempts: served.attempts, route: served.route?.name }),
-        },
-        'request',
-      );
-    }
-  };
 
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-    const started = request.startedAt;
+    const ctx = edgeContext(request, dialect.endpoint);
     let model = 'unknown';
     let parsed: R | undefined;
+    // Until the gateway has the request, its end is reported here; after, the pipeline reports it.
+    let inGateway = false;
     try {
       parsed = await dialect.parse(request.body, request);
       model = parsed.model;
-      const outcome = await dialect.run(runtime.serving.gateway, parsed, requestOptions(request));
-      const overhead = Math.max(0, performance.now() - started - outcome.upstreamMs);
+      inGateway = true;
+      const outcome = await dialect.run(runtime.serving.gateway, parsed, {
+        ...requestOptions(request),
+        context: ctx,
+      });
+      const overhead = Math.max(0, performance.now() - ctx.startedAt - outcome.upstreamMs);
       overheadHistogram.observe(overhead / 1000);
-      const headers = servedHeaders(outcome, overhead);
-      reply.hijack();
-      const raw = reply.raw;
+      // Built before the socket is taken over: a header that cannot be written fails here, as an
+      // ordinary error answer, never after hijack() with no answer at all.
+      const headers = servedHeaders(ctx, outcome, overhead);
       if (!outcome.stream) {
-        writeJsonAnswer(
-          raw,
-          headers,
-          JSON.stringify(await dialect.answer(outcome.response, parsed, outcome)),
-        );
-        record(outcome.model, 200, started, outcome);
+        const text = JSON.stringify(await dialect.answer(outcome.response, parsed, outcome));
+        // Written straight to the socket: the answer is ready, and fastify's send pipeline
+        // (serialiser choice, hooks, header checks) has nothing left to do for it.
+        reply.hijack();
+        writeJsonAnswer(reply.raw, headers, text);
         return reply;
       }
-      raw.writeHead(200, Object.assign(headers, SSE_HEADERS));
+      const events = dialect.stream!(outcome.chunks, parsed, outcome);
+      reply.hijack();
+      const raw = reply.raw;
+      try {
+        raw.writeHead(200, Object.assign(headers, SSE_HEADERS));
+      } catch (error) {
+        raw.destroy(error as Error);
+        return reply;
+      }
       const sse = new SseWriter(raw);
-      const events = dialect.stream(outcome.chunks, parsed, outcome);
       try {
         for await (const frame of events.frames) {
           if (sse.closed) break;
           sse.write(frame);
           if (sse.behind) await sse.drained();
         }
-        record(outcome.model, 200, started, outcome);
       } catch (error) {
         // Bytes already went out: the status cannot change, so the error travels as an event.
         const { status, body } = toOpenAIError(error, runtime.serving.secrets);
         sse.write(events.error(status, body));
-        record(outcome.model, status, started, outcome);
       } finally {
         sse.end();
       }
       return reply;
     } catch (error) {
+      if (!inGateway) {
+        events.failed?.(ctx, error);
+        events.finished?.(ctx, { error, model, served: undefined, ms: performance.now() - ctx.startedAt });
+      }
+      if (reply.sent || reply.raw.headersSent) {
+        // The socket was already taken over: end what was started, never leave it hanging.
+        reply.raw.destroy();
+        return reply;
+      }
       const { status, body, headers } = toOpenAIError(error, runtime.serving.secrets);
-      record(modelLabel(context, model), status, started);
       if (dialect.errorBody === undefined) throw error;
-      if (reply.sent) return reply;
       return reply.code(status).headers(headers).send(dialect.errorBody(status, body));
     }
   };

@@ -9,6 +9,7 @@
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import type { ChatBody, ChatChunk, ChatCompletion } from '../../gateway/types.js';
 import { newId } from './responses-bridge.js';
+import { anthropicErrorType } from '../openai-errors.js';
 
 type Json = Record<string, unknown>;
 type Message = Json & { role: string };
@@ -377,17 +378,8 @@ export class MessagesStream {
 }
 
 /** The Anthropic error type of an HTTP status. */
-export function errorType(status: number): string {
-  if (status === 401) return 'authentication_error';
-  if (status === 402) return 'billing_error';
-  if (status === 403) return 'permission_error';
-  if (status === 404) return 'not_found_error';
-  if (status === 413) return 'request_too_large';
-  if (status === 429) return 'rate_limit_error';
-  if (status === 529 || status === 503) return 'overloaded_error';
-  if (status === 504) return 'timeout_error';
-  return status >= 500 ? 'api_error' : 'invalid_request_error';
-}
+/** Anthropic's error type for a status (owned by openai-errors.ts, with every error shape). */
+export const errorType = anthropicErrorType;
 
 export const errorEvent = (status: number, message: string) =>
   frame('error', { error: { type: errorType(status), message } });

@@ -8,16 +8,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ChatChunk, ChatCompletion } from '../../gateway/types.js';
+import { anthropicError } from '../openai-errors.js';
 import { validate } from '../validate.js';
 import type { Dialect } from './dialect.js';
-import {
-  errorEvent,
-  errorType,
-  estimateTokens,
-  MessagesStream,
-  toChatRequest,
-  toMessage,
-} from './messages-bridge.js';
+import { errorEvent, estimateTokens, MessagesStream, toChatRequest, toMessage } from './messages-bridge.js';
 
 const MessagesRequestSchema = z.looseObject({
   model: z.string().min(1, 'model: Field required'),
@@ -31,12 +25,6 @@ const MessagesRequestSchema = z.looseObject({
 const CountSchema = MessagesRequestSchema.omit({ max_tokens: true, stream: true });
 
 type MessagesRequest = ReturnType<typeof toChatRequest> & { model: string };
-
-/** Anthropic's error body. */
-export const anthropicError = (status: number, message: string) => ({
-  type: 'error',
-  error: { type: errorType(status), message },
-});
 
 export const messagesDialect: Dialect<MessagesRequest, ChatCompletion, ChatChunk> = {
   endpoint: 'messages',

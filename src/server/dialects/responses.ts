@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { ChatChunk, ChatCompletion } from '../../gateway/types.js';
-import type { StateStore } from '../../gateway/state/state-store.js';
+import type { ConversationStore as ConversationRoom } from '../../gateway/state/state-store.js';
 import type { ServerContext } from '../context.js';
 import { validate } from '../validate.js';
 import type { Dialect } from './dialect.js';
@@ -51,27 +51,29 @@ interface ResponsesRequest {
 
 type Message = Record<string, unknown> & { role: string };
 
-/** The stored conversations and items of one caller. */
-function conversations(store: StateStore, caller: string, ttlMs: number) {
-  const key = (kind: string, id: string) => `responses:${kind}:${caller}:${id}`;
-  const read = async (k: string) => {
-    const text = await store.getCached(k);
+/**
+ * The stored conversations and items of one caller, in the state store's conversation room:
+ * scoped to the caller, within its own quota (one tenant's traffic never evicts another's).
+ */
+function conversations(store: ConversationRoom, caller: string, ttlMs: number) {
+  const read = async (id: string) => {
+    const text = await store.getConversation(caller, id);
     return text === undefined ? undefined : (JSON.parse(text) as Message[]);
   };
-  const write = async (k: string, value: unknown) => {
+  const write = async (id: string, value: unknown) => {
     const text = JSON.stringify(value);
-    if (text.length <= MAX_STORED) await store.setCached(k, text, ttlMs);
+    if (text.length <= MAX_STORED) await store.putConversation(caller, id, text, ttlMs);
   };
   const lookup: ConversationStore = {
-    item: (id) => read(key('item', id)),
-    history: (id) => read(key('response', id)),
+    item: (id) => read(`item:${id}`),
+    history: (id) => read(`response:${id}`),
   };
   return {
     lookup,
     keep: (id: string, history: Message[], output: Record<string, unknown>[]) =>
       Promise.all([
-        write(key('response', id), [...history, ...itemsAsMessages(output)]),
-        ...output.map((item) => write(key('item', String(item.id)), itemsAsMessages([item]))),
+        write(`response:${id}`, [...history, ...itemsAsMessages(output)]),
+        ...output.map((item) => write(`item:${String(item.id)}`, itemsAsMessages([item]))),
       ]).then(() => undefined),
   };
 }

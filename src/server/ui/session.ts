@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import type { StateStore } from '../../gateway/state/state-store.js';
+import type { SessionStore } from '../../gateway/state/state-store.js';
 import { sameSecret } from '../secrets.js';
 
 export const COOKIE = 'semroute_ui';
@@ -36,7 +36,7 @@ export function overTls(request: FastifyRequest): boolean {
 }
 
 export class UiSessions {
-  constructor(private readonly store: StateStore) {}
+  constructor(private readonly store: SessionStore) {}
 
   private key(token: string): string {
     return `ui-session:${digest(token)}`;
@@ -45,7 +45,7 @@ export class UiSessions {
   /** Opens a session; returns the Set-Cookie value. */
   async open(request: FastifyRequest, masterKey: string): Promise<string> {
     const token = randomBytes(32).toString('hex');
-    await this.store.setSticky(this.key(token), keyPrint(masterKey), SESSION_MS);
+    await this.store.setSession(this.key(token), keyPrint(masterKey), SESSION_MS);
     return `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=${SESSION_MS / 1000}${overTls(request) ? '; Secure' : ''}`;
   }
 
@@ -53,16 +53,14 @@ export class UiSessions {
   async valid(request: FastifyRequest, masterKey: string): Promise<boolean> {
     const token = cookieValue(request);
     if (token === undefined || !/^[0-9a-f]{64}$/.test(token)) return false;
-    const print = await this.store.getSticky(this.key(token));
+    const print = await this.store.getSession(this.key(token));
     return print !== undefined && print !== '' && sameSecret(print, keyPrint(masterKey));
   }
 
   /** Ends the request's session; returns the Set-Cookie value that clears the cookie. */
   async close(request: FastifyRequest): Promise<string> {
     const token = cookieValue(request);
-    // The store has no delete: an empty value that expires at once is the same.
-    if (token !== undefined && /^[0-9a-f]{64}$/.test(token))
-      await this.store.setSticky(this.key(token), '', 1);
+    if (token !== undefined && /^[0-9a-f]{64}$/.test(token)) await this.store.deleteSession(this.key(token));
     return `${COOKIE}=; HttpOnly; SameSite=Strict; Path=/ui; Max-Age=0${overTls(request) ? '; Secure' : ''}`;
   }
 }

@@ -50,17 +50,23 @@ function harness(settings: Record<string, unknown> = {}) {
       error.headers['retry-after'] ? Number(error.headers['retry-after']) * 1000 : 100 * attempt,
     sleep,
     now: () => now,
-    onRetry: (_g, d, e) => retried.push(`${d.id}:${e.kind}`),
   };
   return { deps, store, sleeps, retried, clock: () => now };
 }
 
-const request = { tokens: 10, timeoutOf: () => 1_000 };
+/** A request whose retries are written down (by the test that reads them, into its harness). */
+let retries: string[] = [];
+const request = {
+  tokens: 10,
+  timeoutOf: () => 1_000,
+  onRetry: (d: { id: string }, e: UpstreamError) => retries.push(`${d.id}:${e.kind}`),
+};
 const fail = (kind: UpstreamErrorKind, status?: number) => new UpstreamError(kind, `failed: ${kind}`, status);
 
 describe('withRetries', () => {
   it('retries a failure on another deployment of the group, backing off, and returns the first success', async () => {
     const { deps, sleeps, retried, store } = harness({ num_retries: 2 });
+    retries = retried;
     const calls: string[] = [];
     const result = await withRetries(deps, 'g', request, async ({ deployment, release }: Attempt) => {
       calls.push(deployment.id);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../../../src/config/gateway-schema.js';
 import { STATE_STORES, storeKind } from '../../../src/gateway/state/create.js';
 import type { FailoverStateStore } from '../../../src/gateway/state/failover.js';
-import type { StateStore } from '../../../src/gateway/state/state-store.js';
+import { CONVERSATIONS_PER_CALLER, type StateStore } from '../../../src/gateway/state/state-store.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import { runStateStoreConformance } from './state-store.case.js';
 
@@ -57,6 +57,7 @@ for (const [kind, factory] of Object.entries(STATE_STORES)) {
     await connected(store);
     return {
       store,
+      quota: CONVERSATIONS_PER_CALLER,
       advance: async (ms: number) => {
         offset += ms;
       },

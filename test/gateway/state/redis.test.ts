@@ -20,10 +20,10 @@ afterAll(async () => {
 });
 
 /** A store on its own key prefix with a clock the test moves; Redis TTLs stay real. */
-async function redisStore(prefix = `t${++counter}:`) {
+async function redisStore(prefix = `t${++counter}:`, conversationQuota?: number) {
   let offset = 0;
   const clock = () => Date.now() + offset;
-  const store = new RedisStateStore({ url: redis.url, prefix, clock });
+  const store = new RedisStateStore({ url: redis.url, prefix, clock, conversationQuota });
   opened.push(store);
   await store.connected();
   const advance = async (ms: number) => {
@@ -42,9 +42,10 @@ function recordingLogger() {
 }
 
 runStateStoreConformance('redis behind failover', async () => {
-  const { store, clock, advance } = await redisStore();
-  const failover = new FailoverStateStore(store, new MemoryStateStore(clock), recordingLogger(), clock);
-  return { store: failover, advance };
+  const { store, clock, advance } = await redisStore(undefined, 5);
+  const local = new MemoryStateStore(clock, 1000, 100_000, 5);
+  const failover = new FailoverStateStore(store, local, recordingLogger(), clock);
+  return { store: failover, advance, quota: 5 };
 });
 
 describe('RedisStateStore across connections', () => {

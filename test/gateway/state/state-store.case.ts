@@ -4,6 +4,8 @@ import type { StateStore } from '../../../src/gateway/state/state-store.js';
 
 export interface StoreHarness {
   store: StateStore;
+  /** The store's conversations per caller (made small for the quota case). */
+  quota: number;
   /** Moves the store's clock forward. */
   advance(ms: number): Promise<void>;
 }
@@ -117,6 +119,35 @@ export function runStateStoreConformance(name: string, create: () => Promise<Sto
       expect(await store.getCached('k')).toBe('{"a":1}');
       await advance(1_500);
       expect(await store.getCached('k')).toBeUndefined();
+    });
+
+    it('keeps route-page sessions for their TTL, and a deleted one is gone at once', async () => {
+      const { store, advance } = await create();
+      await store.setSession('t1', 'print', 10_000);
+      await store.setSession('t2', 'print', 10_000);
+      expect(await store.getSession('t1')).toBe('print');
+      await store.deleteSession('t1');
+      expect(await store.getSession('t1')).toBeUndefined();
+      expect(await store.getSession('t2')).toBe('print');
+      await advance(11_000);
+      expect(await store.getSession('t2')).toBeUndefined();
+      // Sessions and sticky sessions are separate rooms: the same key does not cross.
+      await store.setSticky('t3', 'sticky', 10_000);
+      expect(await store.getSession('t3')).toBeUndefined();
+    });
+
+    it("keeps conversations per caller, within each caller's own quota", async () => {
+      const { store, advance, quota } = await create();
+      await store.putConversation('b', 'keep-me', 'b-1', 60_000);
+      for (let i = 0; i < quota + 5; i++) await store.putConversation('a', `r${i}`, `a-${i}`, 60_000);
+      // A's flood evicted A's own oldest, never B's.
+      expect(await store.getConversation('b', 'keep-me')).toBe('b-1');
+      expect(await store.getConversation('a', 'r0')).toBeUndefined();
+      expect(await store.getConversation('a', `r${quota + 4}`)).toBe(`a-${quota + 4}`);
+      // One caller cannot read another's, whatever the id.
+      expect(await store.getConversation('a', 'keep-me')).toBeUndefined();
+      await advance(61_000);
+      expect(await store.getConversation('b', 'keep-me')).toBeUndefined();
     });
   });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseGatewayConfig } from '../../../src/config/gateway-schema.js';
-import { createClient } from '../../../src/gateway/upstream/client.js';
+import { createClient } from '../../../src/gateway/upstream/wire.js';
 
 describe('upstream client', () => {
   it('builds OpenAI, Azure and local targets with the right paths and auth headers', () => {

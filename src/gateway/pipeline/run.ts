@@ -1,0 +1,307 @@
+/**
+ * The one request pipeline every endpoint runs through (chat, legacy completions, embeddings,
+ * and the Responses and Messages dialects, which are chat underneath):
+ *
+ *   prepare (plan/request-body.ts: the request's own fields, before anything is routed)
+ *     → plan (plan/resolve.ts: alias, semantic route, auto, allow-lists)
+ *     → cache (call/cache.ts) → fallbacks (call/fallback.ts) → retries (call/retry.ts, with
+ *       call/pick.ts) → the call (the operation's, over the deployment's wire)
+ *
+ * An endpoint declares only what differs (pipeline/operation.ts). Every step reports to the
+ * lifecycle events (events.ts) with the request's context.
+ */
+import type { GatewayConfig } from '../../config/gateway-schema.js';
+import { ErrorCode, SemrouteError, UpstreamError } from '../../errors.js';
+import { withFields } from '../../internal/objects.js';
+import type { ResponseCache } from '../call/cache.js';
+import { withFallbacks } from '../call/fallback.js';
+import { type GroupRequest, type RetryDeps, withRetries } from '../call/retry.js';
+import type { StickySessions } from '../call/sticky.js';
+import { upstreamBody } from '../call/upstream-body.js';
+import { createContext, type RequestContext } from '../context.js';
+import type { EventListeners, TokenUsage } from '../events.js';
+import type { ModelTable } from '../models.js';
+import { prepareRequest, withoutAutoFields } from '../plan/request-body.js';
+import type { Plan, Planner } from '../plan/resolve.js';
+import type { ChatBody, ChatCompletion, RequestOptions, Served } from '../types.js';
+import { replay } from '../upstream/stream.js';
+import { canServe, wireOf as wireFor } from '../upstream/wire.js';
+import type { CallResult, Operation } from './operation.js';
+
+export type Outcome<Answer, Chunk> = Served &
+  ({ stream: false; response: Answer } | { stream: true; chunks: AsyncIterable<Chunk> });
+
+export interface PipelineDeps {
+  config: GatewayConfig;
+  table: ModelTable;
+  planner: Planner;
+  cache: ResponseCache;
+  sticky: StickySessions;
+  retry: RetryDeps;
+  events: EventListeners;
+  now: () => number;
+}
+
+export class Pipeline {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** The request's context: the caller's, or one made now. */
+  context(endpoint: string, options: RequestOptions): RequestContext {
+    return (
+      options.context ??
+      createContext({
+        endpoint,
+        caller: { id: options.caller },
+        signal: options.signal,
+        now: this.deps.now,
+      })
+    );
+  }
+
+  async run<B extends Record<string, unknown>, A, C>(
+    op: Operation<B, A, C>,
+    body: B & { model: string },
+    given: RequestOptions = {},
+  ): Promise<Outcome<A, C>> {
+    const { events } = this.deps;
+    const ctx = this.context(op.endpoint, given);
+    const options: RequestOptions = given.context === ctx ? given : { ...given, context: ctx };
+    events.received?.(ctx, { model: body.model, stream: body.stream === true });
+    try {
+      const outcome = await this.serve(op, body, options, ctx);
+      if (!outcome.stream) {
+        const usage = this.usageOf(op, body, op.usage(outcome.response));
+        this.succeeded(ctx, body.model, outcome, usage);
+        return outcome;
+      }
+      // A stream succeeds (and reports its usage) when its last chunk has gone.
+      return withFields(outcome, { chunks: this.watch(op, body, ctx, outcome) });
+    } catch (error) {
+      events.failed?.(ctx, error);
+      events.finished?.(ctx, {
+        model: body.model,
+        error,
+        served: undefined,
+        ms: performance.now() - ctx.startedAt,
+      });
+      throw error;
+    }
+  }
+
+  private succeeded(ctx: RequestContext, model: string, served: Served, usage: TokenUsage): void {
+    this.deps.events.succeeded?.(ctx, { served, usage });
+    this.deps.events.finished?.(ctx, {
+      model,
+      error: undefined,
+      served,
+      ms: performance.now() - ctx.startedAt,
+    });
+  }
+
+  /** The chunks, passed on as they come; at the end the request succeeds or fails. */
+  private async *watch<B extends Record<string, unknown>, A, C>(
+    op: Operation<B, A, C>,
+    body: B & { model: string },
+    ctx: RequestContext,
+    outcome: Served & { chunks: AsyncIterable<C> },
+  ): AsyncGenerator<C> {
+    let reported: Partial<TokenUsage> | undefined;
+    let failure: unknown;
+    try {
+      for await (const chunk of outcome.chunks) {
+        reported = op.chunkUsage?.(chunk) ?? reported;
+        yield chunk;
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      const served: Served = {
+        model: outcome.model,
+        deploymentId: outcome.deploymentId,
+        route: outcome.route,
+        attempts: outcome.attempts,
+        fallbacksTried: outcome.fallbacksTried,
+        cached: outcome.cached,
+        upstreamMs: outcome.upstreamMs,
+      };
+      if (failure === undefined) this.succeeded(ctx, body.model, served, this.usageOf(op, body, reported));
+      else {
+        this.deps.events.failed?.(ctx, failure);
+        this.deps.events.finished?.(ctx, {
+          model: body.model,
+          error: failure,
+          served,
+          ms: performance.now() - ctx.startedAt,
+        });
+      }
+    }
+  }
+
+  /** The upstream's count, or the estimate (prompt only: an answer's length is not known here). */
+  private usageOf<B extends Record<string, unknown>>(
+    op: Operation<B, unknown, unknown>,
+    body: B,
+    reported: Partial<TokenUsage> | undefined,
+  ): TokenUsage {
+    if (reported?.total !== undefined && reported.total > 0)
+      return {
+        prompt: reported.prompt ?? 0,
+        completion: reported.completion ?? 0,
+        total: reported.total,
+        estimated: false,
+      };
+    const { input } = op.estimate(body);
+    return { prompt: input, completion: 0, total: input, estimated: true };
+  }
+
+  private async serve<B extends Record<string, unknown>, A, C>(
+    op: Operation<B, A, C>,
+    body: B & { model: string },
+    options: RequestOptions,
+    ctx: RequestContext,
+  ): Promise<Outcome<A, C>> {
+    const { config, table, planner, cache, sticky, events } = this.deps;
+    // 1. The request's own fields, checked before anything is routed or embedded.
+    const prepared = prepareRequest(body, options.tags);
+    // 2. Where it goes.
+    const messages = op.routingMessages?.(body);
+    const plan: Plan =
+      messages === undefined
+        ? planner.planModel(body.model, options)
+        : await planner.plan({ ...body, messages } as ChatBody & { model: string }, options);
+    events.planned?.(ctx, { model: body.model, group: plan.group, route: plan.route, pool: plan.pool });
+    const upstream = (plan.pool === undefined
+      ? prepared.body
+      : withoutAutoFields(prepared.body as unknown as ChatBody)) as unknown as B;
+    const { stream } = prepared;
+    // A wildcard answers with the name asked for (as LiteLLM does), a group with its own name.
+    const label = (group: string) =>
+      group === plan.group && plan.wildcard !== undefined ? body.model : group;
+    // 3. The cache.
+    const cacheKey = op.cacheable ? cache.key(plan.group, body as unknown as ChatBody, stream) : undefined;
+    const hit = cacheKey === undefined ? undefined : await cache.get(cacheKey);
+    if (hit !== undefined) {
+      events.cacheHit?.(ctx, plan.group);
+      const served = this.served(plan.group, hit.deploymentId, plan, 0, [], 0, true);
+      return (
+        stream
+          ? withFields(served, { stream: true as const, chunks: replay(hit.response) as AsyncIterable<C> })
+          : withFields(served, { stream: false as const, response: hit.response as A })
+      ) as Outcome<A, C>;
+    }
+    // 4. Fallbacks, retries, the call.
+    const estimate = op.estimate(upstream);
+    let attempts = 0;
+    let upstreamMs = 0;
+    const deadline = this.deadline(prepared.timeoutMs ?? options.timeoutMs);
+    const groupRequest = (group: string, first: boolean): GroupRequest => ({
+      tokens: estimate.total,
+      deadline,
+      maxResponseBytes: config.max_response_bytes,
+      // A session's pinned deployment belongs to the planned group, never to a fallback.
+      prefer: first ? plan.prefer : undefined,
+      tags: prepared.tags,
+      signal: options.signal,
+      timeoutOf: (d) => (stream ? d.streamTimeoutMs : d.timeoutMs) ?? config.timeout * 1000,
+      requestTimeoutMs: prepared.timeoutMs ?? options.timeoutMs,
+      onAttemptStart: (d) => events.attemptStart?.(ctx, { group, deployment: d, n: attempts + 1 }),
+      onAttemptEnd: (d, ms, error) => {
+        attempts++;
+        upstreamMs += ms;
+        events.attemptEnd?.(ctx, { group, deployment: d, n: attempts, ms, error });
+      },
+      onRetry: (d, error, delay) => events.retry?.(ctx, group, d, error, delay),
+    });
+    const { result, group, tried } = await withFallbacks(
+      { config, table, onFallback: (f, t, e) => events.fallback?.(ctx, f, t, e) },
+      { group: plan.group, pool: plan.pool, allowedModels: options.allowedModels, attempts: () => attempts },
+      (group, first) => {
+        this.checkContextWindow(group, estimate.input);
+        const wildcard = group === plan.group ? plan.wildcard : undefined;
+        return withRetries(
+          this.deps.retry,
+          group,
+          groupRequest(group, first),
+          async ({ deployment: d, call, release }) => {
+            const { target, model } = table.target(d, wildcard);
+            if (!canServe(target, op.capability)) {
+              throw new SemrouteError(
+                ErrorCode.INPUT_INVALID,
+                `${group}: ${target.provider.name} has no ${CAPABILITY_NAMES[op.capability]}`,
+                { path: 'model', expected: `a model group whose provider has a ${op.capability} endpoint` },
+              );
+            }
+            const sent = upstreamBody(d, upstream, model);
+            const called: CallResult<A, C> = await op.call({
+              wire: wireFor(target),
+              client: table.client(target),
+              deployment: d,
+              body: sent.body,
+              call: sent.headers === undefined ? call : { ...call, headers: sent.headers },
+              drop: d.dropParams ?? config.drop_params,
+              label: label(group),
+              release,
+            });
+            return { result: { called, deploymentId: d.id }, tokens: called.tokens };
+          },
+        );
+      },
+    );
+    // Pin (or refresh) only when the planned model answered: an error never moves a session.
+    if (plan.sticky !== undefined && tried.length === 0)
+      await sticky.pin(plan.sticky, { group, deployment: result.deploymentId });
+    const served = this.served(group, result.deploymentId, plan, attempts, tried, upstreamMs, false);
+    const { called } = result;
+    if (called.stream) return withFields(served, { stream: true as const, chunks: called.chunks });
+    if (cacheKey !== undefined)
+      await cache.set(cacheKey, {
+        response: called.response as ChatCompletion,
+        deploymentId: result.deploymentId,
+      });
+    return withFields(served, { stream: false as const, response: called.response });
+  }
+
+  /**
+   * When a request must be answered: `request_timeout` (LiteLLM's, the whole request's budget;
+   * default the larger of 600 s and the per-call `timeout`), or the request's own timeout when
+   * shorter. Retries, Retry-After waits and fallbacks all fit in it.
+   */
+  private deadline(requestMs: number | undefined): number {
+    const budget = this.deps.config.request_timeout ?? Math.max(600, this.deps.config.timeout);
+    return this.deps.now() + Math.min(requestMs ?? Infinity, budget * 1000);
+  }
+
+  /** Before any call: a request longer than every deployment's max_input_tokens goes to context_window_fallbacks. */
+  private checkContextWindow(group: string, inputTokens: number): void {
+    const all = this.deps.table.deployments(group);
+    if (
+      all.length > 0 &&
+      all.every((d) => d.info.maxInputTokens !== undefined && inputTokens > d.info.maxInputTokens)
+    ) {
+      throw new UpstreamError(
+        'ContextWindowExceededError',
+        `${group}: about ${inputTokens} input tokens exceed max_input_tokens`,
+        undefined,
+      );
+    }
+  }
+
+  private served(
+    model: string,
+    deploymentId: string,
+    plan: Plan,
+    attempts: number,
+    fallbacksTried: string[],
+    upstreamMs: number,
+    cached: boolean,
+  ): Served {
+    return { model, deploymentId, route: plan.route, attempts, fallbacksTried, cached, upstreamMs };
+  }
+}
+
+const CAPABILITY_NAMES = {
+  chat: 'chat completions API semroute can call',
+  completion: 'legacy completions endpoint: use /v1/chat/completions',
+  embedding: 'embeddings API semroute can call',
+} as const;
