@@ -54,6 +54,7 @@ export type {
 } from './gateway/types.js';
 export type { Deployment, DeploymentInfo } from './gateway/deployment.js';
 export type { Plan } from './gateway/plan/resolve.js';
+export type { CostDecision } from './gateway/plan/complexity.js';
 export {
   parseGatewayConfig,
   type GatewayConfig,

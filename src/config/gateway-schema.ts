@@ -139,6 +139,12 @@ export const RouterSettingsSchema = z.looseObject({
   cache_streams: flag().default(false),
   /** `auto`: semantic routes for OpenRouter-style auto (a router.json path). */
   auto_router_config_path: z.string().optional(),
+  /**
+   * `auto`: the difficulty model that makes it prompt-aware (an easy prompt to the cheapest
+   * candidate, a hard one to the best): `default` (shipped), a folder `semroute calibrate` wrote,
+   * or `none` (rank by cost and quality alone). Default `default`.
+   */
+  auto_difficulty_model: z.string().min(1).default('default'),
   /** `auto`: default cost/quality tradeoff 0 (quality) … 10 (cost). Default 7. */
   cost_quality_tradeoff: num(z.number().min(0).max(10)).default(7),
   /** `auto`: sticky session time in seconds. Default 300. */

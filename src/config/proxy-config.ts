@@ -16,6 +16,7 @@ import {
   RouterSettingsSchema,
 } from './gateway-schema.js';
 import { adaptiveRouters } from './adaptive-routers.js';
+import { complexityRouters } from './complexity-routers.js';
 import { ignoredParams } from './litellm-params.js';
 import { readTextFile } from './json-source.js';
 import { type SemanticModel, semanticModels } from './semantic-models.js';
@@ -315,6 +316,13 @@ export function parseProxyConfig(
   const baseDir = file === undefined ? process.cwd() : path.dirname(file);
   const semantic = semanticModels(gateway, baseDir);
   adaptiveRouters(gateway, (w) => warnings.push(w));
+  // Checked here too, so a bad complexity_router_config stops the start naming the file.
+  for (const c of complexityRouters(gateway, baseDir)) {
+    if (c.ignored.length > 0)
+      warnings.push(
+        `${c.model}: complexity_router_config keys semroute does not run, ignored: ${c.ignored.join(', ')}`,
+      );
+  }
   const routerFiles = semantic.map((m) => m.file).filter((f): f is string => f !== undefined);
   if (unsupported.length > 0)
     warnings.unshift(`ignored (semroute does not support them): ${groupKeys(unsupported)}`);

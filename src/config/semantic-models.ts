@@ -12,7 +12,7 @@ export { AUTO_ROUTER_PREFIX, isAutoRouterEntry };
 
 /** LiteLLM's adaptive router: not semantic, an `auto` pool ranked by cost and quality (adaptive-routers.ts). */
 export const ADAPTIVE_ROUTER = 'auto_router/adaptive_router';
-/** LiteLLM's rule-based complexity router, which semroute does not implement. */
+/** LiteLLM's complexity router: not semantic, tiers by difficulty (complexity-routers.ts). */
 const COMPLEXITY_ROUTER = 'auto_router/complexity_router';
 
 export interface SemanticModel {
@@ -35,16 +35,16 @@ export function semanticModels(config: GatewayConfig, baseDir: string): Semantic
   config.model_list.forEach((entry, i) => {
     if (!isAutoRouterEntry(entry)) return;
     const p = entry.litellm_params;
-    if (p.model === ADAPTIVE_ROUTER) return;
-    // LiteLLM's other strategies (complexity_router, oracle_router, …) come with their own config key.
+    if (p.model === ADAPTIVE_ROUTER || p.model === COMPLEXITY_ROUTER) return;
+    // LiteLLM's other strategies (oracle_router, …) come with their own config key.
     const strategy = p.model.slice(AUTO_ROUTER_PREFIX.length);
-    if (p.model === COMPLEXITY_ROUTER || `${strategy}_config` in p) {
+    if (`${strategy}_config` in p) {
       throw new SemrouteError(
         ErrorCode.CONFIG_INVALID,
-        `model_list[${i}] (${entry.model_name}): ${p.model} is LiteLLM's ${strategy.replace(/_/g, ' ')}, which semroute does not implement: use auto_router/<name> with a router.json (semantic routes) or ${ADAPTIVE_ROUTER}`,
+        `model_list[${i}] (${entry.model_name}): ${p.model} is LiteLLM's ${strategy.replace(/_/g, ' ')}, which semroute does not implement: use auto_router/<name> with a router.json (semantic routes), ${COMPLEXITY_ROUTER} or ${ADAPTIVE_ROUTER}`,
         {
           path: `model_list[${i}].litellm_params.model`,
-          expected: `auto_router/<name> or ${ADAPTIVE_ROUTER}`,
+          expected: `auto_router/<name>, ${COMPLEXITY_ROUTER} or ${ADAPTIVE_ROUTER}`,
         },
       );
     }

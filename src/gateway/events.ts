@@ -10,6 +10,7 @@ import type { UpstreamError, SemrouteError } from '../errors.js';
 import type { RouteResult } from '../semantic/semantic-router.js';
 import type { RequestContext } from './context.js';
 import type { Deployment } from './deployment.js';
+import type { CostDecision } from './plan/complexity.js';
 import type { Served } from './types.js';
 
 export interface CooldownEvent {
@@ -27,6 +28,8 @@ export interface PlannedRequest {
   route: RouteResult | undefined;
   /** `auto`'s pool. */
   pool: readonly string[] | undefined;
+  /** The cost-quality decision: tier, difficulty, candidates (complexity routers, `auto`). */
+  decision?: CostDecision | undefined;
 }
 
 export interface Attempt {
@@ -54,6 +57,10 @@ export interface TokenUsage {
 export interface Success {
   served: Served;
   usage: TokenUsage;
+  /** What it cost at the deployment's prices (USD); undefined when they are not known. */
+  costUsd: number | undefined;
+  /** A cost-quality decision's saving against its most expensive candidate (USD). */
+  savedUsd: number | undefined;
 }
 
 export interface Finished {

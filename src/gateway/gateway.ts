@@ -26,8 +26,13 @@ import { chatOperation } from './pipeline/operations/chat.js';
 import { embeddingOperation } from './pipeline/operations/embedding.js';
 import { Pipeline } from './pipeline/run.js';
 import { estimateTokens } from './plan/request-body.js';
-import { type Plan, Planner } from './plan/resolve.js';
+import { type AutoDifficulty, type Plan, Planner } from './plan/resolve.js';
 import { SemanticRouters } from './plan/semantic.js';
+import { ComplexityRouters, type CostDecision } from './plan/complexity.js';
+import { cheapestPriced } from './pricing.js';
+import { complexityRouters } from '../config/complexity-routers.js';
+import { loadDifficultyModel } from '../difficulty/default-model.js';
+import path from 'node:path';
 import { MemoryStateStore } from './state/memory.js';
 import type { StateStore } from './state/state-store.js';
 import { createStrategy } from './strategies/index.js';
@@ -72,6 +77,7 @@ export class Gateway {
     readonly config: GatewayConfig,
     private readonly table: ModelTable,
     private readonly semantic: SemanticRouters,
+    readonly complexity: ComplexityRouters,
     private readonly encoders: EncoderPool,
     io: GatewayIO,
   ) {
@@ -88,7 +94,31 @@ export class Gateway {
     this.picker = new Picker({ config, table, health, store: this.store, strategy, now, random, sleep });
     const cache = new ResponseCache(config, this.store);
     const sticky = new StickySessions(this.store, config.sticky_session_ttl * 1000);
-    this.planner = new Planner({ config, table, semantic, sticky, events: this.events });
+    let autoDifficulty: ReturnType<AutoDifficulty> | undefined;
+    this.planner = new Planner({
+      config,
+      table,
+      semantic,
+      complexity,
+      // Loaded on the first `auto` request: a gateway that never sees one loads nothing.
+      autoDifficulty: () => {
+        if (config.auto_difficulty_model === 'none') return Promise.resolve(undefined);
+        autoDifficulty ??= (async () => ({
+          model: await loadDifficultyModel(
+            config.auto_difficulty_model === 'default'
+              ? 'default'
+              : path.resolve(io.baseDir ?? process.cwd(), config.auto_difficulty_model),
+          ),
+          encoder: await encoders.get({ type: 'use-lite' }),
+        }))();
+        autoDifficulty.catch(() => {
+          autoDifficulty = undefined;
+        });
+        return autoDifficulty;
+      },
+      sticky,
+      events: this.events,
+    });
     const retry: RetryDeps = {
       pick: (group, options) => this.picker.pick(group, options),
       failed: (d, error) => health.failed(d, error.kind, error.status, error.message),
@@ -125,16 +155,24 @@ export class Gateway {
     const parsed = parseGatewayConfig(config);
     const models = semanticModels(parsed, io.baseDir ?? process.cwd());
     const names = models.filter((m) => m.kind === 'auto_router').map((m) => m.model);
+    const complexitySpecs = complexityRouters(parsed, io.baseDir ?? process.cwd());
     const table = new ModelTable(
       parsed,
       names,
       io.dispatcher,
       adaptiveRouters(parsed, () => {}),
+      complexitySpecs.map((c) => c.model),
     );
     const encoders = io.encoders ?? new EncoderPool({ fetch: io.fetch });
     try {
       const semantic = await SemanticRouters.compile(models, table, encoders);
-      return new Gateway(parsed, table, semantic, encoders, io);
+      const complexity = await ComplexityRouters.compile(
+        complexitySpecs,
+        table,
+        encoders,
+        io.random ?? Math.random,
+      );
+      return new Gateway(parsed, table, semantic, complexity, encoders, io);
     } catch (error) {
       if (io.encoders === undefined) await encoders.close();
       throw error;
@@ -205,11 +243,17 @@ export class Gateway {
     return this.pipeline.run(completionOperation, body, options);
   }
 
-  /** What would serve this request: route, group and deployment, without calling upstream. */
+  /** What would serve this request: route, tier, group and deployment, without calling upstream. */
   async explain(
     body: ChatBody & { model: string },
     options: RequestOptions = {},
-  ): Promise<{ model: string; deploymentId: string | undefined; route: RouteResult | undefined }> {
+  ): Promise<{
+    model: string;
+    deploymentId: string | undefined;
+    route: RouteResult | undefined;
+    decision: CostDecision | undefined;
+    prices: Record<string, { input: number | undefined; output: number | undefined }>;
+  }> {
     const plan = await this.plan(body, options);
     const d = await this.picker
       .pick(plan.group, {
@@ -219,7 +263,12 @@ export class Gateway {
         reserve: false,
       })
       .catch(() => undefined);
-    return { model: plan.group, deploymentId: d?.id, route: plan.route };
+    const prices: Record<string, { input: number | undefined; output: number | undefined }> = {};
+    for (const group of plan.decision?.candidates ?? []) {
+      const priced = cheapestPriced(this.table.deployments(group));
+      prices[group] = { input: priced?.info.inputCostPerToken, output: priced?.info.outputCostPerToken };
+    }
+    return { model: plan.group, deploymentId: d?.id, route: plan.route, decision: plan.decision, prices };
   }
 
   async close(): Promise<void> {

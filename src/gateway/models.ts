@@ -23,7 +23,14 @@ import { createClient } from './upstream/wire.js';
 /** OpenRouter's names for its auto router. */
 export const AUTO_MODELS: ReadonlySet<string> = new Set(['auto', 'openrouter/auto']);
 
-export type ModelKind = 'group' | 'wildcard' | 'alias' | 'auto_router' | 'adaptive_router' | 'auto';
+export type ModelKind =
+  | 'group'
+  | 'wildcard'
+  | 'alias'
+  | 'auto_router'
+  | 'complexity_router'
+  | 'adaptive_router'
+  | 'auto';
 
 export interface ListedModel {
   id: string;
@@ -70,6 +77,8 @@ export class ModelTable {
     private readonly semantic: readonly string[],
     private readonly dispatcher: Dispatcher | undefined,
     adaptive: readonly AdaptiveRouter[] = [],
+    /** Names of the complexity routers. */
+    private readonly complexity: readonly string[] = [],
   ) {
     config.model_list.forEach((entry, i) => {
       if (isAutoRouterEntry(entry)) return;
@@ -201,6 +210,7 @@ export class ModelTable {
       out.push({ id: alias, kind: 'alias', target: typeof target === 'string' ? target : target.model });
     }
     for (const g of this.semantic) out.push({ id: g, kind: 'auto_router' });
+    for (const c of this.complexity) out.push({ id: c, kind: 'complexity_router' });
     for (const a of this.adaptive.keys()) out.push({ id: a, kind: 'adaptive_router' });
     out.push({ id: 'auto', kind: 'auto' });
     return out;

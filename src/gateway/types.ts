@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { EncoderPool } from '../embeddings/pool.js';
 import type { RouteResult, SemanticRouter } from '../semantic/semantic-router.js';
 import type { RequestContext } from './context.js';
+import type { CostDecision } from './plan/complexity.js';
 import type { EventListeners } from './events.js';
 import type { StateStore } from './state/state-store.js';
 import type { BalancingStrategy, StrategyOptions } from './strategies/strategy.js';
@@ -74,6 +75,12 @@ export interface Served {
   deploymentId: string;
   /** The semantic decision, for auto_router entries and `auto`. */
   route: RouteResult | undefined;
+  /** The cost-quality decision (complexity routers, prompt-aware `auto`). */
+  decision?: CostDecision | undefined;
+  /** A plain answer's cost at the deployment's prices (USD), when known; a stream's is in its `succeeded` event. */
+  costUsd?: number | undefined;
+  /** What a cost-quality decision saved against its most expensive candidate (USD). */
+  savedUsd?: number | undefined;
   attempts: number;
   /** Groups tried before the one that answered. */
   fallbacksTried: string[];

@@ -54,6 +54,25 @@ export class ProxyMetrics {
     labelNames: ['model'],
     registers: [this.registry],
   });
+  readonly spend = new Counter({
+    name: 'semroute_spend_usd_total',
+    help: 'USD spent on upstream answers, at model_info prices',
+    labelNames: ['router', 'tier', 'model', 'key_alias'],
+    registers: [this.registry],
+  });
+  readonly saved = new Counter({
+    name: 'semroute_saved_usd_total',
+    help: 'USD a cost-quality decision saved against its most expensive candidate',
+    labelNames: ['router', 'tier', 'model'],
+    registers: [this.registry],
+  });
+  readonly difficulty = new Histogram({
+    name: 'semroute_difficulty',
+    help: 'Difficulty of the prompts a cost-quality router decided on',
+    labelNames: ['router'],
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({
     name: 'semroute_config_reloads_total',
     help: 'Config reloads',
@@ -87,6 +106,17 @@ export class ProxyMetrics {
       cooldown: (e) => this.cooldowns.inc({ model: e.deployment.group, deployment: e.deployment.id }),
       cacheHit: (_ctx, model) => this.cacheHits.inc({ model }),
       route: (_ctx, router, result) => this.routes.inc({ router, route: result.name ?? '(default)' }),
+      planned: (_ctx, plan) => {
+        if (plan.decision?.difficulty !== undefined)
+          this.difficulty.observe({ router: plan.decision.router }, plan.decision.difficulty);
+      },
+      succeeded: (ctx, s) => {
+        const d = s.served.decision;
+        const labels = { router: d?.router ?? '', tier: d?.tier ?? '', model: s.served.model };
+        if (s.costUsd !== undefined && s.costUsd > 0)
+          this.spend.inc({ ...labels, key_alias: ctx.caller.alias ?? '' }, s.costUsd);
+        if (s.savedUsd !== undefined && s.savedUsd > 0) this.saved.inc(labels, s.savedUsd);
+      },
     };
   }
 }

@@ -290,7 +290,7 @@ credential_list:
     });
   });
 
-  it('accepts the adaptive router and refuses the complexity router with what to use instead', () => {
+  it('accepts the adaptive and complexity routers, refuses a classifier it does not run and an unknown strategy', () => {
     const config = parse(`
 model_list:
   - model_name: smart-cheap-router
@@ -306,10 +306,20 @@ model_list:
           w.includes('ignored: exploration_rate'),
       ),
     ).toBe(true);
-    const error = failure(`
+    const llm = failure(`
 model_list:
-  - { model_name: c, litellm_params: { model: auto_router/complexity_router } }
+  - { model_name: fast, litellm_params: { model: openai/gpt-4o-mini, api_key: k } }
+  - model_name: c
+    litellm_params: { model: auto_router/complexity_router, complexity_router_config: { classifier_type: llm, tiers: { SIMPLE: fast } } }
 `);
-    expect(error.message).toContain('complexity router, which semroute does not implement');
+    expect(llm.message).toContain(
+      `complexity_router_config.classifier_type: "llm" is not a classifier semroute runs`,
+    );
+    expect(llm.message).toContain('heuristic or semroute');
+    const oracle = failure(`
+model_list:
+  - { model_name: c, litellm_params: { model: auto_router/oracle_router, oracle_router_config: {} } }
+`);
+    expect(oracle.message).toContain('oracle router, which semroute does not implement');
   });
 });

@@ -19,6 +19,8 @@ export interface FallbackPlan {
   group: string;
   /** `auto`'s pool, when the request is `auto`. */
   pool: string[] | undefined;
+  /** Names whose lists apply when the planned group has none (a complexity router's name). */
+  aliases?: readonly string[] | undefined;
   allowedModels: readonly string[] | undefined;
   /** Upstream calls made so far, for the final error. */
   attempts(): number;
@@ -30,9 +32,16 @@ export function fallbacksFor(
   group: string,
   error: SemrouteError,
   pool: readonly string[] | undefined,
+  aliases: readonly string[] = [],
 ): string[] {
   const { config, table } = deps;
-  const from = (list: GatewayConfig['fallbacks']) => list.find((f) => f[group] !== undefined)?.[group];
+  const from = (list: GatewayConfig['fallbacks']) => {
+    for (const name of [group, ...aliases]) {
+      const found = list.find((f) => f[name] !== undefined)?.[name];
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
   const listName = error instanceof UpstreamError ? FAILURE_POLICY[error.kind].fallbackList : undefined;
   const specific = listName === undefined ? undefined : from(config[listName]);
   const chain = (specific ?? from(config.fallbacks) ?? config.default_fallbacks).map((g) =>
@@ -57,7 +66,7 @@ export async function withFallbacks<T>(
       return { result: await callGroup(group, tried.length === 0), group, tried };
     } catch (error) {
       if (!(error instanceof SemrouteError) || !fallsBack(error)) throw error;
-      chain ??= fallbacksFor(deps, plan.group, error, plan.pool);
+      chain ??= fallbacksFor(deps, plan.group, error, plan.pool, plan.aliases);
       tried.push(group);
       failures.push(`${group}: ${error instanceof UpstreamError ? `${error.kind}: ` : ''}${error.message}`);
       const allowed = plan.allowedModels;

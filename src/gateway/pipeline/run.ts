@@ -26,6 +26,7 @@ import type { Plan, Planner } from '../plan/resolve.js';
 import type { ChatBody, ChatCompletion, RequestOptions, Served } from '../types.js';
 import { replay } from '../upstream/stream.js';
 import { canServe, wireOf as wireFor } from '../upstream/wire.js';
+import { cheapestPriced, costOf } from '../pricing.js';
 import type { CallResult, Operation } from './operation.js';
 
 export type Outcome<Answer, Chunk> = Served &
@@ -71,6 +72,9 @@ export class Pipeline {
       const outcome = await this.serve(op, body, options, ctx);
       if (!outcome.stream) {
         const usage = this.usageOf(op, body, op.usage(outcome.response));
+        const money = this.money(outcome, usage);
+        if (money.costUsd !== undefined) outcome.costUsd = money.costUsd;
+        if (money.savedUsd !== undefined) outcome.savedUsd = money.savedUsd;
         this.succeeded(ctx, body.model, outcome, usage);
         return outcome;
       }
@@ -88,8 +92,28 @@ export class Pipeline {
     }
   }
 
+  /** The cost of an answer, and a decision's saving against its baseline. */
+  private money(
+    served: Served,
+    usage: TokenUsage,
+  ): { costUsd: number | undefined; savedUsd: number | undefined } {
+    const { table } = this.deps;
+    const d = table.deployments(served.model).find((x) => x.id === served.deploymentId);
+    // A cache hit reached no upstream: it cost nothing.
+    const costUsd = served.cached ? 0 : costOf(d, usage);
+    const decision = served.decision;
+    if (decision === undefined || costUsd === undefined || served.cached)
+      return { costUsd, savedUsd: undefined };
+    const baseline = costOf(cheapestPriced(table.deployments(decision.baseline)), usage);
+    return { costUsd, savedUsd: baseline === undefined ? undefined : Math.max(0, baseline - costUsd) };
+  }
+
   private succeeded(ctx: RequestContext, model: string, served: Served, usage: TokenUsage): void {
-    this.deps.events.succeeded?.(ctx, { served, usage });
+    const { costUsd, savedUsd } =
+      served.costUsd !== undefined
+        ? { costUsd: served.costUsd, savedUsd: served.savedUsd }
+        : this.money(served, usage);
+    this.deps.events.succeeded?.(ctx, { served, usage, costUsd, savedUsd });
     this.deps.events.finished?.(ctx, {
       model,
       error: undefined,
@@ -120,6 +144,7 @@ export class Pipeline {
         model: outcome.model,
         deploymentId: outcome.deploymentId,
         route: outcome.route,
+        ...(outcome.decision === undefined ? {} : { decision: outcome.decision }),
         attempts: outcome.attempts,
         fallbacksTried: outcome.fallbacksTried,
         cached: outcome.cached,
@@ -170,7 +195,13 @@ export class Pipeline {
       messages === undefined
         ? planner.planModel(body.model, options)
         : await planner.plan({ ...body, messages } as ChatBody & { model: string }, options);
-    events.planned?.(ctx, { model: body.model, group: plan.group, route: plan.route, pool: plan.pool });
+    events.planned?.(ctx, {
+      model: body.model,
+      group: plan.group,
+      route: plan.route,
+      pool: plan.pool,
+      decision: plan.decision,
+    });
     const upstream = (plan.pool === undefined
       ? prepared.body
       : withoutAutoFields(prepared.body as unknown as ChatBody)) as unknown as B;
@@ -215,7 +246,13 @@ export class Pipeline {
     });
     const { result, group, tried } = await withFallbacks(
       { config, table, onFallback: (f, t, e) => events.fallback?.(ctx, f, t, e) },
-      { group: plan.group, pool: plan.pool, allowedModels: options.allowedModels, attempts: () => attempts },
+      {
+        group: plan.group,
+        pool: plan.pool,
+        aliases: plan.aliases,
+        allowedModels: options.allowedModels,
+        attempts: () => attempts,
+      },
       (group, first) => {
         this.checkContextWindow(group, estimate.input);
         const wildcard = group === plan.group ? plan.wildcard : undefined;
@@ -232,7 +269,10 @@ export class Pipeline {
                 { path: 'model', expected: `a model group whose provider has a ${op.capability} endpoint` },
               );
             }
-            const sent = upstreamBody(d, upstream, model);
+            // A complexity tier's own litellm_params (reasoning_effort, …) go with its group only.
+            const own =
+              group === plan.group && plan.params !== undefined ? { ...plan.params, ...upstream } : upstream;
+            const sent = upstreamBody(d, own, model);
             const called: CallResult<A, C> = await op.call({
               wire: wireFor(target),
               client: table.client(target),
@@ -296,7 +336,16 @@ export class Pipeline {
     upstreamMs: number,
     cached: boolean,
   ): Served {
-    return { model, deploymentId, route: plan.route, attempts, fallbacksTried, cached, upstreamMs };
+    return {
+      model,
+      deploymentId,
+      route: plan.route,
+      ...(plan.decision === undefined ? {} : { decision: plan.decision }),
+      attempts,
+      fallbacksTried,
+      cached,
+      upstreamMs,
+    };
   }
 }
 

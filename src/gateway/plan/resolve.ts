@@ -11,7 +11,11 @@ import { sessionKey, type StickySessions } from '../call/sticky.js';
 import { AUTO_MODELS, type GroupMatch, type ModelTable } from '../models.js';
 import type { EventListeners } from '../events.js';
 import type { ChatBody, RequestOptions } from '../types.js';
-import { autoOptions, filterPool, profileGroup, rankByTradeoff } from './auto.js';
+import type { Encoder } from '../../embeddings/encoder.js';
+import { askOf } from '../../difficulty/features.js';
+import type { DifficultyModel } from '../../difficulty/model.js';
+import { autoOptions, filterPool, type GroupProfile, profileGroup, rankByTradeoff } from './auto.js';
+import type { ComplexityRouters, CostDecision } from './complexity.js';
 import type { SemanticRouters } from './semantic.js';
 
 export interface Plan {
@@ -26,12 +30,23 @@ export interface Plan {
   sticky: string | undefined;
   /** `auto`'s pool: fallbacks stay within it when no list says otherwise. */
   pool: string[] | undefined;
+  /** A cost-quality decision (complexity routers, `auto`): tier, difficulty, candidates. */
+  decision?: CostDecision | undefined;
+  /** The tier's own litellm_params, merged into the request for the planned group. */
+  params?: Readonly<Record<string, unknown>> | undefined;
+  /** Names whose fallback lists apply after the planned group's own (the router asked for). */
+  aliases?: readonly string[] | undefined;
 }
+
+/** The difficulty model `auto` decides with, loaded on its first request. */
+export type AutoDifficulty = () => Promise<{ model: DifficultyModel; encoder: Encoder } | undefined>;
 
 export interface PlannerDeps {
   config: GatewayConfig;
   table: ModelTable;
   semantic: SemanticRouters;
+  complexity: ComplexityRouters;
+  autoDifficulty: AutoDifficulty;
   sticky: StickySessions;
   events: EventListeners;
 }
@@ -40,8 +55,28 @@ export class Planner {
   constructor(private readonly deps: PlannerDeps) {}
 
   async plan(body: ChatBody & { model: string }, options: RequestOptions = {}): Promise<Plan> {
-    const { table, semantic: routers, events } = this.deps;
+    const { table, semantic: routers, events, complexity } = this.deps;
     const requested = table.aliasTarget(body.model);
+    if (complexity.has(requested)) {
+      table.checkAllowed([body.model, requested], options.allowedModels);
+      const { decision, group, params } = await complexity.decide(
+        requested,
+        askOf(body.messages),
+        options.signal,
+      );
+      return {
+        group,
+        wildcard: undefined,
+        route: undefined,
+        prefer: undefined,
+        sticky: undefined,
+        pool: undefined,
+        decision,
+        params,
+        // LiteLLM #38832: the tier's own fallbacks first, then the router's.
+        aliases: [requested],
+      };
+    }
     const semantic = routers.get(requested);
     if (semantic !== undefined && semantic.spec.kind === 'auto_router') {
       table.checkAllowed([body.model, requested], options.allowedModels);
@@ -159,10 +194,58 @@ export class Planner {
       if (typeof meta.quality === 'object' && meta.quality !== null)
         routeQuality = meta.quality as Record<string, number>;
     }
-    const ranked = rankByTradeoff(
-      candidates.map((g) => profileGroup(g, table.deployments(g), routeQuality[g])),
-      auto.tradeoff ?? config.cost_quality_tradeoff,
-    );
-    return { group: ranked[0]!.group, wildcard: undefined, route, prefer: undefined, sticky: key, pool };
+    const tradeoff = auto.tradeoff ?? config.cost_quality_tradeoff;
+    const profiles = candidates.map((g) => profileGroup(g, table.deployments(g), routeQuality[g]));
+    // An adaptive router ranks its own pool by its weights (LiteLLM's, learning aside); `auto` is prompt-aware.
+    const decision =
+      fixed === undefined ? await this.difficultyPick(body, profiles, tradeoff, route, options) : undefined;
+    const group = decision?.chosen ?? rankByTradeoff(profiles, tradeoff)[0]!.group;
+    return { group, wildcard: undefined, route, prefer: undefined, sticky: key, pool, decision };
+  }
+
+  /**
+   * `auto`, prompt-aware: between the cheapest candidate (rank at tradeoff 10) and the best
+   * (tradeoff 0), the best when the prompt's difficulty reaches tradeoff / 10. At the default 7,
+   * the hardest 30% of prompts (as the difficulty model places them) get the best candidate.
+   * Undefined when there is nothing to choose between, or no difficulty model.
+   */
+  private async difficultyPick(
+    body: ChatBody,
+    profiles: GroupProfile[],
+    tradeoff: number,
+    route: RouteResult | undefined,
+    options: RequestOptions,
+  ): Promise<CostDecision | undefined> {
+    const cheapest = rankByTradeoff(profiles, 10)[0]!.group;
+    // The best by quality; where qualities are equal (or unknown), the dearer one.
+    const topQuality = Math.max(...profiles.map((p) => p.quality ?? 5));
+    const best = profiles
+      .filter((p) => (p.quality ?? 5) === topQuality)
+      .reduce((a, b) => ((b.cost ?? 0) > (a.cost ?? 0) ? b : a)).group;
+    if (cheapest === best) return undefined;
+    const scorer = await this.deps.autoDifficulty();
+    if (scorer === undefined) return undefined;
+    const ask = askOf(body.messages);
+    if (ask.text === '') return undefined;
+    // The text the semantic router embedded, when it did: the encoder's cache answers it.
+    const [embedding] = await scorer.encoder.embed([route?.query ?? ask.text], { signal: options.signal });
+    const prediction = scorer.model.predict(ask, embedding);
+    const threshold = Math.min(1, Math.max(0, tradeoff / 10));
+    const costOf = (g: string) => profiles.find((p) => p.group === g)?.cost ?? 0;
+    const baseline = [...profiles].sort((a, b) => (b.cost ?? 0) - (a.cost ?? 0))[0]!.group;
+    return {
+      router: 'auto',
+      kind: 'auto',
+      cause: 'difficulty',
+      difficulty: prediction.difficulty,
+      threshold,
+      quality: {
+        [cheapest]: prediction.quality[scorer.model.cheapest]!,
+        [best]: prediction.quality[scorer.model.strongest]!,
+      },
+      candidates: profiles.map((p) => p.group),
+      chosen: prediction.difficulty >= threshold ? best : cheapest,
+      baseline: costOf(baseline) > 0 ? baseline : best,
+    };
   }
 }

@@ -62,6 +62,20 @@ export function servedHeaders(
     headers['x-semroute-route'] = headerValue(outcome.route.name ?? '');
     headers['x-semroute-score'] = outcome.route.score.toFixed(4);
   }
+  const d = outcome.decision;
+  if (d !== undefined) {
+    if (d.tier !== undefined) {
+      headers['x-semroute-tier'] = headerValue(d.tierLabel ?? d.tier);
+      // LiteLLM's names, for clients and dashboards that read them.
+      headers['x-litellm-complexity-router-tier'] = headerValue(d.tierLabel ?? d.tier);
+      if (d.cause !== undefined) headers['x-litellm-complexity-router-cause'] = d.cause;
+      if (d.score !== undefined)
+        headers['x-litellm-complexity-router-score'] = String(Number(d.score.toFixed(4)));
+    }
+    if (d.difficulty !== undefined) headers['x-semroute-difficulty'] = d.difficulty.toFixed(3);
+  }
+  if (outcome.costUsd !== undefined) headers['x-semroute-cost-usd'] = outcome.costUsd.toFixed(8);
+  if (outcome.savedUsd !== undefined) headers['x-semroute-saved-usd'] = outcome.savedUsd.toFixed(8);
   if (outcome.cached) headers['x-semroute-cache'] = 'hit';
   if (outcome.fallbacksTried.length > 0)
     headers['x-semroute-fallbacks'] = outcome.fallbacksTried.map(headerValue).join(',');
