@@ -7,6 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { cliSuite } from './cli.js';
+import { costQualitySuite } from './cost-quality.js';
 import { embedSuite } from './embed.js';
 import { gatewaySuite } from './gateway.js';
 import type { BenchContext, Suite } from './lib/context.js';
@@ -30,6 +31,7 @@ const SUITES: Record<string, Suite> = {
   route: routeSuite,
   cli: cliSuite,
   quality: qualitySuite,
+  'cost-quality': costQualitySuite,
   gateway: gatewaySuite,
   proxy: proxySuite,
   peers: peersSuite,

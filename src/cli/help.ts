@@ -140,6 +140,32 @@ Options:
 
 Example:
   semroute fake-upstream --port 8001`,
+
+  calibrate: `Usage: semroute calibrate --outcomes FILE --out DIR [operating point] [--folds N] [--json]
+
+Learns a difficulty model from graded traffic: FILE is JSON Lines, one prompt a line,
+{"id", "prompt" | "messages", "outcomes": {"<model>": score 0–1}, "costs"?: {"<model>": usd}}.
+Prints the cross-validated cost-quality curve (every prompt scored by a model that never saw
+it) and writes DIR/model.json, DIR/curve.svg and DIR/report.json. At least 50 rows, and the
+same two or more models graded on every row; any bad line is an error naming it.
+
+Operating point (one; default --target-share 0.3):
+  --target-share S       share of requests sent to the strong model (0–1)
+  --min-quality Q        the smallest share keeping quality ≥ Q × the strong model's (0–1)
+  --max-cost USD         the largest share within a mean cost per request (needs "costs")
+  --tradeoff T           0 (quality) … 10 (cost), mapped onto the curve
+
+Example:
+  semroute calibrate --outcomes graded.jsonl --out routers/support --target-share 0.3`,
+
+  predict: `Usage: semroute predict --router DIR|default --json FILE
+
+Prints one JSON object per prompt of FILE: {"id", "difficulty", "quality": {"<model>": p},
+"choice"}, the choice at the router's operating point. Reads only id and prompt / messages;
+outcomes in the file are ignored. "default" is the model shipped in the package.
+
+Example:
+  semroute predict --router default --json prompts.jsonl`,
 };
 
 export const OVERVIEW = `semroute — semantic routing for LLM traffic
@@ -155,6 +181,8 @@ Commands:
   models         build, list or pull local models
   serve          run the OpenAI-compatible proxy
   check          call every deployment of a config once and report
+  calibrate      learn a difficulty model from graded traffic (cost-quality routing)
+  predict        difficulty and predicted quality of prompts, from a difficulty model
   fake-upstream  run a local echo upstream for trying the proxy
 
 semroute <command> --help shows a command's options; semroute --version its version.`;

@@ -20,6 +20,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   models: async () => (await import('./commands/models.js')).modelsCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
+  calibrate: async () => (await import('./commands/calibrate.js')).calibrateCommand,
+  predict: async () => (await import('./commands/predict.js')).predictCommand,
   'fake-upstream': async () => (await import('./commands/fake-upstream.js')).fakeUpstreamCommand,
 };
 

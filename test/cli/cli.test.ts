@@ -172,7 +172,18 @@ describe('semroute CLI contract', () => {
 });
 
 describe('semroute CLI help and encoder choice', () => {
-  const COMMANDS = ['route', 'compile', 'lint', 'eval', 'embed', 'models', 'serve', 'fake-upstream'];
+  const COMMANDS = [
+    'route',
+    'compile',
+    'lint',
+    'eval',
+    'embed',
+    'models',
+    'serve',
+    'fake-upstream',
+    'calibrate',
+    'predict',
+  ];
 
   it('--help for semroute and every command: usage, options and an example, exit 0', async () => {
     const top = await semroute('--help');

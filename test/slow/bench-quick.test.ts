@@ -15,7 +15,7 @@ describe('npm run bench -- --quick', () => {
       const tsx = path.resolve('node_modules/.bin/tsx');
       await run(tsx, ['bench/run.ts', '--quick', '--out', dir], {
         maxBuffer: 32 * 1024 * 1024,
-        timeout: 300_000,
+        timeout: 1_200_000,
       });
       const latest = JSON.parse(await readFile(path.join(dir, 'latest.json'), 'utf8'));
       expect(latest.environment).toMatchObject({
@@ -27,6 +27,7 @@ describe('npm run bench -- --quick', () => {
       const suites = new Set(latest.results.map((r: { suite: string }) => r.suite));
       expect([...suites].sort()).toEqual([
         'cli',
+        'cost-quality',
         'encoder',
         'gateway',
         'proxy',
@@ -41,6 +42,12 @@ describe('npm run bench -- --quick', () => {
       }
       const cli = latest.results.find((r: { suite: string; unit: string }) => r.suite === 'cli');
       expect(cli.n).toBe(10);
+      // Cost-quality on GSM8K: calibrated beats prompt length held out; the 30% point holds.
+      const cq = (name: string) => latest.results.find((r: { name: string }) => r.name === `gsm8k: ${name}`);
+      expect(cq('calibrated (5-fold CV)').mean).toBeGreaterThan(cq('prompt length').mean);
+      const share = cq('asked for 30% strong calls, share reached on held-out prompts').mean;
+      expect(share).toBeGreaterThanOrEqual(0.25);
+      expect(share).toBeLessThanOrEqual(0.35);
       const hnsw10k = latest.results.find((r: { name: string }) => r.name === 'hnsw 10k');
       expect(hnsw10k.extra.recallAt1).toBeGreaterThanOrEqual(0.99);
       expect(await readFile(path.join(dir, 'latest.md'), 'utf8')).toContain('### search');
@@ -48,5 +55,5 @@ describe('npm run bench -- --quick', () => {
     } finally {
       await cleanup();
     }
-  }, 360_000);
+  }, 1_300_000);
 });
