@@ -99,6 +99,20 @@ export type {
   UsageCounters,
 } from './gateway/state/state-store.js';
 
+// Cost-quality routing: difficulty models and LiteLLM's complexity heuristic.
+export {
+  calibrate,
+  type CalibrateOptions,
+  type Calibration,
+  type GradedRow,
+  type Target,
+} from './difficulty/calibrate.js';
+export { loadDifficultyModel } from './difficulty/default-model.js';
+export type { DifficultyModel, OperatingPoint, Prediction } from './difficulty/model.js';
+export { askOf, type Ask } from './difficulty/features.js';
+export { ComplexityClassifier, type ComplexityDecision, type Tier } from './difficulty/complexity.js';
+export { costQualityCurve, type Curve, type CurveSummary } from './difficulty/curve.js';
+
 // Errors.
 export {
   SemrouteError,

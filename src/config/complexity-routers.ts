@@ -132,6 +132,14 @@ export function complexityRouters(config: GatewayConfig, baseDir: string): Compl
     const p = entry.litellm_params as Record<string, unknown> & { model: string };
     if (p.model !== COMPLEXITY_ROUTER) return;
     const at = `model_list[${i}].litellm_params.complexity_router_config`;
+    // LiteLLM #33655: two routers under one name silently served only the first one's tiers.
+    if (out.some((o) => o.model === entry.model_name)) {
+      throw new SemrouteError(
+        ErrorCode.CONFIG_INVALID,
+        `${entryName(i, entry)}: a second complexity router named ${entry.model_name}: give each router its own model_name (to route by tags, tag the deployments of the tiers' groups)`,
+        { path: `model_list[${i}].model_name`, expected: 'one complexity router per model_name' },
+      );
+    }
     const fail = (pathAt: string, message: string, expected: string): never => {
       throw new SemrouteError(ErrorCode.CONFIG_INVALID, `${entryName(i, entry)}: ${pathAt}: ${message}`, {
         path: pathAt,

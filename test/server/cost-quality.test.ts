@@ -213,3 +213,53 @@ describe('POST /v1/route for cost-quality routers', () => {
     expect(up.attempts).toBe(before);
   });
 });
+
+describe('complexity routers with tags and names', () => {
+  it("routes by tags among the chosen tier's deployments, and refuses two routers under one name (LiteLLM #33655)", async () => {
+    const config = path.join(dir.dir, 'tags.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - { model_name: cheap, litellm_params: { model: openai/cheap-us, api_base: ${up.url}, api_key: k, tags: [us] }, model_info: { id: cheap-us } }
+  - { model_name: cheap, litellm_params: { model: openai/cheap-eu, api_base: ${up.url}, api_key: k, tags: [eu] }, model_info: { id: cheap-eu } }
+  - { model_name: strong, litellm_params: { model: openai/strong, api_base: ${up.url}, api_key: k } }
+  - model_name: tiered
+    litellm_params: { model: auto_router/complexity_router, complexity_router_config: { tiers: { SIMPLE: cheap, COMPLEX: strong } } }
+router_settings: { enable_tag_filtering: true }
+general_settings: { master_key: ${MASTER} }
+`,
+    );
+    const tagged = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      const res = await fetch(`${tagged.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${MASTER}`,
+          'content-type': 'application/json',
+          'x-litellm-tags': 'eu',
+        },
+        body: JSON.stringify({ model: 'tiered', messages: [{ role: 'user', content: 'hi there' }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-semroute-tier')).toBe('SIMPLE');
+      expect(res.headers.get('x-semroute-model-id')).toBe('cheap-eu');
+    } finally {
+      await tagged.close();
+    }
+    const twice = path.join(dir.dir, 'twice.yaml');
+    await writeFile(
+      twice,
+      `
+model_list:
+  - { model_name: cheap, litellm_params: { model: openai/cheap, api_base: ${up.url}, api_key: k } }
+  - { model_name: r, litellm_params: { model: auto_router/complexity_router, complexity_router_config: { tiers: { SIMPLE: cheap } } } }
+  - { model_name: r, litellm_params: { model: auto_router/complexity_router, complexity_router_config: { tiers: { SIMPLE: cheap } } } }
+`,
+    );
+    const error = await serve({ config: twice, port: 0, signals: false, watch: false, logger: false }).catch(
+      (e: Error) => e,
+    );
+    expect((error as Error).message).toContain('a second complexity router named r');
+  });
+});

@@ -6,6 +6,7 @@ export async function refreshDecisions() {
   const { data } = await api('GET', '/ui/api/decisions');
   const counts = Object.entries(data.counts).map(([router, byRoute]) => {
     const total = Object.values(byRoute).reduce((a, b) => a + b, 0);
+    const saved = data.savedUsd?.[router];
     return el(
       'div',
       { className: 'count-block' },
@@ -14,6 +15,7 @@ export async function refreshDecisions() {
         {},
         router,
         el('span', { className: 'muted' }, ` · ${total} request${total === 1 ? '' : 's'}`),
+        saved === undefined ? null : el('span', { className: 'saved' }, ` · saved $${saved.toFixed(4)}`),
       ),
       el(
         'ol',
@@ -47,10 +49,23 @@ export async function refreshDecisions() {
         el(
           'td',
           {},
-          d.route ?? '(default)',
+          d.kind === 'cost-quality' ? `${d.route ?? ''} → ${d.model ?? ''}` : (d.route ?? '(default)'),
           d.prompt ? el('div', { className: 'muted small' }, d.prompt) : null,
         ),
-        el('td', { className: 'num' }, `${d.score.toFixed(3)} / ${d.threshold.toFixed(2)}`),
+        el(
+          'td',
+          { className: 'num' },
+          d.kind === 'cost-quality'
+            ? d.difficulty === undefined
+              ? `score ${d.score.toFixed(2)}`
+              : `difficulty ${d.difficulty.toFixed(2)}`
+            : `${d.score.toFixed(3)} / ${d.threshold.toFixed(2)}`,
+        ),
+        el(
+          'td',
+          { className: 'num' },
+          d.savedUsd === undefined || d.savedUsd === null ? '' : `$${d.savedUsd.toFixed(5)}`,
+        ),
       ),
     ),
   );

@@ -61,8 +61,14 @@ beforeAll(async () => {
 model_list:
   - model_name: general
     litellm_params: { model: openai/gpt-4o-mini, api_base: ${upstream.url}, api_key: sk-up }
+    model_info: { input_cost_per_token: 0.00000015, output_cost_per_token: 0.0000006 }
   - model_name: coding
     litellm_params: { model: openai/gpt-4.1, api_base: ${upstream.url}, api_key: sk-up }
+    model_info: { input_cost_per_token: 0.000002, output_cost_per_token: 0.000008 }
+  - model_name: smart-router
+    litellm_params:
+      model: auto_router/complexity_router
+      complexity_router_config: { tiers: { SIMPLE: general, COMPLEX: coding } }
   - model_name: auto_router1
     litellm_params: { model: auto_router/auto_router_1, auto_router_config_path: router.json, auto_router_default_model: general }
 general_settings:
@@ -297,5 +303,21 @@ describe('route page API', () => {
       body: JSON.stringify({ model: 'general', prompt: 'hi' }),
     });
     expect(res.status).toBe(404);
+  });
+
+  it("lists a complexity router's decisions with the tier, the model and what it saved", async () => {
+    const client = new OpenAI({ apiKey: MASTER, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    await client.chat.completions.create({
+      model: 'smart-router',
+      messages: [{ role: 'user', content: 'What is 2+2?' }],
+    });
+    await page.reload();
+    await ready();
+    await expect.poll(() => page.locator('#recent tbody').textContent(), POLL).toContain('SIMPLE → general');
+    expect(await page.locator('#recent tbody').textContent()).toMatch(/score -0\.15\$0\.0000\d/);
+    expect(await page.locator('#counts').textContent()).toMatch(
+      /smart-router · 1 request · saved \$0\.\d{4}/,
+    );
+    expect(pageErrors).toEqual([]);
   });
 });
