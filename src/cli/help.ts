@@ -166,6 +166,36 @@ outcomes in the file are ignored. "default" is the model shipped in the package.
 
 Example:
   semroute predict --router default --json prompts.jsonl`,
+  replay: `Usage: semroute replay --config new.yaml --log decisions.jsonl [--baseline old.yaml] [options]
+
+Decides every logged prompt again, offline (no upstream call, no key), with the new config, and
+compares with what was logged (or with the baseline config replayed the same way): the share of
+decisions that change, a from → to matrix by route, tier or model, the estimated cost delta and
+the prompts that changed most. Needs a log written with decision_log.keep_prompts; lines without
+a prompt are skipped and counted, corrupt lines too.
+
+Options:
+  --max-changed S        exit 1 when more than S of the decisions change (5%, or 0.05): a CI gate
+  --top N                changed prompts listed (default 10)
+  --json                 one JSON object
+
+Example:
+  semroute replay --config config.new.yaml --log decisions.jsonl --max-changed 5%`,
+
+  drift: `Usage: semroute drift --log decisions.jsonl [--config config.yaml] [options]
+
+Groups the logged prompts no route took (default route, out of vocabulary, below threshold)
+and those decided by a thin margin, and proposes, per cluster, new utterances for a route or a
+new route, with the prompts behind each. Needs prompts kept in the log (keep_prompts).
+
+Options:
+  --margin M             a decision closer than this to its runner-up is thin (default 0.05)
+  --similarity C         prompts at least this similar cluster together (default 0.6)
+  --min-size N           smallest cluster reported (default 3)
+  --json                 one JSON object
+
+Example:
+  semroute drift --log decisions.jsonl --config config.yaml`,
 };
 
 export const OVERVIEW = `semroute — semantic routing for LLM traffic
@@ -183,6 +213,8 @@ Commands:
   check          call every deployment of a config once and report
   calibrate      learn a difficulty model from graded traffic (cost-quality routing)
   predict        difficulty and predicted quality of prompts, from a difficulty model
+  replay         re-decide logged prompts with another config, offline (a CI gate)
+  drift          cluster unrouted and thin-margin logged prompts into proposed utterances
   fake-upstream  run a local echo upstream for trying the proxy
 
 semroute <command> --help shows a command's options; semroute --version its version.`;

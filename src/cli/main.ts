@@ -22,6 +22,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   check: async () => (await import('./commands/check.js')).checkCommand,
   calibrate: async () => (await import('./commands/calibrate.js')).calibrateCommand,
   predict: async () => (await import('./commands/predict.js')).predictCommand,
+  replay: async () => (await import('./commands/replay.js')).replayCommand,
+  drift: async () => (await import('./commands/drift.js')).driftCommand,
   'fake-upstream': async () => (await import('./commands/fake-upstream.js')).fakeUpstreamCommand,
 };
 

@@ -145,6 +145,20 @@ export const RouterSettingsSchema = z.looseObject({
    * or `none` (rank by cost and quality alone). Default `default`.
    */
   auto_difficulty_model: z.string().min(1).default('default'),
+  /**
+   * Shadow grading (loop/shadow.ts): for `share` of routed requests, ask the other candidates
+   * too and have `judge` (a group) grade every answer into the decision log, within
+   * `max_usd_per_day`. Needs general_settings.decision_log.
+   */
+  shadow: z
+    .object({
+      share: num(z.number().min(0).max(1)),
+      candidates: z.array(z.string().min(1)).optional(),
+      judge: z.string().min(1),
+      max_usd_per_day: num(z.number().nonnegative()),
+    })
+    .strict()
+    .optional(),
   /** `auto`: default cost/quality tradeoff 0 (quality) … 10 (cost). Default 7. */
   cost_quality_tradeoff: num(z.number().min(0).max(10)).default(7),
   /** `auto`: sticky session time in seconds. Default 300. */

@@ -50,6 +50,19 @@ export const GeneralSettingsSchema = z.looseObject({
   responses_ttl_seconds: num(z.number().positive()).default(3600),
   /** Keep prompt text in the recent-decisions panel. Default false. */
   log_prompts: flag().default(false),
+  /**
+   * One JSON line per routed request (loop/decision-log.ts): `path` (relative to this file),
+   * `max_bytes` (rotation, default 100 MiB), `keep_prompts` (default false: a hash instead).
+   * Read at start.
+   */
+  decision_log: z
+    .object({
+      path: z.string().min(1),
+      max_bytes: num(z.number().int().positive()).optional(),
+      keep_prompts: flag().default(false),
+    })
+    .strict()
+    .optional(),
 });
 
 export type GeneralSettings = z.infer<typeof GeneralSettingsSchema>;

@@ -49,6 +49,11 @@ export interface UpstreamBehaviour {
   /** A mix of faults drawn per request by the seeded generator; probabilities sum to at most 1. */
   faults?: FaultMix | undefined;
   seed?: number;
+  /**
+   * The content of a chat answer, from the last user message's text and the model asked for
+   * (default `echo: <text>`): a test's graded model or judge.
+   */
+  reply?: ((text: string, model: string) => string) | undefined;
 }
 
 export interface FaultMix {
@@ -380,7 +385,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
         : parts.length > 0 && parts.every((p) => p?.type === 'text')
           ? parts.map((p) => String(p.text)).join(' ')
           : JSON.stringify(last?.content ?? '');
-    const content = `echo: ${text}`;
+    const content = behaviour.reply?.(text, model) ?? `echo: ${text}`;
     const promptTokens = Math.ceil(JSON.stringify(body.messages ?? []).length / 4);
     const usage = { prompt_tokens: promptTokens, completion_tokens: 5, total_tokens: promptTokens + 5 };
     const id = `chatcmpl-${attempts}`;

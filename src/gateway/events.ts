@@ -61,6 +61,8 @@ export interface Success {
   costUsd: number | undefined;
   /** A cost-quality decision's saving against its most expensive candidate (USD). */
   savedUsd: number | undefined;
+  /** The answer's text (its first 64 KiB), for graders; undefined for embeddings. */
+  answer: string | undefined;
 }
 
 export interface Finished {
@@ -76,7 +78,11 @@ export interface Finished {
 
 /** Hooks for every step of a request; each one optional. Listeners must not throw. */
 export interface GatewayEvents {
-  received(ctx: RequestContext, request: { model: string; stream: boolean }): void;
+  /** `messages`: the conversation a routed endpoint decides on (chat, completions), as sent. */
+  received(
+    ctx: RequestContext,
+    request: { model: string; stream: boolean; messages?: readonly unknown[] | undefined },
+  ): void;
   planned(ctx: RequestContext, plan: PlannedRequest): void;
   /** A semantic decision; `result.query` is the text it routed on (for logs that keep prompts). */
   route(ctx: RequestContext, router: string, result: RouteResult): void;

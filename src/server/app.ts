@@ -16,7 +16,7 @@ import type { EventListeners } from '../gateway/events.js';
 import { admit } from './auth.js';
 import { checkDepth } from './body-depth.js';
 import type { ServerContext } from './context.js';
-import { DecisionLog } from './decisions.js';
+import { RecentDecisions } from './decisions.js';
 import { Lifecycle } from './lifecycle.js';
 import type { ProxyMetrics } from './metrics.js';
 import { errorAnswer, openAIError } from './openai-errors.js';
@@ -37,7 +37,7 @@ export interface AppOptions {
   /** The process's pino logger (fastify logs through it). */
   logger?: FastifyBaseLogger | undefined;
   /** Recent routing decisions for the route page (fed by the gateway's route events). */
-  decisions?: DecisionLog | undefined;
+  decisions?: RecentDecisions | undefined;
   /** The /metrics text when it is not this process's registry alone (cluster workers: the sum). */
   metricsText?: (() => Promise<string>) | undefined;
   /** The lifecycle listeners the gateway reports to (serve.ts: metrics, logs, decisions). */
@@ -72,7 +72,7 @@ export async function buildApp(options: AppOptions) {
     runtime,
     metrics: options.metrics,
     lifecycle,
-    decisions: options.decisions ?? new DecisionLog(),
+    decisions: options.decisions ?? new RecentDecisions(),
     events: options.events ?? {},
     metricsText: options.metricsText,
   };

@@ -1,6 +1,6 @@
 /** What every route module of the proxy is given. */
 import type { EventListeners } from '../gateway/events.js';
-import type { DecisionLog } from './decisions.js';
+import type { RecentDecisions } from './decisions.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { ProxyMetrics } from './metrics.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -9,7 +9,7 @@ export interface ServerContext {
   runtime: ProxyRuntime;
   metrics: ProxyMetrics;
   lifecycle: Lifecycle;
-  decisions: DecisionLog;
+  decisions: RecentDecisions;
   /** The proxy's lifecycle listeners (the gateway's too): a request refused at the edge reports here. */
   events: EventListeners;
   /** The /metrics text when it is not this process's registry alone (cluster workers: the sum). */

@@ -27,7 +27,7 @@ export interface Decision {
   savedUsd?: number | undefined;
 }
 
-export class DecisionLog {
+export class RecentDecisions {
   private readonly recent: Decision[] = [];
   private readonly counts = new Map<string, Map<string, number>>();
 

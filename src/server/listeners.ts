@@ -4,14 +4,14 @@
  * hang on the same events, for every endpoint alike. Nothing here changes what a client gets.
  */
 import { combineEvents, type EventListeners } from '../gateway/events.js';
-import type { DecisionLog } from './decisions.js';
+import type { RecentDecisions } from './decisions.js';
 import type { FailureLog } from './failure-log.js';
 import type { ProxyMetrics } from './metrics.js';
 import { statusOf } from './openai-errors.js';
 
 export interface ListenerDeps {
   metrics: ProxyMetrics;
-  decisions: DecisionLog;
+  decisions: RecentDecisions;
   failures: FailureLog;
   /** A model name as a metrics label: a configured name, else `unknown` (labels stay few). */
   label: (model: string) => string;

@@ -73,12 +73,53 @@ export class ProxyMetrics {
     buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
     registers: [this.registry],
   });
+  readonly routeScore = new Histogram({
+    name: 'semroute_route_score',
+    help: 'Score of the route a semantic router chose (the best candidate when none passed)',
+    labelNames: ['router', 'route'],
+    buckets: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers: [this.registry],
+  });
+  readonly routeMargin = new Histogram({
+    name: 'semroute_route_margin',
+    help: "A chosen route's score minus the runner-up's: thin margins are drift's first sign",
+    labelNames: ['router', 'route'],
+    buckets: [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly routeOutcomes = new Counter({
+    name: 'semroute_route_outcomes_total',
+    help: 'Semantic decisions by outcome: matched, below_threshold, out_of_vocabulary, no_text',
+    labelNames: ['router', 'reason'],
+    registers: [this.registry],
+  });
+  readonly shadow = new Counter({
+    name: 'semroute_shadow_total',
+    help: 'Shadow grading: requests graded, or skipped and why',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
   readonly reloads = new Counter({
     name: 'semroute_config_reloads_total',
     help: 'Config reloads',
     labelNames: ['result'],
     registers: [this.registry],
   });
+
+  /** Lines of the decision log: written, dropped (queue full or a failed write), files rotated. */
+  watchDecisionLog(log: { counts: { written: number; dropped: number; rotated: number } }): void {
+    new Counter({
+      name: 'semroute_decision_log_lines_total',
+      help: 'Decision log lines, by result (written, dropped)',
+      labelNames: ['result'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'written' }, log.counts.written);
+        this.inc({ result: 'dropped' }, log.counts.dropped);
+      },
+    });
+  }
 
   /** Labelled children, so a request skips prom-client's label lookup and validation. */
   private readonly served = new Map<string, { count(): void; observe(seconds: number): void }>();
@@ -105,7 +146,20 @@ export class ProxyMetrics {
       fallback: (_ctx, from, to) => this.fallbacks.inc({ from, to }),
       cooldown: (e) => this.cooldowns.inc({ model: e.deployment.group, deployment: e.deployment.id }),
       cacheHit: (_ctx, model) => this.cacheHits.inc({ model }),
-      route: (_ctx, router, result) => this.routes.inc({ router, route: result.name ?? '(default)' }),
+      route: (_ctx, router, result) => {
+        const route = result.name ?? '(default)';
+        this.routes.inc({ router, route });
+        this.routeOutcomes.inc({ router, reason: result.reason });
+        if (result.reason === 'no_text') return;
+        this.routeScore.observe({ router, route }, result.score);
+        if (result.name !== null) {
+          const second = result.candidates.find((c) => c.route !== result.name);
+          this.routeMargin.observe(
+            { router, route },
+            second === undefined ? result.score : result.score - second.score,
+          );
+        }
+      },
       planned: (_ctx, plan) => {
         if (plan.decision?.difficulty !== undefined)
           this.difficulty.observe({ router: plan.decision.router }, plan.decision.difficulty);

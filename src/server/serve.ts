@@ -1,10 +1,17 @@
+import path from 'node:path';
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
 import pino, { type Logger } from 'pino';
 import { EncoderPool } from '../embeddings/pool.js';
 import type { StateStore } from '../gateway/state/state-store.js';
+import { combineEvents } from '../gateway/events.js';
 import { proxyListeners } from './listeners.js';
+import { DecisionLog } from '../loop/decision-log.js';
+import { ShadowGrader } from '../loop/shadow.js';
+import { ErrorCode, SemrouteError } from '../errors.js';
+import type { EventListeners } from '../gateway/events.js';
+import { statusOf } from './openai-errors.js';
 import { buildApp } from './app.js';
-import { DecisionLog } from './decisions.js';
+import { RecentDecisions } from './decisions.js';
 import { FailureLog } from './failure-log.js';
 import { ProxyMetrics } from './metrics.js';
 import { ProxyRuntime } from './runtime.js';
@@ -88,21 +95,37 @@ export async function serve(options: ServeOptions) {
   });
   let cluster: ReturnType<typeof joinCluster> | undefined;
   const proxyLogger = log;
-  const decisions = new DecisionLog();
+  const decisions = new RecentDecisions();
   let runtime: ProxyRuntime | undefined;
   // Read at each decision, so a reload that turns log_prompts on or off applies at once.
   const failures = new FailureLog(log, () => runtime?.serving.secrets ?? [], {
     stillCooling: async (id) => (await runtime?.store.cooldowns([id]))?.get(id),
   });
-  const events = proxyListeners({
-    metrics,
-    decisions,
-    failures,
-    // Read at each decision, so a reload that turns log_prompts on or off applies at once.
-    keepPrompts: () => runtime?.serving.config.general.log_prompts ?? false,
-    label: (model) => (runtime?.serving.gateway.listModels().some((m) => m.id === model) ? model : 'unknown'),
-    logger: log,
-  });
+  // The decision log, when the config asks for one: opened once the config is read (below);
+  // until then (the routers compile before any request) it has nothing to hear.
+  let decisionLog: DecisionLog | undefined;
+  let shadow: ShadowGrader | undefined;
+  let decisionListeners: EventListeners = {};
+  const lateDecisions: EventListeners = {
+    received: (c, r) => decisionListeners.received?.(c, r),
+    planned: (c, p) => decisionListeners.planned?.(c, p),
+    route: (c, m, r) => decisionListeners.route?.(c, m, r),
+    succeeded: (c, r) => decisionListeners.succeeded?.(c, r),
+    finished: (c, f) => decisionListeners.finished?.(c, f),
+  };
+  const events = combineEvents([
+    proxyListeners({
+      metrics,
+      decisions,
+      failures,
+      // Read at each decision, so a reload that turns log_prompts on or off applies at once.
+      keepPrompts: () => runtime?.serving.config.general.log_prompts ?? false,
+      label: (model) =>
+        runtime?.serving.gateway.listModels().some((m) => m.id === model) ? model : 'unknown',
+      logger: log,
+    }),
+    lateDecisions,
+  ]);
   runtime = await ProxyRuntime.start({
     file: options.config,
     store: options.store,
@@ -121,6 +144,57 @@ export async function serve(options: ServeOptions) {
   });
   // `runtime` is a let (the decision log reads it before it exists); this const keeps it narrowed.
   const serving = runtime;
+  const logSettings = serving.serving.config.general.decision_log;
+  if (logSettings !== undefined) {
+    decisionLog = new DecisionLog({
+      path: path.resolve(serving.serving.config.baseDir, logSettings.path),
+      maxBytes: logSettings.max_bytes,
+      keepPrompts: logSettings.keep_prompts,
+      statusOf,
+      onError: (error) => log.warn({ error: error.message }, 'decision log write failed'),
+    });
+    decisionListeners = decisionLog.listeners();
+    metrics.watchDecisionLog(decisionLog);
+    log.info({ path: logSettings.path, keep_prompts: logSettings.keep_prompts }, 'decision log open');
+  }
+  const shadowSettings = serving.serving.config.gateway.shadow;
+  if (shadowSettings !== undefined) {
+    const known = new Set(serving.serving.gateway.listModels().map((m) => m.id));
+    const missing = [shadowSettings.judge, ...(shadowSettings.candidates ?? [])].filter((g) => !known.has(g));
+    if (decisionLog === undefined || missing.length > 0) {
+      await serving.close();
+      await encoders.close();
+      throw new SemrouteError(
+        ErrorCode.CONFIG_INVALID,
+        decisionLog === undefined
+          ? `${options.config}: router_settings.shadow writes graded outcomes into the decision log: set general_settings.decision_log`
+          : `${options.config}: router_settings.shadow names ${missing.join(', ')}, which no model_list entry serves`,
+        {
+          file: options.config,
+          path: 'router_settings.shadow',
+          expected: decisionLog === undefined ? 'general_settings.decision_log' : [...known].join(', '),
+        },
+      );
+    }
+    const log_ = decisionLog;
+    shadow = new ShadowGrader(
+      {
+        share: shadowSettings.share,
+        candidates: shadowSettings.candidates,
+        judge: shadowSettings.judge,
+        maxUsdPerDay: shadowSettings.max_usd_per_day,
+      },
+      {
+        gateway: () => serving.serving.gateway,
+        write: (line) => log_.append(line),
+        keepPrompts: logSettings?.keep_prompts ?? false,
+        onSkip: (reason) => metrics.shadow.inc({ result: reason }),
+        onGraded: () => metrics.shadow.inc({ result: 'graded' }),
+      },
+    );
+    decisionListeners = combineEvents([decisionLog.listeners(), shadow.listeners()]);
+    log.info({ share: shadowSettings.share, judge: shadowSettings.judge }, 'shadow grading on');
+  }
   applyVerbosity(serving.serving.config.verbose);
   if (isWorker()) cluster = joinCluster({ registry: metrics.registry, reload: (r) => serving.reload(r) });
   const { app, drain, routes, lifecycle } = await buildApp({
@@ -154,6 +228,8 @@ export async function serve(options: ServeOptions) {
       await runtime.close();
       await encoders.close();
       failures.close();
+      await shadow?.idle();
+      decisionLog?.close();
     })();
     return stopping;
   };
@@ -170,6 +246,8 @@ export async function serve(options: ServeOptions) {
     routes,
     runtime,
     metrics,
+    /** The decision log and the shadow grader, when configured (tests flush and wait on them). */
+    loop: { decisionLog, shadow },
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     async close() {
       process.off('SIGHUP', onHup);

@@ -6,6 +6,7 @@ import { renderRoutes, selectRouter } from './editor.js';
 import { clearProblems, showProblems } from './problems.js';
 import { currentRouter, isDirty, markDirty, setStatus, state } from './state.js';
 import { lintRoutes } from './lint.js';
+import { refreshDrift } from './drift.js';
 import { tryPrompt } from './try.js';
 
 async function loadState(keepSelection) {
@@ -70,6 +71,7 @@ $('#revert').addEventListener('click', () => selectRouter(state.current));
 $('#save').addEventListener('click', save);
 $('#try-form').addEventListener('submit', tryPrompt);
 $('#lint-run').addEventListener('click', () => void lintRoutes());
+$('#drift-run').addEventListener('click', () => void refreshDrift());
 window.addEventListener('beforeunload', (event) => {
   if (state.draft && isDirty()) event.preventDefault();
 });

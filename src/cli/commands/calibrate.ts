@@ -8,7 +8,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrate, type Target } from '../../difficulty/calibrate.js';
 import { costQualityCurve, curveSvg, summary } from '../../difficulty/curve.js';
-import { readOutcomes } from '../../difficulty/outcomes.js';
+import { MIN_ROWS, readOutcomes } from '../../difficulty/outcomes.js';
+import type { GradedRow } from '../../difficulty/calibrate.js';
+import { gradedRows, isDecisionLog, readDecisionLog } from '../../loop/log-reader.js';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import { printJson, UsageError } from '../output.js';
 
@@ -36,6 +38,41 @@ function targetOf(values: Record<string, string | boolean | undefined>): Target 
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+/**
+ * Graded rows from a decision log: decisions whose prompt was kept and a shadow grade joined by
+ * id; rows graded on the two models graded most often (shadow candidates can change).
+ */
+function fromLog(file: string, text: string): { rows: GradedRow[]; models: string[]; note: string } {
+  const log = readDecisionLog(text);
+  const { rows: all, withoutPrompt, ungraded } = gradedRows(log);
+  const freq = new Map<string, number>();
+  for (const r of all) for (const m of Object.keys(r.outcomes)) freq.set(m, (freq.get(m) ?? 0) + 1);
+  const models = [...freq]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 2)
+    .map(([m]) => m);
+  const rows = all
+    .filter((r) => models.every((m) => m in r.outcomes))
+    .map((r) => ({ ...r, outcomes: Object.fromEntries(models.map((m) => [m, r.outcomes[m]!])) }));
+  const note = `${file}: a decision log: ${log.counts.decisions} decisions, ${log.counts.shadows} shadow grades; ${rows.length} graded rows used (${withoutPrompt} without a kept prompt, ${ungraded} never graded, ${log.counts.corrupt} corrupt lines skipped)`;
+  if (rows.length < MIN_ROWS)
+    throw new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `${note}; calibrating needs at least ${MIN_ROWS} graded rows`,
+      {
+        file,
+        expected: `${MIN_ROWS} or more graded decisions (general_settings.decision_log.keep_prompts and router_settings.shadow)`,
+      },
+    );
+  if (models.length < 2)
+    throw new SemrouteError(
+      ErrorCode.INPUT_INVALID,
+      `${note}; the shadow grades name one model: add router_settings.shadow.candidates`,
+      { file },
+    );
+  return { rows, models, note };
+}
 
 export async function calibrateCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -68,7 +105,10 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
       cause,
     });
   }
-  const { rows, models } = await readOutcomes(values.outcomes, text);
+  const { rows, models, note } = isDecisionLog(text)
+    ? fromLog(values.outcomes, text)
+    : { ...(await readOutcomes(values.outcomes, text)), note: undefined };
+  if (note !== undefined && !values.json) process.stderr.write(`${note}\n`);
   const { UseLiteEncoder } = await import('../../embeddings/use-lite/encoder.js');
   const encoder = await UseLiteEncoder.load({ memoryArena: true });
   try {

@@ -48,6 +48,9 @@ export interface Operation<Body extends Record<string, unknown>, Answer, Chunk> 
   usage(answer: Answer): Partial<TokenUsage> | undefined;
   /** The usage a stream chunk reports (OpenAI's last chunk with `include_usage`). */
   chunkUsage?(chunk: Chunk): Partial<TokenUsage> | undefined;
+  /** The text of an answer, and of a stream chunk: shadow grading reads what was answered. */
+  answerText?(answer: Answer): string | undefined;
+  chunkText?(chunk: Chunk): string | undefined;
 }
 
 /** OpenAI's usage object in our terms. */

@@ -67,7 +67,11 @@ export class Pipeline {
     const { events } = this.deps;
     const ctx = this.context(op.endpoint, given);
     const options: RequestOptions = given.context === ctx ? given : { ...given, context: ctx };
-    events.received?.(ctx, { model: body.model, stream: body.stream === true });
+    events.received?.(ctx, {
+      model: body.model,
+      stream: body.stream === true,
+      messages: op.routingMessages?.(body),
+    });
     try {
       const outcome = await this.serve(op, body, options, ctx);
       if (!outcome.stream) {
@@ -75,7 +79,13 @@ export class Pipeline {
         const money = this.money(outcome, usage);
         if (money.costUsd !== undefined) outcome.costUsd = money.costUsd;
         if (money.savedUsd !== undefined) outcome.savedUsd = money.savedUsd;
-        this.succeeded(ctx, body.model, outcome, usage);
+        this.succeeded(
+          ctx,
+          body.model,
+          outcome,
+          usage,
+          op.answerText?.(outcome.response)?.slice(0, ANSWER_CHARS),
+        );
         return outcome;
       }
       // A stream succeeds (and reports its usage) when its last chunk has gone.
@@ -108,12 +118,18 @@ export class Pipeline {
     return { costUsd, savedUsd: baseline === undefined ? undefined : Math.max(0, baseline - costUsd) };
   }
 
-  private succeeded(ctx: RequestContext, model: string, served: Served, usage: TokenUsage): void {
+  private succeeded(
+    ctx: RequestContext,
+    model: string,
+    served: Served,
+    usage: TokenUsage,
+    answer?: string,
+  ): void {
     const { costUsd, savedUsd } =
       served.costUsd !== undefined
         ? { costUsd: served.costUsd, savedUsd: served.savedUsd }
         : this.money(served, usage);
-    this.deps.events.succeeded?.(ctx, { served, usage, costUsd, savedUsd });
+    this.deps.events.succeeded?.(ctx, { served, usage, costUsd, savedUsd, answer });
     this.deps.events.finished?.(ctx, {
       model,
       error: undefined,
@@ -131,9 +147,11 @@ export class Pipeline {
   ): AsyncGenerator<C> {
     let reported: Partial<TokenUsage> | undefined;
     let failure: unknown;
+    let text = '';
     try {
       for await (const chunk of outcome.chunks) {
         reported = op.chunkUsage?.(chunk) ?? reported;
+        if (text.length < ANSWER_CHARS) text += op.chunkText?.(chunk) ?? '';
         yield chunk;
       }
     } catch (error) {
@@ -150,7 +168,14 @@ export class Pipeline {
         cached: outcome.cached,
         upstreamMs: outcome.upstreamMs,
       };
-      if (failure === undefined) this.succeeded(ctx, body.model, served, this.usageOf(op, body, reported));
+      if (failure === undefined)
+        this.succeeded(
+          ctx,
+          body.model,
+          served,
+          this.usageOf(op, body, reported),
+          text.slice(0, ANSWER_CHARS),
+        );
       else {
         this.deps.events.failed?.(ctx, failure);
         this.deps.events.finished?.(ctx, {
@@ -348,6 +373,9 @@ export class Pipeline {
     };
   }
 }
+
+/** The answer text listeners get (shadow grading), at most. */
+const ANSWER_CHARS = 64 * 1024;
 
 const CAPABILITY_NAMES = {
   chat: 'chat completions API semroute can call',

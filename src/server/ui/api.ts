@@ -4,7 +4,7 @@
  * value with textContent, never as HTML.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -16,10 +16,15 @@ import { writeFileAtomic } from '../../internal/fs.js';
 import { lintRouter } from '../../semantic/lint.js';
 import { checkRouterConfig } from '../../semantic/validate.js';
 import type { SemanticRouter } from '../../semantic/semantic-router.js';
-import type { DecisionLog } from '../decisions.js';
+import type { RecentDecisions } from '../decisions.js';
 import { explanationBody } from '../explain.js';
 import type { ProxyRuntime } from '../runtime.js';
 import { validate } from '../validate.js';
+import { drift } from '../../loop/drift.js';
+import { readDecisionLog } from '../../loop/log-reader.js';
+
+/** How much of the decision log the unrouted-traffic panel reads: the most recent 4 MiB. */
+const DRIFT_BYTES = 4 * 1024 * 1024;
 
 /** The reload reason of a save from the route page (other workers are told of these). */
 export const ROUTE_PAGE_SAVE = 'route page save';
@@ -78,7 +83,7 @@ function fileVersion(text: string): string {
   return `"${createHash('sha256').update(text).digest('hex').slice(0, 20)}"`;
 }
 
-export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decisions: DecisionLog): void {
+export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decisions: RecentDecisions): void {
   let draft: { key: string; model: string; router: SemanticRouter } | undefined;
   let saving: Promise<unknown> = Promise.resolve();
 
@@ -284,4 +289,46 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
   });
 
   app.get('/ui/api/decisions', async () => decisions.snapshot());
+
+  // The unrouted-traffic panel: drift clusters from the end of the decision log (the last
+  // DRIFT_BYTES of it), for one semantic router, with its own encoder.
+  app.get('/ui/api/drift', async (request) => {
+    const { model } = validate(z.object({ model: z.string().min(1) }), request.query);
+    const settings = runtime.serving.config.general.decision_log;
+    if (settings === undefined)
+      return { enabled: false, why: 'general_settings.decision_log is not set', clusters: [] };
+    if (!settings.keep_prompts)
+      return {
+        enabled: false,
+        why: 'general_settings.decision_log.keep_prompts is off: no prompt text to cluster',
+        clusters: [],
+      };
+    const router = runtime.serving.gateway.semanticRouter(model);
+    if (router === undefined)
+      throw new SemrouteError(ErrorCode.MODEL_NOT_FOUND, `"${model}" is not a semantic router`, {
+        path: 'model',
+      });
+    const file = path.resolve(runtime.serving.config.baseDir, settings.path);
+    const text = await tail(file, DRIFT_BYTES);
+    const report = await drift(readDecisionLog(text), router.encoder, { router: model });
+    return { enabled: true, ...report };
+  });
+}
+
+/** At most the last `bytes` of a file, from its first whole line ('' when it is missing). */
+async function tail(file: string, bytes: number): Promise<string> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, 'r');
+    const { size } = await handle.stat();
+    const start = Math.max(0, size - bytes);
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } catch {
+    return '';
+  } finally {
+    await handle?.close();
+  }
 }

@@ -73,6 +73,7 @@ model_list:
     litellm_params: { model: auto_router/auto_router_1, auto_router_config_path: router.json, auto_router_default_model: general }
 general_settings:
   master_key: ${MASTER}
+  decision_log: { path: decisions.jsonl, keep_prompts: true }
 `,
   );
   server = await serve({
@@ -319,5 +320,32 @@ describe('route page API', () => {
       /smart-router · 1 request · saved \$0\.\d{4}/,
     );
     expect(pageErrors).toEqual([]);
+  });
+
+  it('shows unrouted traffic from the decision log, and takes its proposal into the editor in one click', async () => {
+    const client = new OpenAI({ apiKey: MASTER, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    for (const content of [
+      'how do I bake sourdough bread',
+      'a recipe for chocolate cake',
+      'how long do I boil an egg',
+      'how to bake bread at home',
+      'a simple cake recipe for beginners',
+      'how do I make pancakes',
+    ])
+      await client.chat.completions.create({ model: 'auto_router1', messages: [{ role: 'user', content }] });
+    server.loop.decisionLog!.flush();
+    await page.reload();
+    await ready();
+    const before = await routeCards().count();
+    await page.getByRole('button', { name: 'Read the decision log' }).click();
+    await expect.poll(() => page.locator('#drift-result').textContent(), POLL).toMatch(/\d+ prompts/);
+    expect(await page.locator('#drift-result').textContent()).toMatch(/bake|cake/);
+    await page.locator('#drift-result button').first().click();
+    await expect.poll(() => page.locator('#dirty').isVisible(), POLL).toBe(true);
+    const after = await routeCards().count();
+    // A new route, or the utterances added to the route they were nearest to.
+    expect(after === before + 1 || (await page.locator('input.utterance').count()) > 0).toBe(true);
+    expect(pageErrors).toEqual([]);
+    await page.getByRole('button', { name: 'Revert' }).click();
   });
 });

@@ -26,4 +26,6 @@ export const chatOperation: Operation<ChatBody, ChatCompletion, ChatChunk> = {
   },
   usage: (answer) => openaiUsage(answer.usage),
   chunkUsage: (chunk) => openaiUsage(chunk.usage),
+  answerText: (answer) => answer.choices[0]?.message.content ?? undefined,
+  chunkText: (chunk) => chunk.choices[0]?.delta?.content ?? undefined,
 };

@@ -40,4 +40,6 @@ export const completionOperation: Operation<CompletionBody, Completion, Completi
   },
   usage: (answer) => openaiUsage(answer.usage),
   chunkUsage: (chunk) => openaiUsage(chunk.usage),
+  answerText: (answer) => answer.choices[0]?.text,
+  chunkText: (chunk) => chunk.choices[0]?.text,
 };
