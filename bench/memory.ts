@@ -87,9 +87,10 @@ export async function memorySuite(ctx: BenchContext): Promise<ResultRow[]> {
   const children: ChildProcess[] = [];
   const group = (name: string) =>
     `  - model_name: ${name}\n    litellm_params: { model: openai/m, api_base: http://127.0.0.1:${upstreamPort}/v1, api_key: sk-bench }`;
-  const config = (routerPath: string) =>
+  // An auto_router sends each route to the group of its name, so every route needs one.
+  const config = (routerPath: string, routes: readonly string[] = []) =>
     `model_list:
-${['general', 'coding', 'math', 'translation', 'summarization', 'support', 'chitchat'].map(group).join('\n')}
+${['general', 'coding', 'math', 'translation', 'summarization', 'support', 'chitchat', ...routes].map(group).join('\n')}
   - model_name: auto_router1
     litellm_params: { model: auto_router/a, auto_router_config_path: ${routerPath}, auto_router_default_model: general }
 router_settings:
@@ -97,7 +98,7 @@ router_settings:
 `;
   try {
     const upstream = await start(
-      ['fake-upstream', '--port', String(upstreamPort)],
+      ['fake-upstream', '--quiet', '--port', String(upstreamPort)],
       /fake OpenAI-compatible upstream/,
     );
     children.push(upstream);
@@ -163,9 +164,16 @@ router_settings:
 
     if (!ctx.quick) {
       const big = path.join(work, 'router-10k.json');
-      await writeFile(big, JSON.stringify(syntheticConfig(10_000)));
+      const synthetic = syntheticConfig(10_000);
+      await writeFile(big, JSON.stringify(synthetic));
       const bigConfig = path.join(work, 'big.yaml');
-      await writeFile(bigConfig, config(big));
+      await writeFile(
+        bigConfig,
+        config(
+          big,
+          synthetic.routes.map((route) => route.name),
+        ),
+      );
       for (const phase of ['compiled at start', 'restarted from its saved artefact']) {
         const started = performance.now();
         const child = await serve(bigConfig, port, env);

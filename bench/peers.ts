@@ -90,9 +90,9 @@ router_settings:
   const children: ChildProcess[] = [];
   try {
     const [upstream, flaky] = await Promise.all([
-      start(['fake-upstream', '--port', String(upstreamPort)], /fake OpenAI-compatible upstream/),
+      start(['fake-upstream', '--quiet', '--port', String(upstreamPort)], /fake OpenAI-compatible upstream/),
       start(
-        ['fake-upstream', '--port', String(flakyPort), '--fail-rate', '0.2'],
+        ['fake-upstream', '--quiet', '--port', String(flakyPort), '--fail-rate', '0.2'],
         /fake OpenAI-compatible upstream/,
       ),
     ]);

@@ -41,7 +41,7 @@ router_settings:
 `,
   );
   const upstream = await start(
-    ['fake-upstream', '--port', String(upstreamPort)],
+    ['fake-upstream', '--quiet', '--port', String(upstreamPort)],
     /fake OpenAI-compatible upstream/,
   );
   const proxy = await start(

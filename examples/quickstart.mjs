@@ -1,6 +1,7 @@
 import { evaluate, fit, SemanticRouter } from 'semroute';
 
-const router = await SemanticRouter.fromFile('routes/assistant.json'); // compiles once, then loads from cache
+// The example routes shipped with semroute (in your project, your own router.json path).
+const router = await SemanticRouter.fromFile(import.meta.resolve('semroute/routes/assistant.json')); // compiles once, then loads from cache
 
 const decision = await router.route('translate this email into German');
 console.log(decision.name); // 'translation'  (null when no route passes: use decision.defaultRoute)

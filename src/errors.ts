@@ -56,6 +56,11 @@ export const ErrorCode = {
   TAGS_NOT_MATCHED: 'SEMROUTE_TAGS_NOT_MATCHED',
   /** No model is left in an `auto` request's pool (its `models` / `allowed_models` match none). */
   POOL_EMPTY: 'SEMROUTE_POOL_EMPTY',
+  /**
+   * The only deployments a request could reach are of a provider semroute cannot call (its
+   * config entry started, marked unavailable, as LiteLLM starts it).
+   */
+  PROVIDER_UNSUPPORTED: 'SEMROUTE_PROVIDER_UNSUPPORTED',
   /** Every deployment of a group is cooling down (the message says when the first returns). */
   NO_DEPLOYMENT_AVAILABLE: 'SEMROUTE_NO_DEPLOYMENT_AVAILABLE',
   /** An upstream call failed (see `kind` and `status`) after retries and fallbacks. */

@@ -126,10 +126,23 @@ Options:
 Example:
   semroute check --config routes/proxy.yaml`,
 
+  init: `Usage: semroute init [--dir DIR] [--force]
+
+Writes a starter config.yaml (models on the local fake upstream, an auto_router, a
+complexity router) and its router.json into DIR (default: here). Refuses to replace either
+file without --force.
+
+Example:
+  semroute init
+  semroute fake-upstream --port 8001 &
+  semroute serve --config config.yaml`,
+
   'fake-upstream': `Usage: semroute fake-upstream [options]
 
-A local OpenAI-compatible upstream that echoes, for trying the proxy without keys: chat
-completions (plain and streamed), embeddings (float or base64), OpenAI and Azure paths.
+A local upstream that echoes, for trying the proxy without keys: OpenAI's chat completions
+(plain and streamed), completions, embeddings (float or base64) and models, under OpenAI and
+Azure paths, and Anthropic's Messages API (/v1/messages). Prints one line per request
+(method, path, model).
 
 Options:
   --port N               default 8001
@@ -137,6 +150,7 @@ Options:
   --fail-rate R          share of requests answered 500 (default 0)
   --embedding-dim N      embedding width (default: the asked model's, e.g. 3072 for
                          text-embedding-3-large; else 64)
+  --quiet                no line per request
 
 Example:
   semroute fake-upstream --port 8001`,
@@ -203,6 +217,7 @@ export const OVERVIEW = `semroute — semantic routing for LLM traffic
 Usage: semroute <command> [options]
 
 Commands:
+  init           write a starter config.yaml and router.json here
   route          route one prompt with a router.json
   compile        embed and index a router.json ahead of time
   lint           check a router.json's routes for confusions and dead thresholds

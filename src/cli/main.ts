@@ -12,6 +12,7 @@ import { reportError } from './output.js';
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  init: async () => (await import('./commands/init.js')).initCommand,
   route: async () => (await import('./commands/route.js')).routeCommand,
   compile: async () => (await import('./commands/compile.js')).compileCommand,
   lint: async () => (await import('./commands/lint.js')).lintCommand,

@@ -10,6 +10,7 @@ import { flag, num, text } from './coerce.js';
 import { describeUnset, resolveEnvRefs, type UnsetRef } from './env-refs.js';
 import { deepFreeze } from './freeze.js';
 import { isDynamicWildcard, providerEnv, resolveTarget, type Target } from './targets.js';
+import { supportedProviders } from './providers.js';
 
 const positive = num(z.number().positive());
 const count = num(z.number().int().positive());
@@ -285,7 +286,9 @@ export function parseGatewayConfig(raw: unknown, options: ParseOptions = {}): Ga
     if (isAutoRouterEntry(entry) || isDynamicWildcard(p)) return undefined;
     try {
       const place = { label: entryName(i, entry), path: `model_list[${i}]` };
-      return resolveTarget(p, variables, place, (w) => warnings.push(w));
+      // `api_key: os.environ/NAME` with NAME unset: the error of a call that needs it names NAME.
+      const unsetKey = unset.find((u) => u.path === `model_list[${i}].litellm_params.api_key`)?.name;
+      return resolveTarget(p, variables, place, (w) => warnings.push(w), unsetKey);
     } catch (error) {
       if (!(error instanceof SemrouteError)) throw error;
       problems.push({ path: error.path ?? `model_list[${i}]`, message: error.message, placed: true });
@@ -293,6 +296,13 @@ export function parseGatewayConfig(raw: unknown, options: ParseOptions = {}): Ga
     }
   });
   if (problems.length > 0) throw configError(options.file, problems, unset);
+  const unavailable = targets.flatMap((t, i) =>
+    t?.unavailable === undefined ? [] : [`${entryName(i, result.data.model_list[i]!)} (${t.provider.name})`],
+  );
+  if (unavailable.length > 0)
+    warnings.push(
+      `deployments of providers semroute cannot call start unavailable (never picked; a request only they could serve is a 400; fallbacks skip them): ${unavailable.join(', ')}; supported providers: ${supportedProviders()}`,
+    );
   const config = deepFreeze({ ...result.data, resolved: { targets, env: variables, unset, warnings } });
   PARSED.add(config);
   return config;

@@ -11,6 +11,12 @@ import { AUTO_ROUTER_PREFIX } from './gateway-schema.js';
 /** Read by semroute. */
 const READ = new Set([
   'model',
+  'aws_access_key_id',
+  'aws_secret_access_key',
+  'aws_session_token',
+  'aws_region_name',
+  'aws_profile_name',
+  'aws_bedrock_runtime_endpoint',
   'api_base',
   'base_url',
   'api_key',

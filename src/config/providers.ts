@@ -8,7 +8,7 @@
 import { ErrorCode, SemrouteError } from '../errors.js';
 
 /** How a provider is spoken to. */
-export type WireFormat = 'openai' | 'azure' | 'anthropic';
+export type WireFormat = 'openai' | 'azure' | 'anthropic' | 'bedrock';
 
 export interface Provider {
   readonly name: string;
@@ -36,7 +36,29 @@ export interface Provider {
   readonly apiPath?: string;
   /** The variable holding the API version when `api_version` is not given (Azure's). */
   readonly apiVersionEnv?: string;
+  /** Whose cloud's credentials it takes (config/aws-credentials.ts); `{region}` in baseUrl is theirs. */
+  readonly cloud?: 'aws';
+  /** The model name its API takes, from the one after the prefix (and whether api_base was given). */
+  readonly upstreamModel?: (model: string, apiBase: boolean) => string;
 }
+
+/** Hugging Face's inference providers, as LiteLLM's `huggingface/<provider>/<org>/<model>` names them. */
+const HF_PROVIDERS = new Set([
+  'hf-inference',
+  'together',
+  'sambanova',
+  'fireworks-ai',
+  'nebius',
+  'novita',
+  'cerebras',
+  'groq',
+  'hyperbolic',
+  'nscale',
+  'featherless-ai',
+  'cohere',
+  'replicate',
+  'fal-ai',
+]);
 
 const openaiCompatible = (
   name: string,
@@ -93,6 +115,33 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     embeddings: false,
     note: 'POST {base}/v1/messages, x-api-key, anthropic-version: 2023-06-01',
   },
+  bedrock: {
+    name: 'bedrock',
+    wire: 'bedrock',
+    baseUrl: 'https://bedrock-runtime.{region}.amazonaws.com',
+    baseEnv: ['AWS_BEDROCK_RUNTIME_ENDPOINT'],
+    keyEnv: [],
+    keyRequired: true,
+    embeddings: true,
+    cloud: 'aws',
+    note: 'Converse / ConverseStream, SigV4 (aws_* params, AWS_* variables, shared credentials file) or a Bedrock API key',
+  },
+  huggingface: openaiCompatible(
+    'huggingface',
+    'https://router.huggingface.co/v1',
+    ['HUGGINGFACE_API_BASE', 'HF_API_BASE'],
+    ['HF_TOKEN', 'HUGGINGFACE_API_KEY'],
+    {
+      note: "Hugging Face's OpenAI-compatible router (a TGI endpoint with api_base)",
+      // The router takes `org/model:provider`; a TGI endpoint (api_base) serves one model, named as written.
+      upstreamModel: (model, apiBase) => {
+        const [first, ...rest] = model.split('/');
+        return !apiBase && rest.length >= 2 && HF_PROVIDERS.has(first!)
+          ? `${rest.join('/')}:${first}`
+          : model;
+      },
+    },
+  ),
   gemini: openaiCompatible(
     'gemini',
     'https://generativelanguage.googleapis.com/v1beta/openai',
@@ -233,7 +282,6 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
  * model string with one of them is refused at start.
  */
 export const UNSUPPORTED_PROVIDERS: ReadonlySet<string> = new Set([
-  'bedrock',
   'sagemaker',
   'sagemaker_chat',
   'vertex_ai',
@@ -242,7 +290,6 @@ export const UNSUPPORTED_PROVIDERS: ReadonlySet<string> = new Set([
   'cohere',
   'cohere_chat',
   'replicate',
-  'huggingface',
   'watsonx',
   'watsonx_text',
   'ai21',
@@ -307,6 +354,8 @@ export interface ProviderChoice {
   readonly model: string;
   /** How the provider was told: `prefix`, `custom_llm_provider`, `api_base`, `name` or `api_base (any)`. */
   readonly how: string;
+  /** A provider LiteLLM has and semroute cannot call: the deployment starts, unavailable. */
+  readonly unsupported?: string | undefined;
 }
 
 export function supportedProviders(): string {
@@ -319,12 +368,25 @@ export interface Place {
   readonly path: string;
 }
 
-function unsupported(prefix: string, model: string, at: Place): SemrouteError {
-  return new SemrouteError(
-    ErrorCode.CONFIG_INVALID,
-    `${at.label}: "${model}": semroute cannot call ${prefix} (it speaks another protocol); supported providers: ${supportedProviders()}`,
-    { path: at.path, expected: `a model of a supported provider (${supportedProviders()})` },
-  );
+/**
+ * A provider LiteLLM has and semroute cannot call, as a choice: the deployment starts marked
+ * unavailable (LiteLLM starts such configs too), and a request only it could serve is a 400.
+ */
+function unsupported(prefix: string, model: string): ProviderChoice {
+  return {
+    provider: {
+      name: prefix,
+      wire: 'openai',
+      baseUrl: undefined,
+      baseEnv: [],
+      keyEnv: [],
+      keyRequired: false,
+      embeddings: false,
+    },
+    model: model.startsWith(`${prefix}/`) ? model.slice(prefix.length + 1) : model,
+    how: 'prefix',
+    unsupported: `semroute cannot call ${prefix} (it speaks another protocol); supported providers: ${supportedProviders()}`,
+  };
 }
 
 /**
@@ -339,7 +401,7 @@ export function chooseProvider(
   if (customProvider !== undefined) {
     const provider = PROVIDERS[customProvider];
     if (provider === undefined) {
-      if (UNSUPPORTED_PROVIDERS.has(customProvider)) throw unsupported(customProvider, model, at);
+      if (UNSUPPORTED_PROVIDERS.has(customProvider)) return unsupported(customProvider, model);
       throw new SemrouteError(
         ErrorCode.CONFIG_INVALID,
         `${at.label}: custom_llm_provider "${customProvider}" is not a provider semroute knows; supported: ${supportedProviders()}`,
@@ -358,7 +420,7 @@ export function chooseProvider(
     const prefix = model.slice(0, slash);
     const provider = PROVIDERS[prefix];
     if (provider !== undefined) return { provider, model: model.slice(slash + 1), how: 'prefix' };
-    if (UNSUPPORTED_PROVIDERS.has(prefix)) throw unsupported(prefix, model, at);
+    if (UNSUPPORTED_PROVIDERS.has(prefix)) return unsupported(prefix, model);
   }
   if (apiBase !== undefined) {
     let host = '';

@@ -4,6 +4,7 @@
  * virtual `keys`). Keys semroute does not support are collected for one startup warning.
  */
 import path from 'node:path';
+import { nearestName } from '../internal/nearest.js';
 import { z } from 'zod';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { flag, num } from './coerce.js';
@@ -301,10 +302,23 @@ export function parseProxyConfig(
   const unsupported: string[] = [];
   const warnings: string[] = [];
   const router = routerSettings(root, file, unsupported, warnings);
-  for (const key of Object.keys(root)) if (!TOP_LEVEL.has(key)) unsupported.push(key);
+  const unknownTop = Object.keys(root).filter((key) => !TOP_LEVEL.has(key));
+  // A mistyped `model_list` would otherwise read as "model_list: missing" beside a warning.
+  const meant = unknownTop.find((key) => nearestName(key, ['model_list']) === 'model_list');
+  if (root.model_list === undefined && meant !== undefined)
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      `${file ?? 'config'}: model_list: missing, and the file has an unknown key "${meant}": did you mean model_list?`,
+      { file, path: meant, expected: 'model_list' },
+    );
+  const typo = (key: string, known: Iterable<string>) => {
+    const near = nearestName(key, known);
+    return near === undefined ? key : `${key} (did you mean ${near}?)`;
+  };
+  for (const key of unknownTop) unsupported.push(typo(key, TOP_LEVEL));
   const generalRaw = { ...asObject(root.general_settings, 'general_settings', file) };
   for (const key of Object.keys(generalRaw))
-    if (!GENERAL_KEYS.has(key)) unsupported.push(`general_settings.${key}`);
+    if (!GENERAL_KEYS.has(key)) unsupported.push(`general_settings.${typo(key, GENERAL_KEYS)}`);
   // LiteLLM's limit is in MB.
   if (generalRaw.max_request_size_mb !== undefined && generalRaw.max_request_size_bytes === undefined)
     generalRaw.max_request_size_bytes = Math.round(Number(generalRaw.max_request_size_mb) * 1024 * 1024);

@@ -6,6 +6,7 @@
  * from the same inputs, kept here: the provider variables read at parse time.
  */
 import { ErrorCode, SemrouteError } from '../errors.js';
+import { type AwsParams, type AwsSettings, awsSettings, AWS_ENV } from './aws-credentials.js';
 import { chooseProvider, fromEnv, PROVIDERS, type Place, type Provider } from './providers.js';
 
 export interface Target {
@@ -20,10 +21,15 @@ export interface Target {
   readonly organization: string | undefined;
   /** Headers every call carries: the provider's and litellm_params.extra_headers. */
   readonly headers: Readonly<Record<string, string>>;
+  /** Why no call can be made (a provider semroute cannot call): the deployment is never picked. */
+  readonly unavailable?: string | undefined;
+  /** Region and credentials, for providers on AWS (Bedrock). */
+  readonly aws?: AwsSettings | undefined;
 }
 
 /** The litellm_params a target is built from. */
-export interface TargetParams {
+export interface TargetParams extends AwsParams {
+  readonly aws_bedrock_runtime_endpoint?: string | undefined;
   readonly model: string;
   readonly api_base?: string | undefined;
   readonly base_url?: string | undefined;
@@ -36,7 +42,7 @@ export interface TargetParams {
 
 /** The variables providers read (keys, base URLs, attribution), copied once from the environment. */
 export function providerEnv(env: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
-  const names = new Set(['OR_SITE_URL', 'OR_APP_NAME', 'AZURE_API_VERSION']);
+  const names = new Set<string>(['OR_SITE_URL', 'OR_APP_NAME', 'AZURE_API_VERSION', ...AWS_ENV]);
   for (const p of Object.values(PROVIDERS)) for (const n of [...p.baseEnv, ...p.keyEnv]) names.add(n);
   const out: Record<string, string> = {};
   for (const n of names) if (env[n] !== undefined && env[n] !== '') out[n] = env[n];
@@ -51,8 +57,9 @@ export function isDynamicWildcard(params: TargetParams): boolean {
 }
 
 /**
- * Builds a target. Problems that stop the start (a provider semroute cannot call, a base URL
- * nobody gave) are thrown; ones the first call would meet (no key for a hosted API) are warned.
+ * Builds a target. Problems that stop the start (a base URL nobody gave) are thrown; ones the
+ * first call would meet (no key for a hosted API) are warned; a provider semroute cannot call
+ * gives a target marked `unavailable` (the start goes on, as LiteLLM's does).
  */
 export function resolveTarget(
   params: TargetParams,
@@ -60,6 +67,8 @@ export function resolveTarget(
   /** The entry: label `model_list[2] (coding)`, path `model_list[2]`. */
   entry: Place,
   warn: (message: string) => void,
+  /** The variable `api_key: os.environ/NAME` named, when it is unset. */
+  unsetKey?: string,
 ): Target {
   const where = entry.label;
   const apiBase = params.api_base ?? params.base_url;
@@ -69,8 +78,25 @@ export function resolveTarget(
     at: { label: `${where}: litellm_params.model`, path: `${entry.path}.litellm_params.model` },
   });
   const { provider } = choice;
+  if (choice.unsupported !== undefined)
+    return Object.freeze({
+      provider,
+      model: choice.model,
+      baseUrl: '',
+      apiKey: undefined,
+      keySource: undefined,
+      apiVersion: undefined,
+      organization: undefined,
+      headers: Object.freeze({}),
+      unavailable: choice.unsupported,
+    });
   const baseFromEnv = fromEnv(provider.baseEnv, env);
-  const baseUrl = apiBase ?? baseFromEnv?.value ?? provider.baseUrl;
+  const aws = provider.cloud === 'aws' ? awsSettings(params, env, entry) : undefined;
+  const baseUrl =
+    apiBase ??
+    params.aws_bedrock_runtime_endpoint ??
+    baseFromEnv?.value ??
+    (aws !== undefined ? provider.baseUrl?.replace('{region}', aws.region) : provider.baseUrl);
   if (baseUrl === undefined) {
     const variables = provider.baseEnv.length > 0 ? ` (or ${provider.baseEnv.join(' / ')})` : '';
     throw new SemrouteError(
@@ -89,7 +115,17 @@ export function resolveTarget(
   }
   const keyFromEnv = params.api_key === undefined ? fromEnv(provider.keyEnv, env) : undefined;
   const apiKey = params.api_key ?? keyFromEnv?.value;
-  if (apiKey === undefined && provider.keyRequired && apiBase === undefined && baseFromEnv === undefined) {
+  if (aws !== undefined && aws.credentials === undefined && aws.bearerToken === undefined)
+    warn(
+      `${where}: no AWS credentials for bedrock: set aws_access_key_id / aws_secret_access_key (or aws_profile_name, AWS_ACCESS_KEY_ID, a Bedrock API key); until then its calls are refused`,
+    );
+  if (
+    aws === undefined &&
+    apiKey === undefined &&
+    provider.keyRequired &&
+    apiBase === undefined &&
+    baseFromEnv === undefined
+  ) {
     const variables = provider.keyEnv.length > 0 ? `${provider.keyEnv.join(' / ')} or ` : '';
     warn(
       `${where}: no API key for ${provider.name}: set ${variables}litellm_params.api_key; until then its calls are refused`,
@@ -97,12 +133,13 @@ export function resolveTarget(
   }
   return Object.freeze({
     provider,
-    model: choice.model,
+    model: provider.upstreamModel?.(choice.model, apiBase !== undefined) ?? choice.model,
     baseUrl,
     apiKey,
-    keySource: params.api_key !== undefined ? 'litellm_params.api_key' : keyFromEnv?.name,
+    keySource: params.api_key !== undefined ? 'litellm_params.api_key' : (unsetKey ?? keyFromEnv?.name),
     apiVersion: params.api_version ?? (provider.apiVersionEnv ? env[provider.apiVersionEnv] : undefined),
     organization: params.organization,
+    ...(aws === undefined ? {} : { aws }),
     headers: Object.freeze({
       ...(provider.headers?.(env as NodeJS.ProcessEnv) ?? {}),
       ...(params.extra_headers ?? {}),

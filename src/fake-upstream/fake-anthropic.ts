@@ -261,6 +261,28 @@ function lastUserText(messages: Json[]): string {
 
 export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 32 * 1024 * 1024 });
+  const { requests, script } = registerAnthropic(app, options);
+  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    requests,
+    script,
+    close: () => app.close(),
+  };
+}
+
+/**
+ * Anthropic's API on a fastify app: `POST /v1/messages` (plain and streamed), `POST
+ * /v1/messages/count_tokens`, and `GET /v1/models` unless `models: false` (the OpenAI fake that
+ * mounts these keeps its own model list).
+ */
+export function registerAnthropic(
+  app: FastifyInstance,
+  options: FakeAnthropicOptions & { listModels?: boolean } = {},
+): { requests: AnthropicRequestRecord[]; script: (steps: AnthropicStep[]) => void } {
   const queue: AnthropicStep[] = [];
   const requests: AnthropicRequestRecord[] = [];
   let counter = 0;
@@ -286,24 +308,25 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     return version;
   };
 
-  app.get('/v1/models', async (request, reply) => {
-    try {
-      checkHeaders(request.headers);
-    } catch (error) {
-      return fail(reply, error as ApiError);
-    }
-    return {
-      data: (options.models ?? ['claude-fake']).map((id) => ({
-        type: 'model',
-        id,
-        display_name: id,
-        created_at: '2025-01-01T00:00:00Z',
-      })),
-      has_more: false,
-      first_id: null,
-      last_id: null,
-    };
-  });
+  if (options.listModels !== false)
+    app.get('/v1/models', async (request, reply) => {
+      try {
+        checkHeaders(request.headers);
+      } catch (error) {
+        return fail(reply, error as ApiError);
+      }
+      return {
+        data: (options.models ?? ['claude-fake']).map((id) => ({
+          type: 'model',
+          id,
+          display_name: id,
+          created_at: '2025-01-01T00:00:00Z',
+        })),
+        has_more: false,
+        first_id: null,
+        last_id: null,
+      };
+    });
 
   app.post('/v1/messages/count_tokens', async (request, reply) => {
     const body = (request.body ?? {}) as Json;
@@ -457,14 +480,5 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     res.end();
   });
 
-  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    app,
-    requests,
-    script: (steps) => queue.push(...steps),
-    close: () => app.close(),
-  };
+  return { requests, script: (steps) => void queue.push(...steps) };
 }

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerAnthropic } from './fake-anthropic.js';
 
 export interface ScriptStep {
   /** HTTP status to answer with (default 200 with a normal body). */
@@ -159,6 +160,13 @@ export interface FakeUpstreamOptions extends UpstreamBehaviour {
    */
   dimensions?: number | undefined;
   port?: number | undefined;
+  /**
+   * Also speak Anthropic's Messages API (`POST /v1/messages`, `/v1/messages/count_tokens`), as
+   * fake-anthropic.ts does: an Anthropic deployment pointed here is answered, not 404ed.
+   */
+  anthropic?: boolean | undefined;
+  /** Told of every request (method, path, model): `semroute fake-upstream` logs them. */
+  onRequest?: ((request: { method: string; path: string; model: string | undefined }) => void) | undefined;
 }
 
 export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
@@ -172,6 +180,19 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
   const steps = new WeakMap<object, ScriptStep>();
   // close() severs every connection, stalled fault requests included: a test never waits on them.
   const app = Fastify({ logger: false, forceCloseConnections: true });
+  if (options.onRequest !== undefined) {
+    const tell = options.onRequest;
+    app.addHook('preHandler', (request, _reply, done) => {
+      const model = (request.body as { model?: unknown } | undefined)?.model;
+      tell({
+        method: request.method,
+        path: request.url.split('?')[0]!,
+        model: typeof model === 'string' ? model : undefined,
+      });
+      done();
+    });
+  }
+  if (options.anthropic) registerAnthropic(app, { listModels: false, apiKeys: options.apiKeys });
   const queue: ScriptStep[] = [];
   const requests: RecordedRequest[] = [];
   const record = (r: RecordedRequest) => {

@@ -61,12 +61,13 @@ export const FAILURE_POLICY: Readonly<Record<UpstreamErrorKind, KindPolicy>> = O
 
 /**
  * semroute's own errors that say "this group cannot serve it now, another may": its deployments
- * are all cooling, or none carries the request's tags. Every other one of ours (a bad request
+ * are all cooling, none carries the request's tags, or all are of a provider semroute cannot call. Every other one of ours (a bad request
  * field, a provider without that endpoint) is the request's, and no fallback changes it.
  */
 const FALLS_BACK_CODES: ReadonlySet<string> = new Set([
   ErrorCode.NO_DEPLOYMENT_AVAILABLE,
   ErrorCode.TAGS_NOT_MATCHED,
+  ErrorCode.PROVIDER_UNSUPPORTED,
 ]);
 
 /** Whether a group's failure moves the request to the next fallback group. */

@@ -13,7 +13,7 @@ import { ErrorCode, SemrouteError } from '../errors.js';
 import type { RouteResult, SemanticRouter } from '../semantic/semantic-router.js';
 import { backoffDelay } from './backoff.js';
 import { ResponseCache } from './call/cache.js';
-import { Picker } from './call/pick.js';
+import { Picker, throughputKey } from './call/pick.js';
 import type { RetryDeps } from './call/retry.js';
 import { StickySessions } from './call/sticky.js';
 import type { Deployment } from './deployment.js';
@@ -118,6 +118,16 @@ export class Gateway {
       },
       sticky,
       events: this.events,
+      measure: async (groups, sort) => {
+        const ttl = (config.routing_strategy_args?.ttl ?? 60) * 1000;
+        const out = new Map<string, number>();
+        for (const g of groups) {
+          const ids = this.table.deployments(g).map((d) => (sort === 'latency' ? d.id : throughputKey(d.id)));
+          const values = [...(await this.store.latencies(ids, ttl)).values()];
+          if (values.length > 0) out.set(g, sort === 'latency' ? Math.min(...values) : Math.max(...values));
+        }
+        return out;
+      },
     });
     const retry: RetryDeps = {
       pick: (group, options) => this.picker.pick(group, options),
@@ -144,6 +154,7 @@ export class Gateway {
       retry,
       events: this.events,
       now,
+      recordThroughput: (id, tps) => void this.store.recordLatency(throughputKey(id), tps).catch(() => {}),
     });
   }
 
@@ -254,7 +265,10 @@ export class Gateway {
     decision: CostDecision | undefined;
     prices: Record<string, { input: number | undefined; output: number | undefined }>;
   }> {
-    const plan = await this.plan(body, options);
+    // An explanation is no decision: planned without a request context, it emits no route event
+    // (Recent decisions, metrics and the decision log count only requests served).
+    const { context: _context, ...rest } = options;
+    const plan = await this.planner.plan(body, rest);
     const d = await this.picker
       .pick(plan.group, {
         tokens: estimateTokens(body).total,

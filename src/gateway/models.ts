@@ -177,6 +177,12 @@ export class ModelTable {
       if (this.dynamic.size >= MAX_DYNAMIC_TARGETS) this.dynamic.clear();
       this.dynamic.set(model, target);
     }
+    if (target.unavailable !== undefined)
+      throw new SemrouteError(
+        ErrorCode.PROVIDER_UNSUPPORTED,
+        `model "${match?.requested ?? model}": ${target.unavailable}`,
+        { path: 'model', expected: 'a model of a provider semroute calls' },
+      );
     return { target, model: target.model };
   }
 

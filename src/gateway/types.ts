@@ -5,6 +5,7 @@ import type { EncoderPool } from '../embeddings/pool.js';
 import type { RouteResult, SemanticRouter } from '../semantic/semantic-router.js';
 import type { RequestContext } from './context.js';
 import type { CostDecision } from './plan/complexity.js';
+import type { ProviderPreferences } from './plan/provider-preferences.js';
 import type { EventListeners } from './events.js';
 import type { StateStore } from './state/state-store.js';
 import type { BalancingStrategy, StrategyOptions } from './strategies/strategy.js';
@@ -65,6 +66,8 @@ export interface RequestOptions {
   caller?: string | undefined;
   /** Tags from the x-litellm-tags header (tag routing); the body's `tags` replace them. */
   tags?: readonly string[] | undefined;
+  /** OpenRouter's provider preferences (the pipeline reads them from the body's `provider`). */
+  provider?: ProviderPreferences | undefined;
   /** Routes with this SemanticRouter instead of the model's own (the route page tries unsaved edits). */
   semanticRouter?: SemanticRouter | undefined;
 }

@@ -5,6 +5,7 @@
  * the per-route tables in `route-table.ts`.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { LoadedRouterConfig, RouteConfig, RouterConfig } from '../config/router-config.js';
 import { loadRouterSource } from '../config/router-source.js';
 import type { Encoder } from '../embeddings/encoder.js';
@@ -81,12 +82,13 @@ export class SemanticRouter {
     readonly warnings: readonly string[],
   ) {}
 
-  /** Loads, validates and compiles a router.json file (or loads its saved artefact). */
-  static async fromFile(file: string, options: SemanticRouterOptions = {}): Promise<SemanticRouter> {
-    return SemanticRouter.fromLoaded(
-      await loadRouterSource(path.resolve(file), cacheDirOf(options.cacheDir)),
-      options,
-    );
+  /**
+   * Loads, validates and compiles a router.json file (or loads its saved artefact). A path, or a
+   * `file:` URL (what `import.meta.resolve('semroute/routes/assistant.json')` gives).
+   */
+  static async fromFile(file: string | URL, options: SemanticRouterOptions = {}): Promise<SemanticRouter> {
+    const where = file instanceof URL || file.startsWith('file:') ? fileURLToPath(file) : path.resolve(file);
+    return SemanticRouter.fromLoaded(await loadRouterSource(where, cacheDirOf(options.cacheDir)), options);
   }
 
   /** Same as fromFile, from an object in router.json's shape. */

@@ -19,6 +19,8 @@ export const OPEN_PATHS: ReadonlySet<string> = new Set([
   '/health',
   '/health/liveliness',
   '/health/readiness',
+  // Browsers ask for it on their own: an empty answer, not a 401 in the console.
+  '/favicon.ico',
 ]);
 
 /** Route-page routes anyone may reach: the login form checks the key itself. */
@@ -80,9 +82,13 @@ export function admit(
       );
     if (url === UI_LOGIN) return;
     if (token !== undefined && sameSecret(token, master_key)) return;
+    // A browser without a session gets the form; a client that presented some other key is
+    // refused (401) with the same form, so an API caller never mistakes it for the page.
     const login = () =>
       request.method === 'GET' && url === '/ui'
-        ? sendLogin(reply)
+        ? token === undefined
+          ? sendLogin(reply)
+          : sendLogin(reply, 'That key is not the master key', 401)
         : refuse(ErrorCode.AUTH_INVALID, 'The route page needs the master key: log in at /ui');
     if (request.headers.cookie === undefined) return login();
     return sessions.valid(request, master_key).then((ok) => (ok ? undefined : login()));

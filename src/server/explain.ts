@@ -27,12 +27,18 @@ function costQuality(explained: Explained) {
     threshold: d.threshold ?? null,
     chosen: d.chosen,
     baseline: d.baseline,
-    candidates: d.candidates.map((group) => ({
-      model: group,
-      predicted_quality: d.quality?.[group] ?? null,
-      input_cost_per_token: explained.prices?.[group]?.input ?? null,
-      output_cost_per_token: explained.prices?.[group]?.output ?? null,
-    })),
+    tradeoff: d.tradeoff ?? null,
+    candidates: d.candidates.map((group) => {
+      const ranked = d.ranking?.find((r) => r.group === group);
+      return {
+        model: group,
+        predicted_quality: d.quality?.[group] ?? null,
+        quality: ranked?.quality ?? null,
+        tradeoff_score: ranked?.score ?? null,
+        input_cost_per_token: explained.prices?.[group]?.input ?? null,
+        output_cost_per_token: explained.prices?.[group]?.output ?? null,
+      };
+    }),
   };
 }
 

@@ -22,6 +22,7 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   [ErrorCode.ROUTE_DUPLICATE]: 400,
   [ErrorCode.ROUTE_NOT_FOUND]: 404,
   [ErrorCode.POOL_EMPTY]: 400,
+  [ErrorCode.PROVIDER_UNSUPPORTED]: 400,
   [ErrorCode.MODEL_NOT_FOUND]: 404,
   [ErrorCode.MODEL_NOT_ALLOWED]: 403,
   [ErrorCode.TAGS_NOT_MATCHED]: 403,

@@ -8,7 +8,7 @@ import { type FSWatcher, watch } from 'node:fs';
 import path from 'node:path';
 import { loadProxyConfig, type ProxyConfig } from '../config/proxy-config.js';
 import type { EncoderPool } from '../embeddings/pool.js';
-import { isSemrouteError } from '../errors.js';
+import { ErrorCode, isSemrouteError, SemrouteError } from '../errors.js';
 import { Gateway } from '../gateway/gateway.js';
 import { createStateStore, storeSettings } from '../gateway/state/create.js';
 import type { StateStore } from '../gateway/state/state-store.js';
@@ -61,6 +61,11 @@ export class ProxyRuntime {
   readonly store: StateStore;
   /** Why the last reload failed (undefined after a good one). */
   lastReloadError: unknown;
+  /**
+   * The warnings the current config gave: each is said once, not again at every reload (a route
+   * page Save, a touch of the file) while the files still give it; said again if it comes back.
+   */
+  private said = new Set<string>();
 
   private constructor(
     public serving: Serving,
@@ -77,10 +82,9 @@ export class ProxyRuntime {
       await store.close();
       throw error;
     });
-    ProxyRuntime.describe(options.logger, serving);
-    for (const warning of serving.config.warnings)
-      options.logger.warn({ file: serving.config.file }, warning);
-    return new ProxyRuntime(serving, options, store);
+    const runtime = new ProxyRuntime(serving, options, store);
+    runtime.describe(serving);
+    return runtime;
   }
 
   private static async build(
@@ -95,6 +99,18 @@ export class ProxyRuntime {
       clock: options.clock,
       events: options.events,
       baseDir: config.baseDir,
+    }).catch((error: unknown) => {
+      // The gateway checks what it builds (strategies, route targets) without knowing the file:
+      // a config mistake found there still names it.
+      if (isSemrouteError(error) && error.file === undefined && error.code === ErrorCode.CONFIG_INVALID)
+        throw new SemrouteError(error.code, `${config.file}: ${error.message}`, {
+          file: config.file,
+          path: error.path,
+          expected: error.expected,
+          details: error.details,
+          cause: error,
+        });
+      throw error;
     });
     const keys = new Map(
       config.general.keys.map((k) => {
@@ -113,15 +129,28 @@ export class ProxyRuntime {
     return { config, gateway, keys, loadedAt: Date.now(), secrets };
   }
 
-  /** One line per semantic router: which encoder it embeds with, and whether router.json or the config chose it. */
-  private static describe(logger: Logger, serving: Serving): void {
+  /**
+   * One line per semantic router: which encoder it embeds with, and whether router.json or the
+   * config chose it; then the warnings not said already.
+   */
+  private describe(serving: Serving): void {
+    const { logger } = this.options;
+    const warnings: Array<[Record<string, string | undefined>, string]> = [];
     for (const r of serving.gateway.semanticRouters()) {
       logger.info(
         { model: r.model, encoder: r.encoder, chosen_by: r.source, routes: r.routes },
         `semantic router ${r.model}: ${r.routes} routes, embeds with ${r.encoder} (${r.source})`,
       );
-      for (const warning of r.warnings) logger.warn({ model: r.model }, warning);
+      for (const warning of r.warnings) warnings.push([{ model: r.model }, warning]);
     }
+    for (const warning of serving.config.warnings) warnings.push([{ file: serving.config.file }, warning]);
+    const now = new Set<string>();
+    for (const [fields, warning] of warnings) {
+      const key = `${JSON.stringify(fields)} ${warning}`;
+      if (!this.said.has(key)) logger.warn(fields, warning);
+      now.add(key);
+    }
+    this.said = now;
   }
 
   /** Rebuilds from the files; on failure the old config keeps serving. Serialised. */
@@ -140,8 +169,7 @@ export class ProxyRuntime {
         this.serving = next;
         this.rewatch();
         this.options.logger.info({ reason, models: next.gateway.listModels().length }, 'config reloaded');
-        ProxyRuntime.describe(this.options.logger, next);
-        for (const warning of config.warnings) this.options.logger.warn({ file: config.file }, warning);
+        this.describe(next);
         this.lastReloadError = undefined;
         this.options.onReload?.(true, undefined, reason);
         // Requests already running keep their gateway; it holds no sockets of its own to close.

@@ -215,21 +215,31 @@ model_list:
     ]);
   });
 
-  it('refuses a provider semroute cannot call, naming the entry and the supported ones, at once for all', () => {
+  it('starts a provider semroute cannot call as unavailable, with one warning naming every such entry', () => {
+    const config = parse(`
+model_list:
+  - { model_name: a, litellm_params: { model: sagemaker/my-endpoint } }
+  - { model_name: b, litellm_params: { model: replicate/meta/llama-3-70b } }
+  - { model_name: c, litellm_params: { model: openai/gpt-4o-mini, api_key: sk-x } }
+`);
+    const targets = config.gateway.resolved.targets;
+    expect(targets[0]?.unavailable).toContain('semroute cannot call sagemaker');
+    expect(targets[1]?.unavailable).toContain('semroute cannot call replicate');
+    expect(targets[2]?.unavailable).toBeUndefined();
+    const warning = config.warnings.filter((w) => w.includes('cannot call'));
+    expect(warning).toHaveLength(1);
+    expect(warning[0]).toContain('model_list[0] (a) (sagemaker), model_list[1] (b) (replicate)');
+    expect(warning[0]).toContain('supported providers: openai, custom_openai');
+  });
+
+  it('refuses what no provider can serve, naming the entries, at once for all', () => {
     const error = failure(`
 model_list:
-  - { model_name: a, litellm_params: { model: bedrock/anthropic.claude-v2 } }
-  - { model_name: b, litellm_params: { model: vertex_ai/gemini-1.5-pro } }
   - { model_name: c, litellm_params: { model: hosted_vllm/llama } }
   - { model_name: d, litellm_params: { model: some-unknown-model } }
 `);
     expect(error.message).toContain(
-      'model_list[0] (a): litellm_params.model: "bedrock/anthropic.claude-v2": semroute cannot call bedrock',
-    );
-    expect(error.message).toContain('supported providers: openai, custom_openai');
-    expect(error.message).toContain('semroute cannot call vertex_ai');
-    expect(error.message).toContain(
-      'model_list[2] (c): hosted_vllm has no default address: set litellm_params.api_base (or HOSTED_VLLM_API_BASE)',
+      'model_list[0] (c): hosted_vllm has no default address: set litellm_params.api_base (or HOSTED_VLLM_API_BASE)',
     );
     expect(error.message).toContain('cannot tell which provider serves "some-unknown-model"');
   });

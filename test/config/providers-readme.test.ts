@@ -1,13 +1,13 @@
-/** The README's provider table says what the provider table does: every prefix, base URL and key variable. */
+/** docs/providers.md's table says what the provider table does: every prefix, base URL and key variable. */
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { PROVIDERS } from '../../src/config/providers.js';
 
-describe('README provider table', () => {
+describe('docs/providers.md provider table', () => {
   it('has a row per provider with its default base URL and key variables', async () => {
-    const readme = await readFile('README.md', 'utf8');
+    const readme = await readFile('docs/providers.md', 'utf8');
     const table = readme.slice(
-      readme.indexOf('### Providers'),
+      readme.indexOf('# Providers'),
       readme.indexOf('A prefix semroute cannot call'),
     );
     const rows = table.split('\n').filter((l) => l.startsWith('| `'));

@@ -108,6 +108,7 @@ describe('semroute installed from its tarball', () => {
       'package/dist/index.d.ts',
       'package/bin/semroute.js',
       'package/routes/assistant.json',
+      'package/data/difficulty-default.json',
       'package/scripts/postinstall.js',
       'package/ui/js/main.js',
     ])
@@ -117,6 +118,37 @@ describe('semroute installed from its tarball', () => {
       await readFile(path.join(withScripts(), 'node_modules/semroute/package.json'), 'utf8'),
     );
     expect(pkg.exports['.']).toEqual({ types: './dist/index.d.ts', import: './dist/index.js' });
+  });
+
+  it("runs README's quick start as it is in the user's own project, and the default difficulty model loads", async () => {
+    const dir = withScripts();
+    await writeFile(path.join(dir, 'quickstart.mjs'), await readFile('examples/quickstart.mjs', 'utf8'));
+    const run = await sh(process.execPath, ['quickstart.mjs'], dir);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out.split('\n').slice(0, 4)).toEqual([
+      'translation',
+      expect.stringMatching(/^0\.\d+ 0\.4 /),
+      'math',
+      'recipes',
+    ]);
+    // The difficulty model shipped in the package (data/), through the installed bin.
+    await writeFile(
+      path.join(dir, 'prompts.jsonl'),
+      `${JSON.stringify({ id: 'easy', prompt: 'What is 2+2?' })}\n${JSON.stringify({ id: 'hard', prompt: `Prove that there are infinitely many primes of the form 4k+3. ${'Justify every step of the argument carefully and say which lemma each one uses. '.repeat(8)}` })}\n`,
+    );
+    const predicted = await sh(
+      process.execPath,
+      ['node_modules/semroute/bin/semroute.js', 'predict', '--router', 'default', '--json', 'prompts.jsonl'],
+      dir,
+    );
+    expect(predicted.code, predicted.out).toBe(0);
+    const [easy, hard] = predicted.out
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { id: string; difficulty: number });
+    expect([easy?.id, hard?.id]).toEqual(['easy', 'hard']);
+    expect(hard!.difficulty).toBeGreaterThan(easy!.difficulty);
   });
 
   it("routes with `import { SemanticRouter } from 'semroute'`, HNSW and exact, on the model the install built", async () => {

@@ -304,6 +304,10 @@ describe('proxy with the official openai client', () => {
     }
   });
 
+  /** The route page's sign-in form: what a browser without a session gets instead of the page. */
+  const isLoginPage = (status: number, body: string) =>
+    status === 200 && body.includes('action="/ui/login"') && !body.includes('<script');
+
   it('requires a key on every registered route but health', async () => {
     expect(server.routes.length).toBeGreaterThanOrEqual(10);
     for (const { method, url } of server.routes) {
@@ -311,8 +315,9 @@ describe('proxy with the official openai client', () => {
         method,
         ...(method === 'POST' ? { body: '{}', headers: { 'content-type': 'application/json' } } : {}),
       });
-      const open = url.startsWith('/health');
-      expect(res.status === 401, `${method} ${url} answered ${res.status}`).toBe(!open);
+      const open = url.startsWith('/health') || url === '/favicon.ico';
+      const refused = res.status === 401 || isLoginPage(res.status, await res.text());
+      expect(refused, `${method} ${url} answered ${res.status}`).toBe(!open);
     }
   });
 
@@ -339,13 +344,13 @@ describe('proxy with the official openai client', () => {
         ...(method === 'GET' ? {} : { body: '{}' }),
         redirect: 'manual',
       });
-      await res.arrayBuffer();
-      return res.status;
+      // The sign-in form (200, so a browser logs no error) refuses as a 401 does.
+      return isLoginPage(res.status, await res.text()) ? 401 : res.status;
     };
     let tried = 0;
     for (const { method, url } of server.routes) {
       const concrete = url.replace(':model', 'auto_router1');
-      const open = url.startsWith('/health');
+      const open = url.startsWith('/health') || url === '/favicon.ico';
       const ui = url === '/ui' || url.startsWith('/ui/');
       for (const variant of encodings(concrete)) {
         const withMaster = await status(method, variant, MASTER);
@@ -424,6 +429,10 @@ describe('many requests on one keep-alive connection', () => {
       `
 model_list:
   - model_name: flaky
+    litellm_params: { model: openai/m, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: coding
+    litellm_params: { model: openai/m, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: chitchat
     litellm_params: { model: openai/m, api_base: ${upstream.url}, api_key: sk-up }
   - model_name: auto_router1
     litellm_params: { model: auto_router/one, auto_router_config_path: router.json, auto_router_default_model: flaky }

@@ -45,6 +45,10 @@ beforeAll(async () => {
 model_list:
   - model_name: general
     litellm_params: { model: openai/gpt-4o-mini, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: coding
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: chitchat
+    litellm_params: { model: openai/gpt-4o-mini, api_base: ${upstream.url}, api_key: sk-up }
   - model_name: embed
     litellm_params: { model: openai/text-embedding-3-small, api_base: ${upstream.url}, api_key: sk-up }
     model_info: { mode: embedding }

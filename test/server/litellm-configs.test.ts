@@ -413,9 +413,9 @@ general_settings:
   });
 
   it('refuses a name whose provider semroute cannot call, naming it', async () => {
-    const error = await ask('bedrock/anthropic.claude-v2').catch((e: unknown) => e);
+    const error = await ask('sagemaker/my-endpoint').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((error as Error).message).toContain('semroute cannot call bedrock');
+    expect((error as Error).message).toContain('semroute cannot call sagemaker');
   });
 
   it('says in /v1/models what each wildcard accepts', async () => {

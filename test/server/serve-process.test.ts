@@ -47,6 +47,8 @@ describe('semroute serve process', () => {
     await expect.poll(models, { timeout: 45_000 }).toContain('second');
     // The signal reloaded it, not a file watch (the process runs with --no-watch).
     const reloads = () => proxy.logs().filter((l) => l.msg === 'config reloaded');
+    // The log line follows the swap, through a pipe: wait for it rather than race it.
+    await expect.poll(() => reloads().length, { timeout: 10_000 }).toBeGreaterThan(0);
     expect(reloads().map((l) => l.reason)).toEqual(['SIGHUP']);
 
     await writeFile(config, 'model_list: [ {');

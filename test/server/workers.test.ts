@@ -28,7 +28,7 @@ const routes = (extra: Array<{ name: string; utterances: string[] }> = []) => ({
 
 const yaml = (groups: string[]) => `
 model_list:
-${groups.map((g) => `  - model_name: ${g}\n    litellm_params: { model: openai/${g}, api_base: ${upstream.url}, api_key: sk-up }`).join('\n')}
+${[...groups, 'coding', 'weather'].map((g) => `  - model_name: ${g}\n    litellm_params: { model: openai/${g}, api_base: ${upstream.url}, api_key: sk-up }`).join('\n')}
   - model_name: auto_router1
     litellm_params: { model: auto_router/a, auto_router_config_path: ${routerFile}, auto_router_default_model: first }
 general_settings:

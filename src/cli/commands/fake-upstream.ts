@@ -19,6 +19,7 @@ export async function fakeUpstreamCommand(argv: string[]): Promise<number> {
       'latency-ms': { type: 'string', default: '0' },
       'fail-rate': { type: 'string', default: '0' },
       'embedding-dim': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
     },
   });
   const dimensions = numberOption('embedding-dim', values['embedding-dim'], 1);
@@ -27,8 +28,21 @@ export async function fakeUpstreamCommand(argv: string[]): Promise<number> {
     latencyMs: numberOption('latency-ms', values['latency-ms'], 0) ?? 0,
     failRate: numberOption('fail-rate', values['fail-rate'], 0) ?? 0,
     ...(dimensions === undefined ? {} : { dimensions: Math.floor(dimensions) }),
+    anthropic: true,
+    // One line per request, so a wrong path or model name shows where it went (--quiet: none,
+    // for benchmarks).
+    ...(values.quiet
+      ? {}
+      : {
+          onRequest: ({ method, path, model }: { method: string; path: string; model: string | undefined }) =>
+            process.stdout.write(
+              `${new Date().toISOString()} ${method} ${path}${model === undefined ? '' : ` model=${model}`}\n`,
+            ),
+        }),
   });
-  process.stdout.write(`fake OpenAI-compatible upstream on ${upstream.url}\n`);
+  process.stdout.write(
+    `fake OpenAI-compatible upstream on ${upstream.url} (/v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models; Anthropic's /v1/messages too)\n`,
+  );
   await new Promise(() => {});
   return 0;
 }

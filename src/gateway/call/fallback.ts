@@ -21,6 +21,10 @@ export interface FallbackPlan {
   pool: string[] | undefined;
   /** Names whose lists apply when the planned group has none (a complexity router's name). */
   aliases?: readonly string[] | undefined;
+  /** False: the planned group only (OpenRouter's provider.allow_fallbacks: false). */
+  fallbacks?: boolean | undefined;
+  /** The request's own fallback list (OpenRouter's `models` beside a named model): first of all. */
+  requested?: readonly string[] | undefined;
   allowedModels: readonly string[] | undefined;
   /** Upstream calls made so far, for the final error. */
   attempts(): number;
@@ -65,8 +69,11 @@ export async function withFallbacks<T>(
     try {
       return { result: await callGroup(group, tried.length === 0), group, tried };
     } catch (error) {
-      if (!(error instanceof SemrouteError) || !fallsBack(error)) throw error;
-      chain ??= fallbacksFor(deps, plan.group, error, plan.pool, plan.aliases);
+      if (!(error instanceof SemrouteError) || !fallsBack(error) || plan.fallbacks === false) throw error;
+      chain ??=
+        plan.requested !== undefined
+          ? plan.requested.map((g) => deps.table.aliasTarget(g))
+          : fallbacksFor(deps, plan.group, error, plan.pool, plan.aliases);
       tried.push(group);
       failures.push(`${group}: ${error instanceof UpstreamError ? `${error.kind}: ` : ''}${error.message}`);
       const allowed = plan.allowedModels;

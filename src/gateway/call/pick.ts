@@ -13,6 +13,16 @@ import type { ModelTable } from '../models.js';
 import type { UsageCounters } from '../state/state-store.js';
 import type { BalancingStrategy } from '../strategies/strategy.js';
 import { filterByTags } from './tags.js';
+import {
+  allowedBy,
+  named,
+  priceOf,
+  type ProviderPreferences,
+  type ProviderSort,
+} from '../plan/provider-preferences.js';
+
+/** Where a deployment's throughput samples (output tokens per second) are kept, beside its latency. */
+export const throughputKey = (id: string) => `${id}:tokens_per_second`;
 
 export interface PickerDeps {
   config: GatewayConfig;
@@ -37,6 +47,8 @@ export interface PickOptions {
   reserve?: boolean | undefined;
   /** The request's tags (tag routing, when enabled). */
   tags?: readonly string[] | undefined;
+  /** OpenRouter's provider preferences (plan/provider-preferences.ts). */
+  provider?: ProviderPreferences | undefined;
 }
 
 export class Picker {
@@ -44,11 +56,27 @@ export class Picker {
 
   async pick(group: string, options: PickOptions): Promise<Deployment> {
     const { config, table, health, store, now, sleep } = this.deps;
-    const members = table.deployments(group);
-    if (members.length === 0) throw table.notFound(group);
-    const all = config.enable_tag_filtering
+    const listed = table.deployments(group);
+    if (listed.length === 0) throw table.notFound(group);
+    // Deployments of a provider semroute cannot call are never picked; a group of only those
+    // is the request's 400 (or its fallback's turn).
+    const members = listed.filter((d) => d.target?.unavailable === undefined);
+    if (members.length === 0)
+      throw new SemrouteError(ErrorCode.PROVIDER_UNSUPPORTED, `${group}: ${listed[0]!.target!.unavailable}`, {
+        path: 'model',
+        expected: 'a model served by a provider semroute calls',
+      });
+    const tagged = config.enable_tag_filtering
       ? filterByTags(group, members, options.tags, config.tag_filtering_match_any)
       : members;
+    const all = allowedBy(options.provider, tagged);
+    if (all.length === 0) {
+      throw new SemrouteError(
+        ErrorCode.INPUT_INVALID,
+        `${group}: no deployment is left by the request's provider.only / provider.ignore (deployments: ${tagged.map((d) => `${d.id} (${d.target?.provider.name ?? 'wildcard'})`).join(', ')})`,
+        { path: 'provider.only', expected: 'a deployment id or provider name of the group' },
+      );
+    }
     const full = new Set<string>();
     for (;;) {
       const { healthy, earliestReturn } = await health.available(all);
@@ -93,6 +121,25 @@ export class Picker {
     }
   }
 
+  /** The first of `pool` by OpenRouter's sort: price, measured latency, or measured throughput. */
+  private async sorted(pool: readonly Deployment[], sort: ProviderSort): Promise<Deployment> {
+    const { config, store } = this.deps;
+    if (sort === 'price') return [...pool].sort((a, b) => priceOf(a) - priceOf(b))[0]!;
+    const ttl = (config.routing_strategy_args?.ttl ?? 60) * 1000;
+    const ids = pool.map((d) => (sort === 'latency' ? d.id : throughputKey(d.id)));
+    const measured = await store.latencies(ids, ttl);
+    // Unmeasured deployments go last for latency, first to be measured for throughput: neither
+    // is known, so they keep config order behind those that are.
+    const value = (d: Deployment) => measured.get(sort === 'latency' ? d.id : throughputKey(d.id));
+    return [...pool].sort((a, b) => {
+      const va = value(a);
+      const vb = value(b);
+      if (va === undefined || vb === undefined)
+        return (va === undefined ? 1 : 0) - (vb === undefined ? 1 : 0);
+      return sort === 'latency' ? va - vb : vb - va;
+    })[0]!;
+  }
+
   /** The strategy's choice among healthy deployments: untried first, lowest `order`, a preferred one if present. */
   private async choose(
     healthy: readonly Deployment[],
@@ -106,6 +153,12 @@ export class Picker {
     pool = pool.filter((d) => (d.order ?? 1) === lowestOrder);
     const preferred = options.prefer === undefined ? undefined : pool.find((d) => d.id === options.prefer);
     if (preferred) return preferred;
+    const prefs = options.provider;
+    if (prefs?.order !== undefined) {
+      const first = prefs.order.map((n) => pool.find((d) => named(d, [n]))).find((d) => d !== undefined);
+      if (first !== undefined) return first;
+    }
+    if (prefs?.sort !== undefined) return this.sorted(pool, prefs.sort);
     const ids = pool.map((d) => d.id);
     const needs = strategy.needs;
     const [usage, latency, inFlight] = await Promise.all([

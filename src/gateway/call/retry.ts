@@ -7,6 +7,7 @@
 import { UpstreamError, type UpstreamErrorKind } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
 import type { CallOptions } from '../upstream/client.js';
+import type { ProviderPreferences } from '../plan/provider-preferences.js';
 import type { PickOptions } from './pick.js';
 
 export interface RetryDeps {
@@ -30,6 +31,8 @@ export interface GroupRequest {
   prefer?: string | undefined;
   /** Tag routing: the request's tags. */
   tags?: readonly string[] | undefined;
+  /** OpenRouter's provider preferences: which deployments, in which order. */
+  provider?: ProviderPreferences | undefined;
   signal?: AbortSignal | undefined;
   /** The deployment's own timeout for one call, ms (its `timeout`, else the gateway's). */
   timeoutOf(deployment: Deployment): number;
@@ -75,6 +78,7 @@ export async function withRetries<T>(
         tokens: request.tokens,
         prefer: attempt === 0 ? request.prefer : undefined,
         tags: request.tags,
+        provider: request.provider,
         exclude: failed,
         signal: request.signal,
       });

@@ -21,7 +21,12 @@ import { upstreamBody } from '../call/upstream-body.js';
 import { createContext, type RequestContext } from '../context.js';
 import type { EventListeners, TokenUsage } from '../events.js';
 import type { ModelTable } from '../models.js';
-import { prepareRequest, withoutAutoFields } from '../plan/request-body.js';
+import {
+  hoistOpenRouterFields,
+  prepareRequest,
+  requestedFallbacks,
+  withoutAutoFields,
+} from '../plan/request-body.js';
 import type { Plan, Planner } from '../plan/resolve.js';
 import type { ChatBody, ChatCompletion, RequestOptions, Served } from '../types.js';
 import { replay } from '../upstream/stream.js';
@@ -41,6 +46,8 @@ export interface PipelineDeps {
   retry: RetryDeps;
   events: EventListeners;
   now: () => number;
+  /** Output tokens per second of a plain answer (OpenRouter's provider.sort: throughput). */
+  recordThroughput?: ((deploymentId: string, tokensPerSecond: number) => void) | undefined;
 }
 
 export class Pipeline {
@@ -61,10 +68,11 @@ export class Pipeline {
 
   async run<B extends Record<string, unknown>, A, C>(
     op: Operation<B, A, C>,
-    body: B & { model: string },
+    sent: B & { model: string },
     given: RequestOptions = {},
   ): Promise<Outcome<A, C>> {
     const { events } = this.deps;
+    const body = hoistOpenRouterFields(sent);
     const ctx = this.context(op.endpoint, given);
     const options: RequestOptions = given.context === ctx ? given : { ...given, context: ctx };
     events.received?.(ctx, {
@@ -76,6 +84,8 @@ export class Pipeline {
       const outcome = await this.serve(op, body, options, ctx);
       if (!outcome.stream) {
         const usage = this.usageOf(op, body, op.usage(outcome.response));
+        if (!usage.estimated && usage.completion > 0 && outcome.upstreamMs > 0 && !outcome.cached)
+          this.deps.recordThroughput?.(outcome.deploymentId, usage.completion / (outcome.upstreamMs / 1000));
         const money = this.money(outcome, usage);
         if (money.costUsd !== undefined) outcome.costUsd = money.costUsd;
         if (money.savedUsd !== undefined) outcome.savedUsd = money.savedUsd;
@@ -216,10 +226,11 @@ export class Pipeline {
     const prepared = prepareRequest(body, options.tags);
     // 2. Where it goes.
     const messages = op.routingMessages?.(body);
+    const planning = prepared.provider === undefined ? options : { ...options, provider: prepared.provider };
     const plan: Plan =
       messages === undefined
-        ? planner.planModel(body.model, options)
-        : await planner.plan({ ...body, messages } as ChatBody & { model: string }, options);
+        ? planner.planModel(body.model, planning)
+        : await planner.plan({ ...body, messages } as ChatBody & { model: string }, planning);
     events.planned?.(ctx, {
       model: body.model,
       group: plan.group,
@@ -227,7 +238,11 @@ export class Pipeline {
       pool: plan.pool,
       decision: plan.decision,
     });
-    const upstream = (plan.pool === undefined
+    // OpenRouter's `models` beside a named model is that request's fallback list (its pool when
+    // the model is `auto`); neither is sent upstream.
+    const requestFallbacks =
+      plan.pool === undefined ? requestedFallbacks(body as { models?: unknown }, table) : undefined;
+    const upstream = (plan.pool === undefined && requestFallbacks === undefined
       ? prepared.body
       : withoutAutoFields(prepared.body as unknown as ChatBody)) as unknown as B;
     const { stream } = prepared;
@@ -258,6 +273,7 @@ export class Pipeline {
       // A session's pinned deployment belongs to the planned group, never to a fallback.
       prefer: first ? plan.prefer : undefined,
       tags: prepared.tags,
+      provider: prepared.provider,
       signal: options.signal,
       timeoutOf: (d) => (stream ? d.streamTimeoutMs : d.timeoutMs) ?? config.timeout * 1000,
       requestTimeoutMs: prepared.timeoutMs ?? options.timeoutMs,
@@ -276,6 +292,9 @@ export class Pipeline {
         pool: plan.pool,
         aliases: plan.aliases,
         allowedModels: options.allowedModels,
+        // OpenRouter's allow_fallbacks: false: the planned group's deployments, nothing else.
+        fallbacks: prepared.provider?.allowFallbacks !== false,
+        requested: requestFallbacks,
         attempts: () => attempts,
       },
       (group, first) => {

@@ -107,6 +107,14 @@ export function profileGroup(
  * w = tradeoff / 10. Ties keep the given order.
  */
 export function rankByTradeoff(profiles: readonly GroupProfile[], tradeoff: number): GroupProfile[] {
+  return scoreByTradeoff(profiles, tradeoff).map((s) => s.profile);
+}
+
+/** The ranking with each candidate's blended score (the highest first), for explanations. */
+export function scoreByTradeoff(
+  profiles: readonly GroupProfile[],
+  tradeoff: number,
+): Array<{ profile: GroupProfile; score: number }> {
   const w = tradeoff / 10;
   const costs = profiles.map((p) => p.cost).filter((c): c is number => c !== undefined);
   const [minCost, maxCost] = costs.length ? [Math.min(...costs), Math.max(...costs)] : [0, 0];
@@ -117,5 +125,5 @@ export function rankByTradeoff(profiles: readonly GroupProfile[], tradeoff: numb
     return { p, i, score: (1 - w) * quality + w * cheapness };
   });
   scored.sort((a, b) => b.score - a.score || a.i - b.i);
-  return scored.map((s) => s.p);
+  return scored.map((s) => ({ profile: s.p, score: s.score }));
 }

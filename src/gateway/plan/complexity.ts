@@ -51,6 +51,12 @@ export interface CostDecision {
   chosen: string;
   /** The most expensive candidate: savings are measured against it. */
   baseline: string;
+  /** `auto`: the cost/quality tradeoff it ranked with, 0 (quality) … 10 (cost). */
+  tradeoff?: number | undefined;
+  /** `auto`: each candidate's quality (0–10), price (USD per token) and blended score. */
+  ranking?:
+    | ReadonlyArray<{ group: string; quality: number | undefined; cost: number | undefined; score: number }>
+    | undefined;
 }
 
 interface Compiled {

@@ -4,7 +4,9 @@
  * costs no embedding and leaves no routing decision behind.
  */
 import { ErrorCode, SemrouteError } from '../../errors.js';
+import type { ModelTable } from '../models.js';
 import type { ChatBody } from '../types.js';
+import { type ProviderPreferences, providerPreferences } from './provider-preferences.js';
 
 export interface PreparedChat<B = ChatBody> {
   /** What is sent upstream (gateway-only fields removed). */
@@ -14,6 +16,31 @@ export interface PreparedChat<B = ChatBody> {
   readonly timeoutMs: number | undefined;
   /** Tags for tag routing: `tags`, `metadata.tags`, and the x-litellm-tags header's. */
   readonly tags: readonly string[] | undefined;
+  /** OpenRouter's `provider` preferences, checked. */
+  readonly provider: ProviderPreferences | undefined;
+}
+
+/** OpenRouter's request fields, which SDKs send inside `extra_body` when they do not know them. */
+const OPENROUTER_FIELDS = ['models', 'provider', 'plugins', 'session_id', 'route', 'transforms'] as const;
+
+/**
+ * A body whose `extra_body` holds OpenRouter fields (a raw JSON request that wrote them where
+ * the SDKs would merge them from): those fields at the top, as the SDKs send them flattened. A
+ * field given both ways keeps its top-level value.
+ */
+export function hoistOpenRouterFields<B extends Record<string, unknown>>(body: B): B {
+  const extra = body.extra_body;
+  if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) return body;
+  const e = extra as Record<string, unknown>;
+  if (!OPENROUTER_FIELDS.some((f) => f in e)) return body;
+  const rest = { ...e };
+  const lifted: Record<string, unknown> = {};
+  for (const f of OPENROUTER_FIELDS) {
+    if (!(f in rest)) continue;
+    if (!(f in body)) lifted[f] = rest[f];
+    delete rest[f];
+  }
+  return { ...body, ...lifted, extra_body: rest } as B;
 }
 
 function tagList(value: unknown, path: string): string[] {
@@ -109,12 +136,25 @@ export function prepareRequest<B extends Record<string, unknown>>(
   headerTags?: readonly string[],
 ): PreparedChat<B> {
   checkExtraHeaders(body);
-  const { timeout, request_timeout, tags, metadata, litellm_metadata, ...rest } = body as B & {
+  const {
+    timeout,
+    request_timeout,
+    tags,
+    metadata,
+    litellm_metadata,
+    provider,
+    route: _route,
+    transforms: _transforms,
+    ...rest
+  } = body as B & {
     timeout?: unknown;
     request_timeout?: unknown;
     tags?: unknown;
     metadata?: unknown;
     litellm_metadata?: unknown;
+    provider?: unknown;
+    route?: unknown;
+    transforms?: unknown;
   };
   const [key, seconds] = timeout !== undefined ? ['timeout', timeout] : ['request_timeout', request_timeout];
   // A client's timeout is seconds, as LiteLLM takes it; one under a millisecond can only time out.
@@ -142,12 +182,37 @@ export function prepareRequest<B extends Record<string, unknown>>(
     stream: body.stream === true,
     timeoutMs: typeof seconds === 'number' ? seconds * 1000 : undefined,
     tags: all.length > 0 ? all : undefined,
+    provider: providerPreferences(provider),
   };
 }
 
 /** A chat request split as every request is (`prepareRequest`). */
 export function prepareChat(body: ChatBody, headerTags?: readonly string[]): PreparedChat {
   return prepareRequest(body, headerTags);
+}
+
+/**
+ * OpenRouter's `models` beside a named model: the groups to try, in order, when it fails. Each
+ * must be a model this gateway serves (a 400 naming `models[i]` otherwise); undefined when the
+ * request has none.
+ */
+export function requestedFallbacks(body: { models?: unknown }, table: ModelTable): string[] | undefined {
+  const list = body.models;
+  if (list === undefined || list === null) return undefined;
+  if (!Array.isArray(list) || list.length > 16)
+    throw new SemrouteError(ErrorCode.INPUT_INVALID, 'models must be a list of up to 16 model names', {
+      path: 'models',
+      expected: 'a list of model names to fall back to, in order',
+    });
+  return list.map((m, i) => {
+    if (typeof m !== 'string' || table.match(table.aliasTarget(m)) === undefined)
+      throw new SemrouteError(
+        ErrorCode.INPUT_INVALID,
+        `models[${i}]: ${JSON.stringify(m)} is no model this gateway serves`,
+        { path: `models[${i}]`, expected: 'a model_list group or alias' },
+      );
+    return m;
+  });
 }
 
 /** The upstream body of an `auto` request: its pool fields stay here. */

@@ -14,7 +14,28 @@ import type { ChatBody, RequestOptions } from '../types.js';
 import type { Encoder } from '../../embeddings/encoder.js';
 import { askOf } from '../../difficulty/features.js';
 import type { DifficultyModel } from '../../difficulty/model.js';
-import { autoOptions, filterPool, type GroupProfile, profileGroup, rankByTradeoff } from './auto.js';
+import {
+  autoOptions,
+  filterPool,
+  type GroupProfile,
+  profileGroup,
+  rankByTradeoff,
+  scoreByTradeoff,
+} from './auto.js';
+import type { ProviderSort } from './provider-preferences.js';
+
+/** A scored pool as a decision reports it. */
+const rankingOf = (scored: ReturnType<typeof scoreByTradeoff>) =>
+  scored.map((s) => ({
+    group: s.profile.group,
+    quality: s.profile.quality,
+    cost: s.profile.cost,
+    score: s.score,
+  }));
+
+/** The most expensive candidate (savings are measured against it). */
+const dearest = (profiles: readonly GroupProfile[]) =>
+  [...profiles].sort((a, b) => (b.cost ?? 0) - (a.cost ?? 0))[0]!.group;
 import type { ComplexityRouters, CostDecision } from './complexity.js';
 import type { SemanticRouters } from './semantic.js';
 
@@ -47,6 +68,8 @@ export interface PlannerDeps {
   semantic: SemanticRouters;
   complexity: ComplexityRouters;
   autoDifficulty: AutoDifficulty;
+  /** Per group, its best measured latency (ms) or throughput (tokens/s) (provider.sort). */
+  measure: (groups: readonly string[], sort: 'latency' | 'throughput') => Promise<Map<string, number>>;
   sticky: StickySessions;
   events: EventListeners;
 }
@@ -163,6 +186,9 @@ export class Planner {
     if (key !== undefined) {
       const pinned = await sticky.get(key);
       if (pinned !== undefined && pool.includes(pinned.group)) {
+        // Said as a decision too, so an explanation shows the pool and why this one.
+        const tradeoff = auto.tradeoff ?? config.cost_quality_tradeoff;
+        const profiles = pool.map((g) => profileGroup(g, table.deployments(g), undefined));
         return {
           group: pinned.group,
           wildcard: undefined,
@@ -170,6 +196,16 @@ export class Planner {
           prefer: pinned.deployment,
           sticky: key,
           pool,
+          decision: {
+            router: 'auto',
+            kind: 'auto',
+            cause: 'session: the conversation stays on the model that began it',
+            candidates: pool,
+            chosen: pinned.group,
+            baseline: dearest(profiles),
+            tradeoff,
+            ranking: rankingOf(scoreByTradeoff(profiles, tradeoff)),
+          },
         };
       }
     }
@@ -196,11 +232,60 @@ export class Planner {
     }
     const tradeoff = auto.tradeoff ?? config.cost_quality_tradeoff;
     const profiles = candidates.map((g) => profileGroup(g, table.deployments(g), routeQuality[g]));
-    // An adaptive router ranks its own pool by its weights (LiteLLM's, learning aside); `auto` is prompt-aware.
-    const decision =
-      fixed === undefined ? await this.difficultyPick(body, profiles, tradeoff, route, options) : undefined;
-    const group = decision?.chosen ?? rankByTradeoff(profiles, tradeoff)[0]!.group;
+    const scored = scoreByTradeoff(profiles, tradeoff);
+    const ranking = rankingOf(scored);
+    const sort = options.provider?.sort;
+    // OpenRouter's provider.sort decides outright; else `auto` is prompt-aware; an adaptive
+    // router ranks its own pool by its weights (LiteLLM's, learning aside).
+    let decision =
+      sort !== undefined
+        ? await this.sortPick(profiles, sort)
+        : fixed === undefined
+          ? await this.difficultyPick(body, profiles, tradeoff, route, options)
+          : undefined;
+    if (decision === undefined && fixed === undefined) {
+      decision = {
+        router: 'auto',
+        kind: 'auto',
+        cause: 'tradeoff',
+        candidates: profiles.map((p) => p.group),
+        chosen: scored[0]!.profile.group,
+        baseline: dearest(profiles),
+      };
+    }
+    if (decision !== undefined) decision = { ...decision, tradeoff, ranking };
+    const group = decision?.chosen ?? scored[0]!.profile.group;
     return { group, wildcard: undefined, route, prefer: undefined, sticky: key, pool, decision };
+  }
+
+  /** `auto` with OpenRouter's provider.sort: the cheapest candidate, or the fastest as measured. */
+  private async sortPick(profiles: GroupProfile[], sort: ProviderSort): Promise<CostDecision> {
+    let chosen: string;
+    if (sort === 'price')
+      chosen = [...profiles].sort(
+        (a, b) => (a.cost ?? Number.POSITIVE_INFINITY) - (b.cost ?? Number.POSITIVE_INFINITY),
+      )[0]!.group;
+    else {
+      const measured = await this.deps.measure(
+        profiles.map((p) => p.group),
+        sort,
+      );
+      chosen = [...profiles].sort((a, b) => {
+        const va = measured.get(a.group);
+        const vb = measured.get(b.group);
+        if (va === undefined || vb === undefined)
+          return (va === undefined ? 1 : 0) - (vb === undefined ? 1 : 0);
+        return sort === 'latency' ? va - vb : vb - va;
+      })[0]!.group;
+    }
+    return {
+      router: 'auto',
+      kind: 'auto',
+      cause: `provider.sort: ${sort}`,
+      candidates: profiles.map((p) => p.group),
+      chosen,
+      baseline: dearest(profiles),
+    };
   }
 
   /**

@@ -69,12 +69,57 @@ export function encoderSpecFor(
       },
     );
   }
+  // A key the config says comes from a variable that is unset: refused here, before any call
+  // could reach the provider with no key (or with the placeholder local servers accept).
+  if (target.apiKey === undefined && target.provider.keyRequired) {
+    throw new SemrouteError(
+      ErrorCode.ENCODER_NO_KEY,
+      `auto_router_embedding_model "${name}": its deployment has no API key (${target.keySource ?? 'litellm_params.api_key'} is not set); to embed with the local model instead, set auto_router_embedding_model: use-lite`,
+      { path: 'auto_router_embedding_model', expected: 'a group whose api_key is set, or use-lite' },
+    );
+  }
   return {
     type: 'openai',
     name: target.model,
     options: { api_key: target.apiKey ?? 'sk-no-key', base_url: target.baseUrl },
     file,
   };
+}
+
+/**
+ * LiteLLM's rule: an auto_router's route sends to the model_list group of its name, and its
+ * default model is a group too. A route or default naming none would send to the default
+ * silently (or 404 every unmatched prompt): refused at start, reload, Save and Try.
+ */
+export function checkTargets(
+  spec: SemanticModel,
+  router: SemanticRouter,
+  defaultModel: string,
+  table: ModelTable,
+): void {
+  if (spec.kind !== 'auto_router') return;
+  const groups = table
+    .list()
+    .filter((m) => m.kind === 'group' || m.kind === 'alias' || m.kind === 'wildcard')
+    .map((m) => m.id);
+  const serves = (name: string) => table.match(table.aliasTarget(name)) !== undefined;
+  const missing = router.routes.filter((r) => !serves(r.name)).map((r) => r.name);
+  if (missing.length > 0) {
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      `route${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')} name${missing.length > 1 ? '' : 's'} no model_list group: an auto_router sends each route to the group of its name (groups: ${groups.join(', ')})`,
+      { path: 'routes[].name', expected: groups.join(' | '), details: { routes: missing } },
+    );
+  }
+  if (defaultModel === '' || !serves(defaultModel)) {
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      defaultModel === ''
+        ? `no default model: set auto_router_default_model (or the router.json's default_route) to one of: ${groups.join(', ')}`
+        : `auto_router_default_model "${defaultModel}" is no model_list group (groups: ${groups.join(', ')}): every prompt no route takes would fail`,
+      { path: 'auto_router_default_model', expected: groups.join(' | ') },
+    );
+  }
 }
 
 export class SemanticRouters {
@@ -97,10 +142,17 @@ export class SemanticRouters {
             spec.file === undefined ? validateRouterConfig(spec.inline) : await loadRouterConfig(spec.file);
           const encoder = await encoders.get(encoderSpecFor(spec, loaded, table));
           const router = await SemanticRouter.fromLoaded(loaded, { encoder });
+          const defaultModel = spec.defaultModel ?? router.routerConfig.default_route ?? '';
+          try {
+            checkTargets(spec, router, defaultModel, table);
+          } catch (error) {
+            await router.close();
+            throw error;
+          }
           compiled.set(spec.model, {
             spec,
             router,
-            defaultModel: spec.defaultModel ?? router.routerConfig.default_route ?? '',
+            defaultModel,
             encoderSource: spec.embeddingModel === undefined ? 'router.json' : 'auto_router_embedding_model',
           });
         } catch (error) {
@@ -157,7 +209,19 @@ export class SemanticRouters {
     if (current === undefined) return undefined;
     const loaded = validateRouterConfig(raw, current.spec.file);
     const encoder = await this.encoders.get(encoderSpecFor(current.spec, loaded, this.table));
-    return SemanticRouter.fromLoaded(loaded, { encoder, cacheDir: false });
+    const router = await SemanticRouter.fromLoaded(loaded, { encoder, cacheDir: false });
+    try {
+      checkTargets(
+        current.spec,
+        router,
+        current.spec.defaultModel ?? router.routerConfig.default_route ?? '',
+        this.table,
+      );
+    } catch (error) {
+      await router.close();
+      throw error;
+    }
+    return router;
   }
 
   async close(): Promise<void> {

@@ -27,10 +27,12 @@ export function createStrategy(
   const name = config.routing_strategy;
   const factory = custom[name] ?? STRATEGIES[name];
   if (factory === undefined) {
-    throw new SemrouteError(ErrorCode.CONFIG_INVALID, `routing_strategy "${name}" is unknown`, {
-      path: 'routing_strategy',
-      expected: [...Object.keys(STRATEGIES), ...Object.keys(custom)].join(' | '),
-    });
+    const known = [...Object.keys(STRATEGIES), ...Object.keys(custom)];
+    throw new SemrouteError(
+      ErrorCode.CONFIG_INVALID,
+      `router_settings.routing_strategy: "${name}" is unknown; use one of ${known.join(', ')}`,
+      { path: 'router_settings.routing_strategy', expected: known.join(' | ') },
+    );
   }
   return factory({
     ttlMs: (config.routing_strategy_args?.ttl ?? 60) * 1000,

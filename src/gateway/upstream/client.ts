@@ -15,6 +15,13 @@ export interface UpstreamClient {
   /** `?api-version=…` for Azure, else empty. */
   query: string;
   headers: Record<string, string>;
+  /**
+   * Headers that depend on the call itself (SigV4 signs the path, the body and the time), added
+   * last; the headers passed in are every other header sent.
+   */
+  authorize?:
+    | ((call: { path: string; body: string; headers: Record<string, string> }) => Record<string, string>)
+    | undefined;
 }
 
 export interface CallOptions {

@@ -51,7 +51,12 @@ export function headerRecord(headers: Record<string, string | string[] | undefin
 }
 
 /** What usually causes an answer like this one, said in config terms. */
-export function hintFor(client: UpstreamClient | undefined, status: number): string | undefined {
+export function hintFor(
+  client: UpstreamClient | undefined,
+  status: number,
+  path?: string,
+  message = '',
+): string | undefined {
   if (
     status === 404 &&
     client !== undefined &&
@@ -59,6 +64,11 @@ export function hintFor(client: UpstreamClient | undefined, status: number): str
     !/\/v\d+[a-z]*$/.test(client.basePath)
   ) {
     return `api_base ${client.origin}${client.basePath || '/'} has no /v1: OpenAI-compatible servers usually answer under …/v1`;
+  }
+  // A 404 that is not about the model: the server has no such path. Name the URL called, so a
+  // wrong api_base (or a server that does not speak this wire) shows at once.
+  if (status === 404 && client !== undefined && path !== undefined && !/model/i.test(message)) {
+    return `the upstream has no POST ${client.origin}${client.basePath}${path}: check api_base, and that the server speaks this deployment's API there`;
   }
   if (status === 401 || status === 403)
     return 'check litellm_params.api_key of this deployment (or the variable its os.environ/ names)';
@@ -73,6 +83,8 @@ export function httpError(
   headers: Record<string, string | string[] | undefined>,
   text: string,
   client?: UpstreamClient,
+  /** The path called (under the client's base), for the hint of a 404. */
+  path?: string,
 ): UpstreamError {
   let message = text.slice(0, 2_000) || `HTTP ${statusCode}`;
   let code: string | null = null;
@@ -88,7 +100,7 @@ export function httpError(
   } catch {
     // Not JSON: the text is the message.
   }
-  const hint = hintFor(client, statusCode);
+  const hint = hintFor(client, statusCode, path, message);
   return new UpstreamError(
     classifyUpstream(statusCode, message, code),
     `${upstreamName(deployment)} answered HTTP ${statusCode}: ${message}${hint ? ` (hint: ${hint})` : ''}`,

@@ -47,11 +47,16 @@ export function postOptions(
   timeoutMs: number,
   headers?: Record<string, string>,
 ) {
+  const full = `${client.basePath}${path}${client.query}`;
+  const sent = headers === undefined ? client.headers : { ...headers, ...client.headers };
   return {
     origin: client.origin,
-    path: `${client.basePath}${path}${client.query}`,
+    path: full,
     method: 'POST' as const,
-    headers: headers === undefined ? client.headers : { ...headers, ...client.headers },
+    headers:
+      client.authorize === undefined
+        ? sent
+        : { ...sent, ...client.authorize({ path: full, body, headers: sent }) },
     body,
     // Our own deadline covers the wait for an answer; once a body flows, a silence this long ends it.
     headersTimeout: 0,
@@ -132,11 +137,11 @@ export async function postJson<T>(
   body: unknown,
   options: CallOptions,
   /** What a good answer has, checked before anyone reads it. */
-  shape: { field: string; what: string },
+  shape: { field: string; what: string; kind?: 'array' | 'object' },
 ): Promise<T> {
   const answer = await exchange(client, deployment, path, serialise(body), options);
   if (answer.statusCode >= 400)
-    throw httpError(deployment, answer.statusCode, answer.headers, answer.text, client);
+    throw httpError(deployment, answer.statusCode, answer.headers, answer.text, client, path);
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer.text);
@@ -149,9 +154,14 @@ export async function postJson<T>(
   if (
     parsed === null ||
     typeof parsed !== 'object' ||
-    !Array.isArray((parsed as Record<string, unknown>)[shape.field])
+    !(shape.kind === 'object'
+      ? typeof (parsed as Record<string, unknown>)[shape.field] === 'object'
+      : Array.isArray((parsed as Record<string, unknown>)[shape.field]))
   ) {
-    throw malformedAnswer(deployment, `JSON that is not ${shape.what} (no ${shape.field} array)`);
+    throw malformedAnswer(
+      deployment,
+      `JSON that is not ${shape.what} (no ${shape.field} ${shape.kind === 'object' ? 'object' : 'array'})`,
+    );
   }
   return parsed as T;
 }

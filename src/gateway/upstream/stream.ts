@@ -96,7 +96,9 @@ export function openStream<C = ChatChunk>(
         onResponseEnd() {
           finished = true;
           if (status >= 400)
-            fail(httpError(deployment, status, headers, Buffer.concat(errorBody).toString('utf8'), client));
+            fail(
+              httpError(deployment, status, headers, Buffer.concat(errorBody).toString('utf8'), client, path),
+            );
           else {
             queue.end();
             call.detach();

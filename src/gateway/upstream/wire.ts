@@ -15,6 +15,7 @@ import type { Deployment } from '../deployment.js';
 import type { ChatBody, ChatChunk, ChatCompletion, Completion, EmbeddingResponse } from '../types.js';
 import { anthropicWire } from './anthropic.js';
 import { azureWire } from './azure.js';
+import { bedrockWire } from './bedrock.js';
 import { type CallOptions, sharedDispatcher, type UpstreamClient } from './client.js';
 import { openaiWire } from './openai.js';
 import type { OpenedStream } from './stream.js';
@@ -73,6 +74,7 @@ export const WIRES: Readonly<Record<WireFormat, Wire>> = Object.freeze({
   openai: openaiWire,
   azure: azureWire,
   anthropic: anthropicWire,
+  bedrock: bedrockWire,
 });
 
 /** The wire a target is spoken to over. */

@@ -1,6 +1,11 @@
-/** Health (open to all): `/health/liveliness`, `/health/readiness` and `/health` (cooldowns per deployment). */
+/**
+ * Health (open to all): `/health/liveliness`, `/health/readiness` and `/health` (cooldowns per
+ * deployment, and deployments that cannot be called — why, only to the master key).
+ */
 import type { FastifyInstance } from 'fastify';
+import { presentedKey } from '../auth.js';
 import type { ServerContext } from '../context.js';
+import { sameSecret } from '../secrets.js';
 
 export function registerHealth(app: FastifyInstance, { runtime, lifecycle }: ServerContext): void {
   app.get('/health/liveliness', async () => ({ status: 'ok' }));
@@ -18,8 +23,11 @@ export function registerHealth(app: FastifyInstance, { runtime, lifecycle }: Ser
       state_store: runtime.store.status(),
     };
   });
-  app.get('/health', async () => {
+  app.get('/health', async (request) => {
     const gateway = runtime.serving.gateway;
+    const master = runtime.serving.config.general.master_key;
+    const key = presentedKey(request);
+    const operator = master === undefined || (key !== undefined && sameSecret(key, master));
     const groups = gateway.listModels().filter((m) => m.kind === 'group');
     const cooling = await runtime.store.cooldowns(
       groups.flatMap((g) => gateway.deployments(g.id).map((d) => d.id)),
@@ -28,8 +36,11 @@ export function registerHealth(app: FastifyInstance, { runtime, lifecycle }: Ser
       gateway.deployments(g.id).map((d) => ({
         model: g.id,
         id: d.id,
-        healthy: !cooling.has(d.id),
+        healthy: !cooling.has(d.id) && d.target?.unavailable === undefined,
         cooling_until: cooling.has(d.id) ? new Date(cooling.get(d.id)!).toISOString() : null,
+        ...(d.target?.unavailable === undefined
+          ? {}
+          : { unavailable: operator ? d.target.unavailable : `provider ${d.target.provider.name}` }),
       })),
     );
     return {

@@ -55,15 +55,19 @@ export function sendAsset(reply: FastifyReply, type: string, body: string): Fast
     .send(body);
 }
 
-/** Answers 401 with the login page (a form, no script): for a browser without a session. */
-export function sendLogin(reply: FastifyReply, message?: string): FastifyReply {
+/**
+ * Answers with the login page (a form, no script): for a browser without a session, 200 (the
+ * page is what it asked for: no error in its console before anyone signs in); after a wrong
+ * key, 401.
+ */
+export function sendLogin(reply: FastifyReply, message?: string, status = 200): FastifyReply {
   // `message` is always our own text, never the request's.
   const page = asset('login.html').replace(
     '<!--message-->',
     message === undefined ? '' : `<p class="error" role="alert">${message}</p>`,
   );
   return reply
-    .code(401)
+    .code(status)
     .header('content-type', 'text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('content-security-policy', LOGIN_CSP)

@@ -22,6 +22,9 @@ export function registerPage(
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
+  app.get('/favicon.ico', async (_request, reply) =>
+    reply.code(204).header('cache-control', 'public, max-age=86400').send(),
+  );
   app.get('/ui', async (_request, reply) => sendAsset(reply, 'text/html; charset=utf-8', page.html));
   app.get('/ui/app.css', async (_request, reply) => sendAsset(reply, 'text/css; charset=utf-8', page.css));
   app.get('/ui/js/:file', async (request, reply) => {
@@ -52,7 +55,7 @@ export function registerPage(
     }
     // A wrong key is a guess; a form sent without one is not.
     if (key !== undefined) throttle.failed(request.ip);
-    if (form) return sendLogin(reply, 'That key is not the master key.');
+    if (form) return sendLogin(reply, 'That key is not the master key.', 401);
     reply.code(401);
     return { error: { message: 'Invalid key', type: 'invalid_request_error', code: 'invalid_api_key' } };
   });
