@@ -49,6 +49,8 @@ async function start(name: string, yaml: string, lines: Array<Record<string, unk
       GROQ_API_BASE: openaiUpstream.url,
       MISTRAL_API_KEY: GROQ_KEY,
       MISTRAL_API_BASE: openaiUpstream.url,
+      HF_TOKEN: GROQ_KEY,
+      HUGGINGFACE_API_BASE: openaiUpstream.url,
     },
   });
   servers.push(server);
@@ -209,6 +211,10 @@ describe('providers, request defaults, drop_params and retries (one config)', ()
 model_list:
   - model_name: fast
     litellm_params: { model: groq/llama-3.1-8b-instant }
+  - model_name: hf-router
+    litellm_params: { model: huggingface/together/deepseek-ai/DeepSeek-R1 }
+  - model_name: hf-endpoint
+    litellm_params: { model: huggingface/tgi, api_base: ${openaiUpstream.url}, api_key: ${GROQ_KEY} }
   - model_name: tuned
     litellm_params:
       model: openai/gpt-4o
@@ -247,6 +253,19 @@ general_settings:
     expect(lastOpenAI().body).toMatchObject({ model: 'llama-3.1-8b-instant' });
   });
 
+  it('reaches Hugging Face: its router as `org/model:provider`, a dedicated endpoint as named', async () => {
+    // LiteLLM's documented `huggingface/<provider>/<org>/<model>`; HF's router wants `<org>/<model>:<provider>`.
+    await client.chat.completions.create({ model: 'hf-router', messages: [{ role: 'user', content: 'hi' }] });
+    expect(lastOpenAI().url).toBe('/v1/chat/completions');
+    expect(lastOpenAI().headers.authorization).toBe(`Bearer ${GROQ_KEY}`);
+    expect(lastOpenAI().body).toMatchObject({ model: 'deepseek-ai/DeepSeek-R1:together' });
+    await client.chat.completions.create({
+      model: 'hf-endpoint',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(lastOpenAI().body).toMatchObject({ model: 'tgi' });
+  });
+
   it('sends litellm_params defaults under the request’s own values, never LiteLLM-only keys', async () => {
     await client.chat.completions.create({
       model: 'tuned',
@@ -267,7 +286,7 @@ general_settings:
     expect(sent.headers['x-team']).toBe('blue');
     const ignored = lines.map((l) => String(l.msg)).filter((m) => m.startsWith('ignored'));
     expect(ignored).toEqual([
-      'ignored (semroute does not support them): model_list[1]: litellm_params.region_name',
+      'ignored (semroute does not support them): model_list[3]: litellm_params.region_name',
     ]);
   });
 
