@@ -8,7 +8,7 @@
 import { ErrorCode, SemrouteError } from '../errors.js';
 
 /** How a provider is spoken to. */
-export type WireFormat = 'openai' | 'azure' | 'anthropic' | 'bedrock';
+export type WireFormat = 'openai' | 'azure' | 'anthropic' | 'bedrock' | 'cohere';
 
 export interface Provider {
   readonly name: string;
@@ -23,6 +23,8 @@ export interface Provider {
   readonly keyRequired: boolean;
   /** Serves /embeddings. */
   readonly embeddings: boolean;
+  /** Serves /rerank (Cohere's shape: query, documents, top_n → results with relevance_score). */
+  readonly rerank?: boolean;
   /** Hosts whose api_base says the provider without a prefix (LiteLLM's openai_compatible_endpoints). */
   readonly hosts?: readonly string[];
   /** Headers every call carries, from the environment (OpenRouter's attribution). */
@@ -115,6 +117,28 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     embeddings: false,
     note: 'POST {base}/v1/messages, x-api-key, anthropic-version: 2023-06-01',
   },
+  cohere: {
+    name: 'cohere',
+    wire: 'cohere',
+    baseUrl: 'https://api.cohere.com',
+    baseEnv: ['COHERE_API_BASE'],
+    keyEnv: ['COHERE_API_KEY', 'CO_API_KEY'],
+    keyRequired: true,
+    embeddings: true,
+    rerank: true,
+    note: 'POST {base}/v2/chat, /v2/embed, /v2/rerank, bearer key',
+  },
+  cohere_chat: {
+    name: 'cohere_chat',
+    wire: 'cohere',
+    baseUrl: 'https://api.cohere.com',
+    baseEnv: ['COHERE_API_BASE'],
+    keyEnv: ['COHERE_API_KEY', 'CO_API_KEY'],
+    keyRequired: true,
+    embeddings: true,
+    rerank: true,
+    note: 'the same as cohere/ (LiteLLM’s older prefix for chat)',
+  },
   bedrock: {
     name: 'bedrock',
     wire: 'bedrock',
@@ -123,6 +147,7 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     keyEnv: [],
     keyRequired: true,
     embeddings: true,
+    rerank: true,
     cloud: 'aws',
     note: 'Converse / ConverseStream, SigV4 (aws_* params, AWS_* variables, shared credentials file) or a Bedrock API key',
   },
@@ -176,7 +201,7 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     'https://api.together.xyz/v1',
     ['TOGETHER_AI_API_BASE'],
     ['TOGETHER_API_KEY', 'TOGETHER_AI_API_KEY', 'TOGETHERAI_API_KEY', 'TOGETHER_AI_TOKEN'],
-    { embeddings: true, hosts: ['api.together.xyz'] },
+    { embeddings: true, rerank: true, hosts: ['api.together.xyz'] },
   ),
   fireworks_ai: openaiCompatible(
     'fireworks_ai',
@@ -262,6 +287,8 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
   ),
   hosted_vllm: openaiCompatible('hosted_vllm', undefined, ['HOSTED_VLLM_API_BASE'], ['HOSTED_VLLM_API_KEY'], {
     embeddings: true,
+    // vLLM serves /v1/rerank in Cohere's (and Jina's) shape for its cross-encoder models.
+    rerank: true,
   }),
   lm_studio: openaiCompatible('lm_studio', undefined, ['LM_STUDIO_API_BASE'], ['LM_STUDIO_API_KEY'], {
     embeddings: true,
@@ -287,8 +314,6 @@ export const UNSUPPORTED_PROVIDERS: ReadonlySet<string> = new Set([
   'vertex_ai',
   'vertex_ai_beta',
   'palm',
-  'cohere',
-  'cohere_chat',
   'replicate',
   'watsonx',
   'watsonx_text',

@@ -18,6 +18,7 @@
  * - InvokeModel embeddings for Titan (`inputText`) and Cohere (`texts`) models.
  */
 import { createHash } from 'node:crypto';
+import { fakeRelevance } from './relevance.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { encodeEventMessage } from '../gateway/upstream/event-stream.js';
 import { type AwsCredentials, signRequest } from '../gateway/upstream/sigv4.js';
@@ -365,6 +366,20 @@ export function registerBedrock(app: FastifyInstance, options: FakeBedrockOption
 
   app.post('/model/:model/invoke', (request, reply) =>
     handle(request, reply, (body, _step, model) => {
+      if (model.startsWith('cohere.rerank') || model.startsWith('amazon.rerank')) {
+        // Cohere Rerank on Bedrock (InvokeModel): query, documents (texts), top_n, api_version 2.
+        if (typeof body.query !== 'string' || !Array.isArray(body.documents))
+          throw validation('Malformed input request: query and documents are required');
+        if (model.startsWith('cohere.') && body.api_version !== 2)
+          throw validation('Malformed input request: api_version must be 2');
+        const results = (body.documents as string[])
+          .map((d, index) => ({ index, relevance_score: fakeRelevance(String(body.query), String(d)) }))
+          .sort((a, b) => b.relevance_score - a.relevance_score);
+        return {
+          id: 'fake-rerank',
+          results: typeof body.top_n === 'number' ? results.slice(0, body.top_n) : results,
+        };
+      }
       if (model.startsWith('cohere.')) {
         if (!Array.isArray(body.texts) || typeof body.input_type !== 'string')
           throw validation('Malformed input request: texts and input_type are required');

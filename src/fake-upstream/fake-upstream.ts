@@ -8,6 +8,7 @@
  * model's real ones where known.
  */
 import { createHash } from 'node:crypto';
+import { fakeRelevance } from './relevance.js';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerAnthropic } from './fake-anthropic.js';
 
@@ -325,6 +326,28 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
       owned_by: 'fake-upstream',
     })),
   }));
+
+  // vLLM's /v1/rerank (Cohere's and Jina's shape), scored by shared words.
+  app.post('/v1/rerank', async (request, reply) => {
+    const body = request.body as { query?: unknown; documents?: unknown; top_n?: unknown; model?: string };
+    record({ method: 'POST', url: request.url, headers: request.headers, body });
+    if (typeof body.query !== 'string' || !Array.isArray(body.documents))
+      return reply
+        .code(400)
+        .send({ error: { message: 'query and documents are required', type: 'BadRequestError' } });
+    const results = body.documents
+      .map((d, index) => {
+        const text = typeof d === 'string' ? d : String((d as { text?: unknown }).text ?? '');
+        return { index, relevance_score: fakeRelevance(String(body.query), text), document: { text } };
+      })
+      .sort((a, b) => b.relevance_score - a.relevance_score);
+    return {
+      id: `rerank-${attempts}`,
+      model: body.model,
+      results: typeof body.top_n === 'number' ? results.slice(0, body.top_n) : results,
+      usage: { total_tokens: 0 },
+    };
+  });
 
   both('embeddings', async (request) => {
     const body = request.body as { input: string | string[]; dimensions?: number; encoding_format?: string };

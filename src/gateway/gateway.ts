@@ -24,6 +24,7 @@ import { type ListedModel, ModelTable } from './models.js';
 import { completionOperation } from './pipeline/operations/completion.js';
 import { chatOperation } from './pipeline/operations/chat.js';
 import { embeddingOperation } from './pipeline/operations/embedding.js';
+import { type RerankBody, rerankOperation } from './pipeline/operations/rerank.js';
 import { Pipeline } from './pipeline/run.js';
 import { estimateTokens } from './plan/request-body.js';
 import { type AutoDifficulty, type Plan, Planner } from './plan/resolve.js';
@@ -41,6 +42,7 @@ import type {
   ChatOutcome,
   Completion,
   EmbeddingResponse,
+  RerankResponse,
   GatewayIO,
   RequestOptions,
   Served,
@@ -237,6 +239,16 @@ export class Gateway {
   ): Promise<Served & { response: EmbeddingResponse }> {
     const outcome = await this.pipeline.run(embeddingOperation, body, options);
     if (outcome.stream) throw new SemrouteError(ErrorCode.INPUT_INVALID, 'embeddings are never streamed');
+    return outcome;
+  }
+
+  /** Documents ranked against a query through a group (LiteLLM's /rerank), as embeddings are served. */
+  async rerank(
+    body: RerankBody & { model: string },
+    options: RequestOptions = {},
+  ): Promise<Served & { response: RerankResponse }> {
+    const outcome = await this.pipeline.run(rerankOperation, body, options);
+    if (outcome.stream) throw new SemrouteError(ErrorCode.INPUT_INVALID, 'reranking is never streamed');
     return outcome;
   }
 

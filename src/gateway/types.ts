@@ -14,6 +14,18 @@ export type ChatBody = Record<string, unknown> & { messages: unknown[]; stream?:
 export type ChatCompletion = OpenAI.Chat.Completions.ChatCompletion;
 export type ChatChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 export type EmbeddingResponse = OpenAI.Embeddings.CreateEmbeddingResponse;
+/** One ranked document of a rerank answer (Cohere's shape, which LiteLLM's /rerank answers in). */
+export interface RerankResult {
+  index: number;
+  relevance_score: number;
+  /** With `return_documents`: the document as the request gave it (text as `{ text }`). */
+  document?: Record<string, unknown>;
+}
+export interface RerankResponse {
+  id: string;
+  results: RerankResult[];
+  meta?: Record<string, unknown>;
+}
 /** A legacy completion (or one chunk of a streamed one). */
 export type Completion = OpenAI.Completions.Completion;
 

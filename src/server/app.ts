@@ -7,6 +7,7 @@ import { chatDialect } from './dialects/chat.js';
 import { completionsDialect } from './dialects/completions.js';
 import { registerDialect } from './dialects/dialect.js';
 import { embeddingsDialect } from './dialects/embeddings.js';
+import { rerankDialect } from './dialects/rerank.js';
 import { messagesDialect, registerCountTokens } from './dialects/messages.js';
 import { responsesDialect } from './dialects/responses.js';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
@@ -169,6 +170,7 @@ export async function buildApp(options: AppOptions) {
 
   registerDialect(app, context, chatDialect);
   registerDialect(app, context, embeddingsDialect);
+  registerDialect(app, context, rerankDialect);
   registerModels(app, context);
   registerDialect(app, context, responsesDialect(context));
   registerDialect(app, context, completionsDialect);

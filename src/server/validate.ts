@@ -14,6 +14,19 @@ export const EmbeddingRequestSchema = z.looseObject({
   input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
 });
 
+/** LiteLLM's /rerank body (Cohere's): at most 10,000 documents, as text or objects. */
+export const RerankRequestSchema = z.looseObject({
+  model: z.string().min(1, 'model is required'),
+  query: z.string().min(1, 'query is required'),
+  documents: z
+    .array(z.union([z.string(), z.record(z.string(), z.unknown())]))
+    .min(1, 'documents needs at least one document')
+    .max(10_000, 'at most 10,000 documents a request'),
+  top_n: z.number().int().positive().optional(),
+  return_documents: z.boolean().optional(),
+  rank_fields: z.array(z.string()).optional(),
+});
+
 export const RouteRequestSchema = ChatRequestSchema.partial({ messages: true }).extend({
   prompt: z.string().optional(),
 });

@@ -127,7 +127,10 @@ describe('SigV4, beside AWS’s own signer', () => {
           );
           // The SDK's Bedrock client signs no x-amz-content-sha256 (that header is S3's).
           const aws = new SignatureV4({
-            credentials,
+            credentials:
+              t === undefined
+                ? { accessKeyId: akid, secretAccessKey: sk }
+                : { ...credentials, sessionToken: t },
             region: r,
             service: 'bedrock',
             sha256: Sha256,

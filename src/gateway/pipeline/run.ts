@@ -30,7 +30,7 @@ import {
 import type { Plan, Planner } from '../plan/resolve.js';
 import type { ChatBody, ChatCompletion, RequestOptions, Served } from '../types.js';
 import { replay } from '../upstream/stream.js';
-import { canServe, wireOf as wireFor } from '../upstream/wire.js';
+import { type Capability, canServe, wireOf as wireFor } from '../upstream/wire.js';
 import { cheapestPriced, costOf } from '../pricing.js';
 import type { CallResult, Operation } from './operation.js';
 
@@ -400,4 +400,5 @@ const CAPABILITY_NAMES = {
   chat: 'chat completions API semroute can call',
   completion: 'legacy completions endpoint: use /v1/chat/completions',
   embedding: 'embeddings API semroute can call',
-} as const;
+  rerank: 'rerank endpoint semroute can call (Cohere, or a host with /rerank such as vLLM)',
+} as const satisfies Record<Capability, string>;

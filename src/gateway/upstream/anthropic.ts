@@ -17,29 +17,10 @@ import {
 } from './anthropic-translate.js';
 import { buildClient, pathOf } from './client.js';
 import { upstreamName } from './errors.js';
-import { EventSplitter } from './event-splitter.js';
 import { postJson } from './exchange.js';
+import { namedEvents } from './sse.js';
 import { openStream } from './stream.js';
 import type { Wire } from './wire.js';
-
-/** Server-sent events as `{event, data}` pairs; a frame without data is skipped. */
-async function* frames(
-  body: AsyncIterable<Buffer>,
-  deployment: Deployment,
-): AsyncGenerator<{ event: string; data: string }> {
-  const events = new EventSplitter(deployment);
-  for await (const bytes of body) {
-    for (const frame of events.push(bytes)) {
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of frame.split(/\r?\n/)) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
-      }
-      if (data.length > 0) yield { event, data: data.join('\n') };
-    }
-  }
-}
 
 function reader(json: boolean, includeUsage: boolean) {
   return async function* chunks(
@@ -47,7 +28,7 @@ function reader(json: boolean, includeUsage: boolean) {
     deployment: Deployment,
   ): AsyncGenerator<ChatChunk> {
     const translator = new AnthropicStreamTranslator(json, includeUsage);
-    for await (const { event, data } of frames(body, deployment)) {
+    for await (const { event, data } of namedEvents(body, deployment)) {
       const parsed = JSON.parse(data) as Record<string, unknown>;
       // The event name is the type; a frame without one says it in its data.
       const type = event === 'message' && typeof parsed.type === 'string' ? parsed.type : event;

@@ -1,14 +1,15 @@
 /**
  * Amazon Bedrock, natively: chat through the Converse API (`POST /model/{id}/converse`) and
  * ConverseStream (`/converse-stream`, answered in AWS's event-stream framing), embeddings of
- * Titan and Cohere models through InvokeModel (`/model/{id}/invoke`). Every call is signed with
+ * Titan and Cohere models and reranking with Cohere's and Amazon's rerank models through
+ * InvokeModel (`/model/{id}/invoke`). Every call is signed with
  * SigV4 (service `bedrock`), or carries a Bedrock API key as a bearer token. The model id goes
  * in the path, percent-encoded (`us.anthropic.claude-3-5-sonnet-20240620-v1:0`, an inference
  * profile's ARN); LiteLLM's route prefixes `converse/` and `invoke/` are read and removed.
  */
 import { classifyUpstream, UpstreamError } from '../../errors.js';
 import type { Deployment } from '../deployment.js';
-import type { ChatChunk, EmbeddingResponse } from '../types.js';
+import type { ChatChunk, EmbeddingResponse, RerankResponse } from '../types.js';
 import {
   AnthropicStreamTranslator,
   fromAnthropicMessage,
@@ -20,6 +21,7 @@ import { buildClient, type CallOptions, pathOf, type UpstreamClient } from './cl
 import { malformedAnswer, upstreamName } from './errors.js';
 import { EventStreamDecoder, EventStreamError } from './event-stream.js';
 import { postJson } from './exchange.js';
+import { documentTexts, rerankAnswer } from './rerank.js';
 import { signRequest } from './sigv4.js';
 import { openStream } from './stream.js';
 import type { UpstreamBody, Wire } from './wire.js';
@@ -131,9 +133,32 @@ async function embed(
   };
 }
 
+/** Cohere's (and Amazon's) rerank models through InvokeModel: Cohere's v2 body, api_version 2. */
+async function rerank(
+  client: UpstreamClient,
+  d: Deployment,
+  body: UpstreamBody,
+  options: CallOptions,
+): Promise<RerankResponse> {
+  const answer = await postJson<{ id?: string; results: Array<{ index: number; relevance_score: number }> }>(
+    client,
+    d,
+    `${modelPath(body.model)}/invoke`,
+    {
+      query: body.query,
+      documents: documentTexts(body),
+      ...(typeof body.top_n === 'number' ? { top_n: body.top_n } : {}),
+      ...(/cohere\./.test(body.model) ? { api_version: 2 } : {}),
+    },
+    options,
+    { field: 'results', what: 'a rerank answer' },
+  );
+  return rerankAnswer(body, answer.results, answer.id ?? `rerank-${Date.now()}`);
+}
+
 export const bedrockWire: Wire = {
   name: 'bedrock',
-  capabilities: new Set(['chat', 'embedding'] as const),
+  capabilities: new Set(['chat', 'embedding', 'rerank'] as const),
   sdkCompatible: false,
   client(target, dispatcher) {
     const base = new URL(target.baseUrl);
@@ -179,4 +204,5 @@ export const bedrockWire: Wire = {
     );
   },
   embedding: embed,
+  rerank,
 };

@@ -5,13 +5,14 @@
 import { withFields } from '../../internal/objects.js';
 import { buildClient, pathOf } from './client.js';
 import { callChat, callEmbedding, postJson } from './exchange.js';
+import { rerankAnswer } from './rerank.js';
 import { completionEvents, sseEvents } from './sse.js';
 import { openStream } from './stream.js';
 import type { Wire } from './wire.js';
 
 /** The calls every OpenAI-compatible wire shares (Azure's differs only in how it is reached). */
 export const openaiCalls = {
-  capabilities: new Set(['chat', 'completion', 'embedding'] as const),
+  capabilities: new Set(['chat', 'completion', 'embedding', 'rerank'] as const),
   // Every OpenAI parameter is the host's to take or refuse: nothing is dropped here.
   chat: (client, d, body, options) => callChat(client, d, body, options),
   openStream: (client, d, body, options) =>
@@ -24,6 +25,14 @@ export const openaiCalls = {
   openCompletionStream: (client, d, body, options) =>
     openStream(client, d, '/completions', withFields(body, { stream: true }), options, completionEvents),
   embedding: callEmbedding,
+  // Hosts with a rerank endpoint (vLLM, Together) take Cohere's body as it is.
+  rerank: async (client, d, body, options) => {
+    const answer = await postJson<{
+      id?: string;
+      results: Array<{ index: number; relevance_score: number }>;
+    }>(client, d, '/rerank', body, options, { field: 'results', what: 'a rerank answer' });
+    return rerankAnswer(body, answer.results, answer.id ?? `rerank-${Date.now()}`);
+  },
 } satisfies Omit<Wire, 'name' | 'client' | 'sdkCompatible'>;
 
 export const openaiWire: Wire = {

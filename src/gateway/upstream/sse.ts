@@ -49,6 +49,28 @@ export async function* sseEvents<T = ChatChunk>(
   }
 }
 
+/**
+ * Server-sent events with names (`event:` and `data:` lines), as Anthropic and Cohere send them:
+ * `{event, data}` pairs; a frame without data is skipped.
+ */
+export async function* namedEvents(
+  body: AsyncIterable<Buffer>,
+  deployment: Deployment,
+): AsyncGenerator<{ event: string; data: string }> {
+  const events = new EventSplitter(deployment);
+  for await (const bytes of body) {
+    for (const frame of events.push(bytes)) {
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of frame.split(/\r?\n/)) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+      }
+      if (data.length > 0) yield { event, data: data.join('\n') };
+    }
+  }
+}
+
 /** A legacy completions stream: the same framing, completion chunks. */
 export const completionEvents = (body: AsyncIterable<Buffer>, deployment: Deployment) =>
   sseEvents<Completion>(body, deployment);

@@ -1,7 +1,7 @@
 /**
  * How a deployment is spoken to, one implementation per wire format behind one interface: the
- * OpenAI-compatible API (OpenAI and every compatible host), Azure OpenAI's deployment paths and
- * Anthropic's Messages API. A wire owns its protocol: where a call goes (origin, path, query),
+ * OpenAI-compatible API (OpenAI and every compatible host), Azure OpenAI's deployment paths,
+ * Anthropic's Messages API, Amazon Bedrock and Cohere. A wire owns its protocol: where a call goes (origin, path, query),
  * how it authenticates, what it can be asked for, and the translation of requests and answers
  * (each takes OpenAI's shapes, naming its upstream model, and answers in them).
  *
@@ -12,11 +12,19 @@ import type { Dispatcher } from 'undici';
 import type { Target } from '../../config/targets.js';
 import type { WireFormat } from '../../config/providers.js';
 import type { Deployment } from '../deployment.js';
-import type { ChatBody, ChatChunk, ChatCompletion, Completion, EmbeddingResponse } from '../types.js';
+import type {
+  ChatBody,
+  ChatChunk,
+  ChatCompletion,
+  Completion,
+  EmbeddingResponse,
+  RerankResponse,
+} from '../types.js';
 import { anthropicWire } from './anthropic.js';
 import { azureWire } from './azure.js';
 import { bedrockWire } from './bedrock.js';
 import { type CallOptions, sharedDispatcher, type UpstreamClient } from './client.js';
+import { cohereWire } from './cohere.js';
 import { openaiWire } from './openai.js';
 import type { OpenedStream } from './stream.js';
 
@@ -24,7 +32,7 @@ export type UpstreamChatBody = ChatBody & { model: string };
 export type UpstreamBody = Record<string, unknown> & { model: string };
 
 /** What a request asks an upstream for; a wire answers only what it lists. */
-export type Capability = 'chat' | 'completion' | 'embedding';
+export type Capability = 'chat' | 'completion' | 'embedding' | 'rerank';
 
 export interface Wire {
   readonly name: WireFormat;
@@ -68,6 +76,13 @@ export interface Wire {
     body: UpstreamBody,
     options: CallOptions,
   ): Promise<EmbeddingResponse>;
+  /** Reranking, when the format has it (capability `rerank`); the body is LiteLLM's /rerank body. */
+  rerank?(
+    client: UpstreamClient,
+    d: Deployment,
+    body: UpstreamBody,
+    options: CallOptions,
+  ): Promise<RerankResponse>;
 }
 
 export const WIRES: Readonly<Record<WireFormat, Wire>> = Object.freeze({
@@ -75,6 +90,7 @@ export const WIRES: Readonly<Record<WireFormat, Wire>> = Object.freeze({
   azure: azureWire,
   anthropic: anthropicWire,
   bedrock: bedrockWire,
+  cohere: cohereWire,
 });
 
 /** The wire a target is spoken to over. */
@@ -82,10 +98,12 @@ export function wireOf(target: Target): Wire {
   return WIRES[target.provider.wire];
 }
 
-/** Whether a target can serve a capability: its wire has it, and for embeddings its provider too. */
+/** Whether a target can serve a capability: its wire has it, and for embeddings and reranking its provider too. */
 export function canServe(target: Target, capability: Capability): boolean {
   if (!wireOf(target).capabilities.has(capability)) return false;
-  return capability !== 'embedding' || target.provider.embeddings;
+  if (capability === 'embedding') return target.provider.embeddings;
+  if (capability === 'rerank') return target.provider.rerank === true;
+  return true;
 }
 
 /** The client of a target, built by its wire. */
