@@ -8,7 +8,7 @@
 import { ErrorCode, SemrouteError } from '../errors.js';
 
 /** How a provider is spoken to. */
-export type WireFormat = 'openai' | 'azure' | 'anthropic' | 'bedrock' | 'cohere';
+export type WireFormat = 'openai' | 'azure' | 'anthropic' | 'bedrock' | 'cohere' | 'vertex';
 
 export interface Provider {
   readonly name: string;
@@ -38,8 +38,11 @@ export interface Provider {
   readonly apiPath?: string;
   /** The variable holding the API version when `api_version` is not given (Azure's). */
   readonly apiVersionEnv?: string;
-  /** Whose cloud's credentials it takes (config/aws-credentials.ts); `{region}` in baseUrl is theirs. */
-  readonly cloud?: 'aws';
+  /**
+   * Whose cloud's credentials it takes (config/aws-credentials.ts, config/gcp-credentials.ts);
+   * `{region}` / `{location}` in baseUrl is theirs.
+   */
+  readonly cloud?: 'aws' | 'gcp';
   /** The model name its API takes, from the one after the prefix (and whether api_base was given). */
   readonly upstreamModel?: (model: string, apiBase: boolean) => string;
 }
@@ -77,6 +80,18 @@ const openaiCompatible = (
   keyRequired: baseUrl !== undefined,
   embeddings: false,
   ...extra,
+});
+
+const vertexProvider = (name: string): Provider => ({
+  name,
+  wire: 'vertex',
+  baseUrl: 'https://{location}-aiplatform.googleapis.com',
+  baseEnv: [],
+  keyEnv: [],
+  keyRequired: true,
+  embeddings: false,
+  cloud: 'gcp',
+  note: 'Gemini through its OpenAI-compatible endpoint, Anthropic models through rawPredict; OAuth from a service account or user key',
 });
 
 /** Every provider semroute serves, by prefix. */
@@ -139,6 +154,8 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     rerank: true,
     note: 'the same as cohere/ (LiteLLM’s older prefix for chat)',
   },
+  vertex_ai: vertexProvider('vertex_ai'),
+  vertex_ai_beta: vertexProvider('vertex_ai_beta'),
   bedrock: {
     name: 'bedrock',
     wire: 'bedrock',
@@ -311,8 +328,6 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
 export const UNSUPPORTED_PROVIDERS: ReadonlySet<string> = new Set([
   'sagemaker',
   'sagemaker_chat',
-  'vertex_ai',
-  'vertex_ai_beta',
   'palm',
   'replicate',
   'watsonx',

@@ -7,6 +7,13 @@
  */
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { type AwsParams, type AwsSettings, awsSettings, AWS_ENV } from './aws-credentials.js';
+import {
+  GCP_ENV,
+  type VertexParams,
+  type VertexSettings,
+  vertexHost,
+  vertexSettings,
+} from './gcp-credentials.js';
 import { chooseProvider, fromEnv, PROVIDERS, type Place, type Provider } from './providers.js';
 
 export interface Target {
@@ -25,10 +32,12 @@ export interface Target {
   readonly unavailable?: string | undefined;
   /** Region and credentials, for providers on AWS (Bedrock). */
   readonly aws?: AwsSettings | undefined;
+  /** Project, location and credentials, for Vertex AI. */
+  readonly vertex?: VertexSettings | undefined;
 }
 
 /** The litellm_params a target is built from. */
-export interface TargetParams extends AwsParams {
+export interface TargetParams extends AwsParams, VertexParams {
   readonly aws_bedrock_runtime_endpoint?: string | undefined;
   readonly model: string;
   readonly api_base?: string | undefined;
@@ -42,7 +51,7 @@ export interface TargetParams extends AwsParams {
 
 /** The variables providers read (keys, base URLs, attribution), copied once from the environment. */
 export function providerEnv(env: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
-  const names = new Set<string>(['OR_SITE_URL', 'OR_APP_NAME', 'AZURE_API_VERSION', ...AWS_ENV]);
+  const names = new Set<string>(['OR_SITE_URL', 'OR_APP_NAME', 'AZURE_API_VERSION', ...AWS_ENV, ...GCP_ENV]);
   for (const p of Object.values(PROVIDERS)) for (const n of [...p.baseEnv, ...p.keyEnv]) names.add(n);
   const out: Record<string, string> = {};
   for (const n of names) if (env[n] !== undefined && env[n] !== '') out[n] = env[n];
@@ -92,11 +101,16 @@ export function resolveTarget(
     });
   const baseFromEnv = fromEnv(provider.baseEnv, env);
   const aws = provider.cloud === 'aws' ? awsSettings(params, env, entry) : undefined;
+  const vertex = provider.cloud === 'gcp' ? vertexSettings(params, env, entry) : undefined;
   const baseUrl =
     apiBase ??
     params.aws_bedrock_runtime_endpoint ??
     baseFromEnv?.value ??
-    (aws !== undefined ? provider.baseUrl?.replace('{region}', aws.region) : provider.baseUrl);
+    (aws !== undefined
+      ? provider.baseUrl?.replace('{region}', aws.region)
+      : vertex !== undefined
+        ? vertexHost(vertex.location)
+        : provider.baseUrl);
   if (baseUrl === undefined) {
     const variables = provider.baseEnv.length > 0 ? ` (or ${provider.baseEnv.join(' / ')})` : '';
     throw new SemrouteError(
@@ -119,8 +133,13 @@ export function resolveTarget(
     warn(
       `${where}: no AWS credentials for bedrock: set aws_access_key_id / aws_secret_access_key (or aws_profile_name, AWS_ACCESS_KEY_ID, a Bedrock API key); until then its calls are refused`,
     );
+  if (vertex !== undefined && vertex.credentials === undefined)
+    warn(
+      `${where}: no Google credentials for Vertex AI: set vertex_credentials (a key file or its JSON) or GOOGLE_APPLICATION_CREDENTIALS; until then its calls are refused`,
+    );
   if (
     aws === undefined &&
+    vertex === undefined &&
     apiKey === undefined &&
     provider.keyRequired &&
     apiBase === undefined &&
@@ -140,6 +159,7 @@ export function resolveTarget(
     apiVersion: params.api_version ?? (provider.apiVersionEnv ? env[provider.apiVersionEnv] : undefined),
     organization: params.organization,
     ...(aws === undefined ? {} : { aws }),
+    ...(vertex === undefined ? {} : { vertex }),
     headers: Object.freeze({
       ...(provider.headers?.(env as NodeJS.ProcessEnv) ?? {}),
       ...(params.extra_headers ?? {}),

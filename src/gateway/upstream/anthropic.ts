@@ -22,7 +22,8 @@ import { namedEvents } from './sse.js';
 import { openStream } from './stream.js';
 import type { Wire } from './wire.js';
 
-function reader(json: boolean, includeUsage: boolean) {
+/** Reads Anthropic's event stream as OpenAI chunks (Anthropic on Vertex streams the same events). */
+export function anthropicEvents(json: boolean, includeUsage: boolean) {
   return async function* chunks(
     body: AsyncIterable<Buffer>,
     deployment: Deployment,
@@ -84,7 +85,7 @@ export const anthropicWire: Wire = {
       '/messages',
       { ...toAnthropicRequest(body, drop), stream: true },
       options,
-      reader(wantsJson(body), includeUsage),
+      anthropicEvents(wantsJson(body), includeUsage),
     );
   },
 };

@@ -1,7 +1,7 @@
 /**
  * How a deployment is spoken to, one implementation per wire format behind one interface: the
  * OpenAI-compatible API (OpenAI and every compatible host), Azure OpenAI's deployment paths,
- * Anthropic's Messages API, Amazon Bedrock and Cohere. A wire owns its protocol: where a call goes (origin, path, query),
+ * Anthropic's Messages API, Amazon Bedrock, Cohere and Google Vertex AI. A wire owns its protocol: where a call goes (origin, path, query),
  * how it authenticates, what it can be asked for, and the translation of requests and answers
  * (each takes OpenAI's shapes, naming its upstream model, and answers in them).
  *
@@ -26,6 +26,7 @@ import { bedrockWire } from './bedrock.js';
 import { type CallOptions, sharedDispatcher, type UpstreamClient } from './client.js';
 import { cohereWire } from './cohere.js';
 import { openaiWire } from './openai.js';
+import { vertexWire } from './vertex.js';
 import type { OpenedStream } from './stream.js';
 
 export type UpstreamChatBody = ChatBody & { model: string };
@@ -91,6 +92,7 @@ export const WIRES: Readonly<Record<WireFormat, Wire>> = Object.freeze({
   anthropic: anthropicWire,
   bedrock: bedrockWire,
   cohere: cohereWire,
+  vertex: vertexWire,
 });
 
 /** The wire a target is spoken to over. */
