@@ -40,6 +40,9 @@ export interface VertexSettings {
 export interface VertexParams {
   readonly vertex_project?: string | undefined;
   readonly vertex_location?: string | undefined;
+  /** LiteLLM's other spellings of the two. */
+  readonly vertex_ai_project?: string | undefined;
+  readonly vertex_ai_location?: string | undefined;
   /** A path to a key file, or the key's JSON (an object once YAML has read it). */
   readonly vertex_credentials?: string | Record<string, unknown> | undefined;
 }
@@ -155,6 +158,7 @@ export function vertexSettings(
   }
   const project =
     params.vertex_project ??
+    params.vertex_ai_project ??
     env.VERTEXAI_PROJECT ??
     env.VERTEX_PROJECT ??
     env.GOOGLE_CLOUD_PROJECT ??
@@ -166,7 +170,12 @@ export function vertexSettings(
     )(
       'Vertex AI needs a project: set vertex_project (or VERTEXAI_PROJECT, or credentials with a project_id)',
     );
-  const location = params.vertex_location ?? env.VERTEXAI_LOCATION ?? env.VERTEX_LOCATION ?? 'us-central1';
+  const location =
+    params.vertex_location ??
+    params.vertex_ai_location ??
+    env.VERTEXAI_LOCATION ??
+    env.VERTEX_LOCATION ??
+    'us-central1';
   return { project, location, credentials, source };
 }
 

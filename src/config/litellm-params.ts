@@ -20,6 +20,8 @@ const READ = new Set([
   'vertex_project',
   'vertex_location',
   'vertex_credentials',
+  'vertex_ai_project',
+  'vertex_ai_location',
   'api_base',
   'base_url',
   'api_key',
