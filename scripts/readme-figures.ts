@@ -58,6 +58,15 @@ export function figuresBlock(): string {
   const proxy = m('proxy', 'plain: through the proxy @200 rps');
   const hnsw = m('search', 'hnsw 100k');
   const mem = m('memory', 'semroute serve, idle 45 s after start');
+  // Not a bench figure: vitest's own Duration of `npm test`, quiet and under load.
+  const tests = JSON.parse(readFileSync(path.join(ROOT, 'bench/results/npm-test.json'), 'utf8')) as {
+    quietSeconds: number[];
+    loadedSeconds: number[];
+  };
+  const minutes = (s: number[]) => {
+    const [lo, hi] = [Math.min(...s), Math.max(...s)].map((v) => (v / 60).toFixed(1));
+    return lo === hi ? `${lo} min` : `${lo}–${hi} min`;
+  };
   const rows: Array<[string, string]> = [
     [
       '`route()` of a new prompt (embed + HNSW + hybrid score), 145 utterances',
@@ -79,6 +88,10 @@ export function figuresBlock(): string {
       `p50 ${ms(extra(proxy, 'addedP50Ms'))}, p99 ${ms(extra(proxy, 'addedP99Ms'))}`,
     ],
     ['`semroute serve` memory, idle', `${Math.round(mem.mean)} MB RSS`],
+    [
+      '`npm test` on these 2 cores: quiet; while a `.ci/run` loads both cores',
+      `${minutes(tests.quietSeconds)}; ${minutes(tests.loadedSeconds)} (bench/results/npm-test.json)`,
+    ],
     [
       'Cost-quality, MMLU (RouteLLM outcomes): calibrated on own traffic',
       `APGR ${c('mmlu: calibrated (5-fold CV)').mean.toFixed(3)}; half the quality gap for ${pct(extra(c('mmlu: calibrated (5-fold CV)'), 'cpt50'))} strong calls (random: ${pct(extra(c('mmlu: random'), 'cpt50'))})`,
