@@ -146,6 +146,7 @@ Azure paths, and Anthropic's Messages API (/v1/messages). Prints one line per re
 
 Options:
   --port N               default 8001
+  --host ADDRESS         default 127.0.0.1 (0.0.0.0 in a container)
   --latency-ms N         added to every answer (default 0)
   --fail-rate R          share of requests answered 500 (default 0)
   --embedding-dim N      embedding width (default: the asked model's, e.g. 3072 for

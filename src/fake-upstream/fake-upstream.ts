@@ -151,6 +151,8 @@ export function pseudoEmbedding(text: string, dimensions: number): number[] {
 }
 
 export interface FakeUpstreamOptions extends UpstreamBehaviour {
+  /** Address it listens on. Default 127.0.0.1. */
+  host?: string | undefined;
   /** Keys it accepts; others get OpenAI's 401 (which quotes the key). Default: any key. */
   apiKeys?: readonly string[] | undefined;
   /** Models it serves; others get OpenAI's 404 `model_not_found`. Default: any model. */
@@ -509,7 +511,7 @@ export async function startFakeUpstream(options: FakeUpstreamOptions = {}): Prom
     res.end('data: [DONE]\n\n');
   });
 
-  await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   return {

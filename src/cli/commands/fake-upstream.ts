@@ -16,6 +16,8 @@ export async function fakeUpstreamCommand(argv: string[]): Promise<number> {
     args: argv,
     options: {
       port: { type: 'string', default: '8001' },
+      // 0.0.0.0 in a container, where the proxy reaches it by service name.
+      host: { type: 'string', default: '127.0.0.1' },
       'latency-ms': { type: 'string', default: '0' },
       'fail-rate': { type: 'string', default: '0' },
       'embedding-dim': { type: 'string' },
@@ -25,6 +27,7 @@ export async function fakeUpstreamCommand(argv: string[]): Promise<number> {
   const dimensions = numberOption('embedding-dim', values['embedding-dim'], 1);
   const upstream = await startFakeUpstream({
     port: numberOption('port', values.port, 0) ?? 8001,
+    host: values.host,
     latencyMs: numberOption('latency-ms', values['latency-ms'], 0) ?? 0,
     failRate: numberOption('fail-rate', values['fail-rate'], 0) ?? 0,
     ...(dimensions === undefined ? {} : { dimensions: Math.floor(dimensions) }),
