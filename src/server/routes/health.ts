@@ -1,6 +1,7 @@
 /**
- * Health (open to all): `/health/liveliness`, `/health/readiness` and `/health` (cooldowns per
- * deployment, and deployments that cannot be called — why, only to the master key).
+ * Health (open to all): `/health/liveliness`, `/health/readiness` and `/health` (healthy and
+ * unhealthy counts; with the master key, or with none configured, each deployment: cooldowns,
+ * and why one cannot be called).
  */
 import type { FastifyInstance } from 'fastify';
 import { presentedKey } from '../auth.js';
@@ -38,15 +39,15 @@ export function registerHealth(app: FastifyInstance, { runtime, lifecycle }: Ser
         id: d.id,
         healthy: !cooling.has(d.id) && d.target?.unavailable === undefined,
         cooling_until: cooling.has(d.id) ? new Date(cooling.get(d.id)!).toISOString() : null,
-        ...(d.target?.unavailable === undefined
-          ? {}
-          : { unavailable: operator ? d.target.unavailable : `provider ${d.target.provider.name}` }),
+        ...(d.target?.unavailable === undefined ? {} : { unavailable: d.target.unavailable }),
       })),
     );
-    return {
+    const counts = {
       healthy_count: deployments.filter((d) => d.healthy).length,
       unhealthy_count: deployments.filter((d) => !d.healthy).length,
-      deployments,
     };
+    // Groups, deployment ids and cooldowns are the operator's: anyone else gets the counts (a
+    // load balancer's question), never a map of what the proxy serves and what is failing.
+    return operator ? { ...counts, deployments } : counts;
   });
 }
