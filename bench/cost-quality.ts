@@ -1,15 +1,3 @@
-/**
- * Cost-quality routing on the shipped graded outcomes (datasets/routellm-outcomes: MMLU and
- * GSM8K, per prompt the graded answers of Mixtral-8x7B and GPT-4), scored as RouteLLM scores
- * routers. Rows, for each file: random, the oracle, prompt length, LiteLLM's heuristic (our
- * complexity_router itself), the shipped default recipe trained on the *other* file (what it
- * faces on traffic it was not trained on), and semroute calibrate's held-out figures (5-fold
- * cross-validation, equal prompts in one fold). Then the operating point: asked for 30% strong
- * calls, the share reached on prompts the calibration never saw (nested: calibrate on four
- * folds, apply to the fifth). Then the decision's cost against a plain route() in the same run.
- * `--quick`: GSM8K alone (no transfer row: it needs both files).
- */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calibrate, foldOf, type GradedRow } from '../src/difficulty/calibrate.js';
 import { ComplexityClassifier, TIERS } from '../src/difficulty/complexity.js';
@@ -18,6 +6,7 @@ import { defaultDifficultyModel } from '../src/difficulty/default-model.js';
 import { askOf } from '../src/difficulty/features.js';
 import { DifficultyModel } from '../src/difficulty/model.js';
 import { readOutcomes } from '../src/difficulty/outcomes.js';
+import { readTextFile } from '../src/config/json-source.js';
 import { CachedEncoder } from '../src/embeddings/cache.js';
 import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
 import { SemanticRouter } from '../src/semantic/semantic-router.js';
@@ -59,8 +48,9 @@ export async function costQualitySuite(ctx: BenchContext): Promise<ResultRow[]> 
   try {
     const files: Loaded[] = [];
     for (const name of ctx.quick ? ['gsm8k'] : ['mmlu', 'gsm8k']) {
-      const file = path.join(DIR, `${name}.jsonl`);
-      const graded = (await readOutcomes(file, await readFile(file, 'utf8'))).rows;
+      // MMLU's file ships gzipped (8 MB of text).
+      const file = path.join(DIR, name === 'mmlu' ? 'mmlu.jsonl.gz' : `${name}.jsonl`);
+      const graded = (await readOutcomes(file, await readTextFile(file, 1024 * 1024 * 1024))).rows;
       const t = performance.now();
       const embeddings = await encoder.embed(graded.map((r) => r.ask.text));
       ctx.log(

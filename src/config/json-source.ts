@@ -3,13 +3,19 @@
  * Node's JSON.parse does not always report a position, so on failure a small scanner finds it.
  */
 import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { ErrorCode, SemrouteError } from '../errors.js';
 
-/** Reads a file as strict UTF-8 (a stray byte is an error, not a U+FFFD), BOM removed. */
+/**
+ * Reads a file as strict UTF-8 (a stray byte is an error, not a U+FFFD), BOM removed; a `.gz`
+ * file is gunzipped (at most maxBytes of text, so a small file that
+ * inflates without end is refused, not read).
+ */
 export async function readTextFile(file: string, maxBytes = 64 * 1024 * 1024): Promise<string> {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
+    if (file.endsWith('.gz')) bytes = gunzipSync(bytes, { maxOutputLength: maxBytes + 1 });
   } catch (cause) {
     throw new SemrouteError(ErrorCode.FILE_READ, `Cannot read ${file}: ${(cause as Error).message}`, {
       file,

@@ -82,6 +82,18 @@ const openaiCompatible = (
   ...extra,
 });
 
+const cohereProvider = (name: string, note: string): Provider => ({
+  name,
+  wire: 'cohere',
+  baseUrl: 'https://api.cohere.com',
+  baseEnv: ['COHERE_API_BASE'],
+  keyEnv: ['COHERE_API_KEY', 'CO_API_KEY'],
+  keyRequired: true,
+  embeddings: true,
+  rerank: true,
+  note,
+});
+
 const vertexProvider = (name: string): Provider => ({
   name,
   wire: 'vertex',
@@ -132,28 +144,8 @@ export const PROVIDERS: Readonly<Record<string, Provider>> = Object.freeze({
     embeddings: false,
     note: 'POST {base}/v1/messages, x-api-key, anthropic-version: 2023-06-01',
   },
-  cohere: {
-    name: 'cohere',
-    wire: 'cohere',
-    baseUrl: 'https://api.cohere.com',
-    baseEnv: ['COHERE_API_BASE'],
-    keyEnv: ['COHERE_API_KEY', 'CO_API_KEY'],
-    keyRequired: true,
-    embeddings: true,
-    rerank: true,
-    note: 'POST {base}/v2/chat, /v2/embed, /v2/rerank, bearer key',
-  },
-  cohere_chat: {
-    name: 'cohere_chat',
-    wire: 'cohere',
-    baseUrl: 'https://api.cohere.com',
-    baseEnv: ['COHERE_API_BASE'],
-    keyEnv: ['COHERE_API_KEY', 'CO_API_KEY'],
-    keyRequired: true,
-    embeddings: true,
-    rerank: true,
-    note: 'the same as cohere/ (LiteLLM’s older prefix for chat)',
-  },
+  cohere: cohereProvider('cohere', 'POST {base}/v2/chat, /v2/embed, /v2/rerank, bearer key'),
+  cohere_chat: cohereProvider('cohere_chat', 'the same as cohere/ (LiteLLM’s older prefix for chat)'),
   vertex_ai: vertexProvider('vertex_ai'),
   vertex_ai_beta: vertexProvider('vertex_ai_beta'),
   bedrock: {

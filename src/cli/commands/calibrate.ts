@@ -3,7 +3,7 @@
  * with its cross-validated cost-quality curve as a table and an SVG, and the operating point the
  * config will name (a strong-call share, a quality floor, a cost cap, or the tradeoff 0–10).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { calibrate, type Target } from '../../difficulty/calibrate.js';
@@ -11,6 +11,7 @@ import { costQualityCurve, curveSvg, summary } from '../../difficulty/curve.js';
 import { MIN_ROWS, readOutcomes } from '../../difficulty/outcomes.js';
 import type { GradedRow } from '../../difficulty/calibrate.js';
 import { gradedRows, isDecisionLog, readDecisionLog } from '../../loop/log-reader.js';
+import { readTextFile } from '../../config/json-source.js';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import { printJson, UsageError } from '../output.js';
 
@@ -96,15 +97,8 @@ export async function calibrateCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(folds) || folds < 2 || folds > 20)
     throw new UsageError('--folds takes an integer from 2 to 20');
   const target = targetOf(values);
-  let text: string;
-  try {
-    text = await readFile(values.outcomes, 'utf8');
-  } catch (cause) {
-    throw new SemrouteError(ErrorCode.FILE_READ, `Cannot read ${values.outcomes}`, {
-      file: values.outcomes,
-      cause,
-    });
-  }
+  // Graded outcomes or a decision log, gzipped or not.
+  const text = await readTextFile(values.outcomes, 1024 * 1024 * 1024);
   const { rows, models, note } = isDecisionLog(text)
     ? fromLog(values.outcomes, text)
     : { ...(await readOutcomes(values.outcomes, text)), note: undefined };

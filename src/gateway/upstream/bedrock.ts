@@ -20,6 +20,7 @@ import { ConverseStreamAdapter, fromConverseResponse, toConverseRequest } from '
 import { buildClient, type CallOptions, pathOf, type UpstreamClient } from './client.js';
 import { malformedAnswer, upstreamName } from './errors.js';
 import { EventStreamDecoder, EventStreamError } from './event-stream.js';
+import { embeddingList } from './embedding-list.js';
 import { postJson } from './exchange.js';
 import { documentTexts, rerankAnswer } from './rerank.js';
 import { signRequest } from './sigv4.js';
@@ -120,17 +121,7 @@ async function embed(
       tokens += answer.inputTextTokenCount ?? 0;
     }
   }
-  const base64 = body.encoding_format === 'base64';
-  return {
-    object: 'list',
-    model: body.model,
-    data: vectors.map((v, index) => ({
-      object: 'embedding',
-      index,
-      embedding: (base64 ? Buffer.from(Float32Array.from(v).buffer).toString('base64') : v) as number[],
-    })),
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  };
+  return embeddingList(body.model, vectors, tokens, body.encoding_format);
 }
 
 /** Cohere's (and Amazon's) rerank models through InvokeModel: Cohere's v2 body, api_version 2. */

@@ -10,6 +10,7 @@ import type { ChatChunk, EmbeddingResponse, RerankResponse } from '../types.js';
 import { buildClient, type CallOptions, pathOf, type UpstreamClient } from './client.js';
 import { CohereStreamTranslator, fromCohereChat, toCohereChat } from './cohere-translate.js';
 import { upstreamName } from './errors.js';
+import { embeddingList } from './embedding-list.js';
 import { postJson } from './exchange.js';
 import { documentTexts, rerankAnswer } from './rerank.js';
 import { namedEvents } from './sse.js';
@@ -64,17 +65,7 @@ async function embed(
   );
   const vectors = answer.embeddings.float ?? [];
   const tokens = Number((answer.meta?.billed_units as Json | undefined)?.input_tokens ?? 0);
-  const base64 = body.encoding_format === 'base64';
-  return {
-    object: 'list',
-    model: body.model,
-    data: vectors.map((v, index) => ({
-      object: 'embedding',
-      index,
-      embedding: (base64 ? Buffer.from(Float32Array.from(v).buffer).toString('base64') : v) as number[],
-    })),
-    usage: { prompt_tokens: tokens, total_tokens: tokens },
-  };
+  return embeddingList(body.model, vectors, tokens, body.encoding_format);
 }
 
 async function rerank(
