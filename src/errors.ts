@@ -71,6 +71,12 @@ export const ErrorCode = {
   AUTH_INVALID: 'SEMROUTE_AUTH_INVALID',
   /** A route-page change sent from another origin (or Host). */
   CROSS_ORIGIN: 'SEMROUTE_CROSS_ORIGIN',
+  /** A virtual key asked for what only the master key may see (/metrics, /spend/*). */
+  MASTER_KEY_REQUIRED: 'SEMROUTE_MASTER_KEY_REQUIRED',
+  /** A key's (or the whole proxy's) `max_budget` is spent for this budget window. */
+  BUDGET_EXCEEDED: 'SEMROUTE_BUDGET_EXCEEDED',
+  /** A key's own `rpm_limit`, `tpm_limit` or `max_parallel_requests` is reached. */
+  KEY_LIMITED: 'SEMROUTE_KEY_LIMITED',
   /** The proxy is draining for shutdown. */
   SHUTTING_DOWN: 'SEMROUTE_SHUTTING_DOWN',
 } as const;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
+import { BudgetDurationSchema } from './budget-duration.js';
 import { flag, num, text } from './coerce.js';
 import { describeUnset, resolveEnvRefs, type UnsetRef } from './env-refs.js';
 import { deepFreeze } from './freeze.js';
@@ -134,6 +135,11 @@ export const RouterSettingsSchema = z.looseObject({
   /** Drop request parameters a provider does not take instead of refusing (litellm_settings.drop_params). */
   drop_params: flag().default(false),
   cache_responses: flag().default(false),
+  /**
+   * One cache for every caller. Default false: each key (virtual or master) has its own entries,
+   * so a hit never tells one tenant what another asked.
+   */
+  cache_shared: flag().default(false),
   /** Cache TTL in seconds. Default 3600. */
   default_cache_time_seconds: positive.default(3600),
   /** Also cache streamed requests (replayed as one chunk). Default false. */
@@ -162,6 +168,12 @@ export const RouterSettingsSchema = z.looseObject({
     .optional(),
   /** `auto`: default cost/quality tradeoff 0 (quality) … 10 (cost). Default 7. */
   cost_quality_tradeoff: num(z.number().min(0).max(10)).default(7),
+  /**
+   * The whole proxy's budget, USD (LiteLLM's litellm_settings.max_budget), per `budget_duration`
+   * window (`30s` … `1mo`; none: for as long as the state lives). Every key's spend counts.
+   */
+  max_budget: nonNegative.optional(),
+  budget_duration: BudgetDurationSchema.optional(),
   /** `auto`: sticky session time in seconds. Default 300. */
   sticky_session_ttl: positive.default(300),
   /** Shared state for several instances (LiteLLM's names). `redis_url` wins over host/port. */

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { nearestName } from '../internal/nearest.js';
 import { z } from 'zod';
 import { ErrorCode, SemrouteError } from '../errors.js';
+import { BudgetDurationSchema } from './budget-duration.js';
 import { flag, num } from './coerce.js';
 import { describeUnset, resolveEnvRefs } from './env-refs.js';
 import { deepFreeze } from './freeze.js';
@@ -30,6 +31,15 @@ export const VirtualKeySchema = z.object({
   /** Its name in logs and metrics (LiteLLM's `key_alias`; `alias` is read too). */
   key_alias: z.string().optional(),
   alias: z.string().optional(),
+  /** USD this key may spend per `budget_duration` window (none: for as long as the state lives). */
+  max_budget: num(z.number().nonnegative()).optional(),
+  budget_duration: BudgetDurationSchema.optional(),
+  /** Requests and tokens per minute, and requests at once, across every instance. */
+  rpm_limit: num(z.number().int().positive()).optional(),
+  tpm_limit: num(z.number().int().positive()).optional(),
+  max_parallel_requests: num(z.number().int().positive()).optional(),
+  /** The operator's own notes (team, owner, …), shown by /key/info. */
+  metadata: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const GeneralSettingsSchema = z.looseObject({
@@ -86,6 +96,8 @@ export interface ProxyConfig {
   readonly warnings: readonly string[];
   /** `litellm_settings.set_verbose`: per-request debug lines. */
   readonly verbose: boolean;
+  /** LiteLLM's `callbacks: ["otel"]` (or success_callback): export OpenTelemetry traces. */
+  readonly otel: boolean;
 }
 
 /** litellm_settings keys that map onto router settings. */
@@ -102,12 +114,24 @@ const LITELLM_TO_ROUTER: Record<string, string> = {
   disable_cooldowns: 'disable_cooldowns',
   cache: 'cache_responses',
   drop_params: 'drop_params',
+  max_budget: 'max_budget',
+  budget_duration: 'budget_duration',
 };
 /**
  * litellm_settings keys that need nothing from semroute: read elsewhere (set_verbose, cache_params)
  * or about things semroute does not have (its logs are always JSON; it sends no telemetry).
  */
-const LITELLM_READ = new Set(['set_verbose', 'json_logs', 'telemetry', 'cache_params']);
+const LITELLM_READ = new Set([
+  'set_verbose',
+  'json_logs',
+  'telemetry',
+  'cache_params',
+  'callbacks',
+  'success_callback',
+  'failure_callback',
+]);
+/** The callbacks semroute runs itself (LiteLLM's names); any other is named in a warning. */
+const CALLBACKS = new Set(['otel']);
 /** router_settings keys LiteLLM has that semroute does anyway. */
 const ROUTER_READ = new Set(['enable_pre_call_checks']);
 const ROUTER_KEYS = new Set(Object.keys(RouterSettingsSchema.shape));
@@ -356,7 +380,9 @@ export function parseProxyConfig(
   if (unset.length > 0)
     warnings.push(`environment variables not set, read as absent (as LiteLLM does): ${describeUnset(unset)}`);
   warnings.push(...gateway.resolved.warnings);
+  const otel = readCallbacks(root.litellm_settings, file, warnings);
   return deepFreeze({
+    otel,
     file,
     gateway,
     general: general.data,
@@ -375,4 +401,35 @@ export async function loadProxyConfig(file: string, env?: NodeJS.ProcessEnv): Pr
   const text = await readTextFile(file, 16 * 1024 * 1024);
   const document = await withIncludes(asObject(parseYaml(text, file), '(root)', file), file);
   return parseProxyConfig(document, { file, ...(env ? { env } : {}) });
+}
+
+/**
+ * litellm_settings.callbacks / success_callback / failure_callback: lists of names. `otel` turns
+ * on OpenTelemetry traces; the others (langfuse, datadog, …) are integrations semroute does not
+ * have, said once at start rather than dropped silently.
+ */
+function readCallbacks(litellm: unknown, file: string | undefined, warnings: string[]): boolean {
+  const settings = asObject(litellm, 'litellm_settings', file);
+  let otel = false;
+  const others: string[] = [];
+  for (const key of ['callbacks', 'success_callback', 'failure_callback']) {
+    const value = settings[key];
+    if (value === undefined) continue;
+    const list = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(list) || list.some((v) => typeof v !== 'string'))
+      throw new SemrouteError(
+        ErrorCode.CONFIG_INVALID,
+        `${file ?? 'config'}: litellm_settings.${key}: expected a list of callback names such as ["otel"]`,
+        { file, path: `litellm_settings.${key}`, expected: 'a list of callback names' },
+      );
+    for (const name of list as string[]) {
+      if (CALLBACKS.has(name)) otel = true;
+      else others.push(`${key}: ${name}`);
+    }
+  }
+  if (others.length > 0)
+    warnings.push(
+      `litellm_settings callbacks semroute does not have, ignored: ${others.join(', ')} (semroute exports OpenTelemetry traces with "otel", and Prometheus at /metrics)`,
+    );
+  return otel;
 }

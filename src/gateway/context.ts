@@ -25,6 +25,9 @@ export interface RequestContext {
   readonly receivedAt: number;
   /** Cancels its upstream calls when the client goes away. */
   readonly signal: AbortSignal | undefined;
+  /** The W3C trace context it arrived with (`traceparent`, `tracestate`), for its spans' parent. */
+  readonly traceparent?: string | undefined;
+  readonly tracestate?: string | undefined;
 }
 
 /** What a client may send as its own request id: short, printable, no separators of ours. */
@@ -43,6 +46,8 @@ export interface ContextInit {
   signal?: AbortSignal | undefined;
   startedAt?: number | undefined;
   now?: (() => number) | undefined;
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
 }
 
 export function createContext(init: ContextInit): RequestContext {
@@ -53,5 +58,7 @@ export function createContext(init: ContextInit): RequestContext {
     startedAt: init.startedAt ?? performance.now(),
     receivedAt: (init.now ?? Date.now)(),
     signal: init.signal,
+    traceparent: init.traceparent,
+    tracestate: init.tracestate,
   });
 }

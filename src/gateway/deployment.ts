@@ -3,16 +3,21 @@ import { createHash } from 'node:crypto';
 import type { ModelEntry } from '../config/gateway-schema.js';
 import { bodyDefaults } from '../config/litellm-params.js';
 import type { Target } from '../config/targets.js';
+import { type ListedPrice, listedPrice } from './price-table.js';
 
 export interface DeploymentInfo {
   /** USD per input token (model_info.input_cost_per_token, or litellm_params'). */
   inputCostPerToken: number | undefined;
   outputCostPerToken: number | undefined;
   maxInputTokens: number | undefined;
+  /** model_info.max_output_tokens (or max_tokens): the most an answer can be, for budget holds. */
+  maxOutputTokens: number | undefined;
   /** Quality tier 0–10 (model_info.quality, or the adaptive router's quality_tier), used by `auto`. */
   quality: number | undefined;
   /** model_info.mode (chat when absent). */
   mode: string;
+  /** Where its prices came from: the config, or the shipped table (price-table.ts). */
+  priceSource: 'model_info' | 'price_table' | undefined;
 }
 
 export interface Deployment {
@@ -81,19 +86,52 @@ function tierQuality(info: Record<string, unknown>): number | undefined {
   return Number.isFinite(tier) && tier > 0 ? Math.min(10, (tier * 10) / 3) : undefined;
 }
 
+/**
+ * The shipped price for a deployment whose config gives none — only when it calls its
+ * provider's own endpoint: behind an api_base of its own (a vLLM, a local server, a proxy), a
+ * well-known name says nothing about what a token costs there.
+ */
+function shippedPrice(entry: ModelEntry, target: Target | undefined): ListedPrice | undefined {
+  const p = entry.litellm_params;
+  const info = entry.model_info ?? {};
+  const configured = [
+    info.input_cost_per_token,
+    info.output_cost_per_token,
+    p.input_cost_per_token,
+    p.output_cost_per_token,
+  ];
+  if (target === undefined || configured.some((c) => c !== undefined)) return undefined;
+  if (p.api_base !== undefined || p.base_url !== undefined) return undefined;
+  return listedPrice(target.provider.name, target.model);
+}
+
+function priceSource(
+  listed: ListedPrice | undefined,
+  input: number | undefined,
+  output: number | undefined,
+): DeploymentInfo['priceSource'] {
+  if (listed !== undefined) return 'price_table';
+  return input !== undefined || output !== undefined ? 'model_info' : undefined;
+}
+
 export function toDeployment(entry: ModelEntry, target?: Target): Deployment {
   const p = entry.litellm_params;
   const info = entry.model_info ?? {};
   const defaults = bodyDefaults(p);
+  const listed = shippedPrice(entry, target);
+  const inputCost = info.input_cost_per_token ?? p.input_cost_per_token ?? listed?.inputCostPerToken;
+  const outputCost = info.output_cost_per_token ?? p.output_cost_per_token ?? listed?.outputCostPerToken;
   return Object.freeze({
     id: deploymentId(entry),
     group: entry.model_name,
     model: target?.model ?? p.model,
     target,
     info: {
-      inputCostPerToken: info.input_cost_per_token ?? p.input_cost_per_token,
-      outputCostPerToken: info.output_cost_per_token ?? p.output_cost_per_token,
+      inputCostPerToken: inputCost,
+      outputCostPerToken: outputCost,
       maxInputTokens: info.max_input_tokens,
+      maxOutputTokens: info.max_output_tokens ?? info.max_tokens ?? listed?.maxOutputTokens,
+      priceSource: priceSource(listed, inputCost, outputCost),
       quality: info.quality ?? tierQuality(info),
       mode: info.mode ?? 'chat',
     },

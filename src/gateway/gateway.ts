@@ -35,6 +35,7 @@ import { complexityRouters } from '../config/complexity-routers.js';
 import { loadDifficultyModel } from '../difficulty/default-model.js';
 import path from 'node:path';
 import { MemoryStateStore } from './state/memory.js';
+import { Ledger } from './spend/ledger.js';
 import type { StateStore } from './state/state-store.js';
 import { createStrategy } from './strategies/index.js';
 import type {
@@ -73,6 +74,8 @@ export class Gateway {
   private readonly planner: Planner;
   private readonly picker: Picker;
   private readonly pipeline: Pipeline;
+  /** Budgets and keys' limits: /key/info and /spend/* read it. */
+  readonly ledger: Ledger;
   private readonly events: EventListeners;
 
   private constructor(
@@ -95,6 +98,14 @@ export class Gateway {
     const strategy = createStrategy(config, io.strategies);
     this.picker = new Picker({ config, table, health, store: this.store, strategy, now, random, sleep });
     const cache = new ResponseCache(config, this.store);
+    this.ledger = new Ledger({
+      store: this.store,
+      now,
+      proxy:
+        config.max_budget === undefined
+          ? undefined
+          : { maxBudgetUsd: config.max_budget, budgetDuration: config.budget_duration },
+    });
     const sticky = new StickySessions(this.store, config.sticky_session_ttl * 1000);
     let autoDifficulty: ReturnType<AutoDifficulty> | undefined;
     this.planner = new Planner({
@@ -156,6 +167,8 @@ export class Gateway {
       retry,
       events: this.events,
       now,
+      ledger: this.ledger,
+      traceHeaders: io.traceHeaders,
       recordThroughput: (id, tps) => void this.store.recordLatency(throughputKey(id), tps).catch(() => {}),
     });
   }

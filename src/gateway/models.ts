@@ -67,6 +67,8 @@ export class ModelTable {
   private readonly entries = new Map<Deployment, ModelEntry>();
   private readonly clients = new Map<Target, UpstreamClient>();
   private readonly dynamic = new Map<string, Target>();
+  /** Per catch-all entry with its own key or base, the provider those belong to. */
+  private readonly ownProvider = new WeakMap<ModelEntry, string>();
   /** Wildcard groups, the longest pattern first (LiteLLM's order; ties keep config order). */
   private readonly patterns: Glob[] = [];
   private readonly adaptive = new Map<string, AdaptiveRouter>();
@@ -174,6 +176,7 @@ export class ModelTable {
           },
         );
       }
+      this.checkOwnProvider(entry, target, match?.requested ?? model);
       if (this.dynamic.size >= MAX_DYNAMIC_TARGETS) this.dynamic.clear();
       this.dynamic.set(model, target);
     }
@@ -184,6 +187,32 @@ export class ModelTable {
         { path: 'model', expected: 'a model of a provider semroute calls' },
       );
     return { target, model: target.model };
+  }
+
+  /**
+   * A catch-all `*` deployment with a key or base of its own reaches only the provider those
+   * belong to (its custom_llm_provider, else what an unprefixed name goes to): otherwise a client
+   * naming `llamafile/x` or `ollama/x` would have the operator's key sent wherever that points.
+   */
+  private checkOwnProvider(entry: ModelEntry, target: Target, requested: string): void {
+    const p = entry.litellm_params;
+    if (p.api_key === undefined && p.api_base === undefined && p.base_url === undefined) return;
+    let own = this.ownProvider.get(entry);
+    if (own === undefined) {
+      own = resolveTarget(
+        { ...p, model: 'model' },
+        this.config.resolved.env,
+        { label: '', path: '' },
+        () => {},
+      ).provider.name;
+      this.ownProvider.set(entry, own);
+    }
+    if (target.provider.name !== own)
+      throw new SemrouteError(
+        ErrorCode.MODEL_NOT_ALLOWED,
+        `model "${requested}": this deployment carries its own api_key/api_base and only reaches ${own}, not ${target.provider.name}`,
+        { path: 'model', expected: `a ${own} model` },
+      );
   }
 
   /** The HTTP client of a target, built once. */

@@ -34,3 +34,25 @@ export function cheapestPriced(deployments: readonly Deployment[]): Deployment |
   }
   return best;
 }
+
+/**
+ * The most one call to any of `deployments` can cost: `inputTokens` in and up to `outputCap`
+ * tokens out (else each model's max_output_tokens, else `fallbackCap`). 0 when none is priced.
+ */
+export function mostCostly(
+  deployments: readonly Deployment[],
+  inputTokens: number,
+  outputCap: number | undefined,
+  fallbackCap: number,
+): number {
+  let most = 0;
+  for (const d of deployments) {
+    if (!priced(d)) continue;
+    const out = outputCap ?? d.info.maxOutputTokens ?? fallbackCap;
+    most = Math.max(
+      most,
+      inputTokens * (d.info.inputCostPerToken ?? 0) + out * (d.info.outputCostPerToken ?? 0),
+    );
+  }
+  return most;
+}

@@ -7,6 +7,7 @@ import type { RequestContext } from './context.js';
 import type { CostDecision } from './plan/complexity.js';
 import type { ProviderPreferences } from './plan/provider-preferences.js';
 import type { EventListeners } from './events.js';
+import type { Account } from './spend/ledger.js';
 import type { StateStore } from './state/state-store.js';
 import type { BalancingStrategy, StrategyOptions } from './strategies/strategy.js';
 
@@ -59,6 +60,8 @@ export interface GatewayIO {
   strategies?: Record<string, (options: StrategyOptions) => BalancingStrategy> | undefined;
   /** Lifecycle listeners (events.ts): one object, or several (each gets every event). */
   events?: EventListeners | readonly EventListeners[] | undefined;
+  /** Headers each upstream call carries for its request's trace (W3C `traceparent`), when traced. */
+  traceHeaders?: ((ctx: RequestContext) => Record<string, string> | undefined) | undefined;
 }
 
 export interface RequestOptions {
@@ -82,6 +85,8 @@ export interface RequestOptions {
   provider?: ProviderPreferences | undefined;
   /** Routes with this SemanticRouter instead of the model's own (the route page tries unsaved edits). */
   semanticRouter?: SemanticRouter | undefined;
+  /** Who pays, with the key's budget and limits (virtual keys); undefined: only the proxy's budget applies. */
+  account?: Account | undefined;
 }
 
 export interface Served {
@@ -96,6 +101,10 @@ export interface Served {
   costUsd?: number | undefined;
   /** What a cost-quality decision saved against its most expensive candidate (USD). */
   savedUsd?: number | undefined;
+  /** The key's spend in its budget window (after this answer; before it, for a stream), USD. */
+  keySpendUsd?: number | undefined;
+  /** The key's max_budget, when it has one. */
+  keyBudgetUsd?: number | undefined;
   attempts: number;
   /** Groups tried before the one that answered. */
   fallbacksTried: string[];

@@ -26,6 +26,7 @@ import { registerHealth } from './routes/health.js';
 import { registerMetrics } from './routes/metrics.js';
 import { registerModels } from './routes/models.js';
 import { registerRoute } from './routes/route.js';
+import { registerSpend } from './routes/spend.js';
 import type { ProxyRuntime } from './runtime.js';
 import { redactSecrets } from './secrets.js';
 import { registerUiApi } from './ui/api.js';
@@ -87,13 +88,14 @@ export async function buildApp(options: AppOptions) {
   app.decorateRequest('allowedModels', undefined);
   app.decorateRequest('caller', undefined);
   app.decorateRequest('callerAlias', undefined);
+  app.decorateRequest('key', undefined);
   app.decorateRequest('startedAt', 0);
 
   // One callback-style hook: an async hook costs a promise per request, and this runs on all.
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = performance.now();
     lifecycle.track(reply);
-    const verdict = admit(request, reply, runtime, lifecycle, sessions);
+    const verdict = admit(request, reply, runtime, lifecycle, sessions, throttle);
     if (verdict === undefined) done();
     else if (verdict instanceof Promise)
       verdict.then((sent) => (sent === undefined ? done() : undefined), done);
@@ -181,6 +183,7 @@ export async function buildApp(options: AppOptions) {
   registerUiApi(app, runtime, context.decisions);
   registerHealth(app, context);
   registerMetrics(app, context);
+  registerSpend(app, context);
 
   // Returned in an object: a fastify instance is thenable, so awaiting it directly would unwrap it.
   return {

@@ -12,7 +12,7 @@ import { errorAnswer } from './openai-errors.js';
 import type { ProxyRuntime } from './runtime.js';
 import { sameSecret } from './secrets.js';
 import { sendLogin } from './ui/assets.js';
-import type { UiSessions } from './ui/session.js';
+import type { LoginThrottle, UiSessions } from './ui/session.js';
 
 /** Paths any caller may reach, key or not. */
 export const OPEN_PATHS: ReadonlySet<string> = new Set([
@@ -22,6 +22,9 @@ export const OPEN_PATHS: ReadonlySet<string> = new Set([
   // Browsers ask for it on their own: an empty answer, not a 401 in the console.
   '/favicon.ico',
 ]);
+
+/** Paths that show every tenant's figures: the master key only (or opened by config, /metrics). */
+export const MASTER_ONLY: ReadonlySet<string> = new Set(['/metrics', '/spend/keys', '/spend/models']);
 
 /** Route-page routes anyone may reach: the login form checks the key itself. */
 const UI_LOGIN = '/ui/login';
@@ -60,6 +63,7 @@ export function admit(
   runtime: ProxyRuntime,
   lifecycle: Lifecycle,
   sessions: UiSessions,
+  throttle: LoginThrottle,
 ): FastifyReply | undefined | Promise<FastifyReply | undefined> {
   const url = request.routeOptions.url ?? '';
   const refuse = (code: ErrorCode, message: string) => {
@@ -74,6 +78,23 @@ export function admit(
   const ui = url === '/ui' || url.startsWith('/ui/');
   if ((url === '/metrics' && metrics_open) || (ui && ui_open)) return;
   const token = presentedKey(request);
+  // A virtual key is a map lookup and always passes; every other key presented is a comparison
+  // against the master key, held to the throttle: per address, and for all addresses together.
+  const known = token === undefined ? undefined : keys.get(token);
+  if (token !== undefined && known === undefined) {
+    const wait = Math.max(throttle.blockedFor(request.ip), throttle.globallyBlockedFor());
+    if (wait > 0) {
+      const error = new SemrouteError(ErrorCode.KEY_LIMITED, `Too many wrong keys: try again in ${wait} s`, {
+        details: { retryAt: Date.now() + wait * 1000 },
+      });
+      const answer = errorAnswer(url, error);
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
+    }
+  }
+  const wrongKey = () => {
+    throttle.failed(request.ip);
+    return refuse(ErrorCode.AUTH_INVALID, 'Invalid API key');
+  };
   if (ui) {
     if (crossOrigin(request))
       return refuse(
@@ -82,6 +103,7 @@ export function admit(
       );
     if (url === UI_LOGIN) return;
     if (token !== undefined && sameSecret(token, master_key)) return;
+    if (token !== undefined && known === undefined) throttle.failed(request.ip);
     // A browser without a session gets the form; a client that presented some other key is
     // refused (401) with the same form, so an API caller never mistakes it for the page.
     const login = () =>
@@ -100,9 +122,12 @@ export function admit(
     request.callerAlias = 'master';
     return;
   }
-  const key = keys.get(token);
-  if (key === undefined) return refuse(ErrorCode.AUTH_INVALID, 'Invalid API key');
+  const key = known;
+  if (key === undefined) return wrongKey();
   request.allowedModels = key.models;
   request.caller = key.id;
   request.callerAlias = key.alias;
+  request.key = key;
+  // Every tenant's figures are the operator's, not another tenant's.
+  if (MASTER_ONLY.has(url)) return refuse(ErrorCode.MASTER_KEY_REQUIRED, `${url} needs the master key`);
 }

@@ -31,7 +31,15 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   [ErrorCode.AUTH_MISSING]: 401,
   [ErrorCode.AUTH_INVALID]: 401,
   [ErrorCode.CROSS_ORIGIN]: 403,
+  [ErrorCode.BUDGET_EXCEEDED]: 429,
+  [ErrorCode.KEY_LIMITED]: 429,
+  [ErrorCode.MASTER_KEY_REQUIRED]: 403,
   [ErrorCode.SHUTTING_DOWN]: 503,
+};
+
+/** The error `type` where it is not the status's: LiteLLM's clients look for `budget_exceeded`. */
+const CODE_TYPE: Readonly<Partial<Record<ErrorCode, string>>> = {
+  [ErrorCode.BUDGET_EXCEEDED]: 'budget_exceeded',
 };
 
 /** The `code` OpenAI's clients know, where ours has one (else the body carries ours). */
@@ -40,6 +48,8 @@ const CLIENT_CODE: Readonly<Partial<Record<ErrorCode, string>>> = {
   [ErrorCode.AUTH_INVALID]: 'invalid_api_key',
   [ErrorCode.CROSS_ORIGIN]: 'cross_origin',
   [ErrorCode.SHUTTING_DOWN]: 'shutting_down',
+  [ErrorCode.BUDGET_EXCEEDED]: 'budget_exceeded',
+  [ErrorCode.KEY_LIMITED]: 'rate_limit_exceeded',
 };
 
 /** Headers an error answer carries whatever it is: a draining proxy closes the connection. */
@@ -63,7 +73,7 @@ function answerHeaders(error: unknown): Record<string, string> {
   if (noRetry(error)) return { 'x-should-retry': 'false' };
   if (error instanceof SemrouteError && CODE_HEADERS[error.code] !== undefined)
     return { ...CODE_HEADERS[error.code] };
-  if (error instanceof SemrouteError && error.code === ErrorCode.NO_DEPLOYMENT_AVAILABLE) {
+  if (error instanceof SemrouteError && RETRY_AT.has(error.code)) {
     // Cooling because the upstream refused semroute's key: waiting will not fix that.
     const last = error.details?.lastFailure as { status?: number } | undefined;
     if (last?.status === 401 || last?.status === 403) return { 'x-should-retry': 'false' };
@@ -73,6 +83,13 @@ function answerHeaders(error: unknown): Record<string, string> {
   }
   return {};
 }
+
+/** Refusals that pass again at a known time (`details.retryAt`): the answer's Retry-After. */
+const RETRY_AT: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.NO_DEPLOYMENT_AVAILABLE,
+  ErrorCode.BUDGET_EXCEEDED,
+  ErrorCode.KEY_LIMITED,
+]);
 
 /** Failures a client should not retry as they are: the proxy's configuration must change first. */
 function noRetry(error: unknown): boolean {
@@ -127,9 +144,11 @@ export function toOpenAIError(
   let body: OpenAIErrorBody;
   if (error instanceof UpstreamError)
     body = openAIError(status, `${error.kind}: ${error.message}`, error.kind);
-  else if (error instanceof SemrouteError)
+  else if (error instanceof SemrouteError) {
     body = openAIError(status, error.message, CLIENT_CODE[error.code] ?? error.code, error.path ?? null);
-  else if (status < 500) {
+    const type = CODE_TYPE[error.code];
+    if (type !== undefined) body.error.type = type;
+  } else if (status < 500) {
     const e = error as { code?: string; message?: string };
     body = openAIError(status, e.message ?? 'Bad request', e.code ?? null);
   } else body = openAIError(500, 'Internal error in semroute', 'internal_error');

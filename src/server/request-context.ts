@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import type { RequestOptions } from '../gateway/types.js';
+import type { KeyEntry } from './runtime.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,6 +12,8 @@ declare module 'fastify' {
     caller: string | undefined;
     /** The caller's name for logs and metrics: `master`, a key's alias, or `key-<id>`. Never the key. */
     callerAlias: string | undefined;
+    /** The virtual key that asked (undefined for the master key, or without auth). */
+    key: KeyEntry | undefined;
     startedAt: number;
   }
 }
@@ -44,6 +47,7 @@ export function requestOptions(request: FastifyRequest): RequestOptions & { sign
     sessionId: typeof session === 'string' ? session : undefined,
     allowedModels: request.allowedModels,
     caller: request.caller,
+    account: request.key?.account,
     // LiteLLM's header: comma-separated tag names.
     tags:
       typeof tags === 'string'

@@ -13,6 +13,11 @@ import { Gateway } from '../gateway/gateway.js';
 import { createStateStore, storeSettings } from '../gateway/state/create.js';
 import type { StateStore } from '../gateway/state/state-store.js';
 import type { EventListeners } from '../gateway/events.js';
+import type { RequestContext } from '../gateway/context.js';
+import type { Account } from '../gateway/spend/ledger.js';
+
+/** How long a proxy waits at start for a shared state store before serving on local state. */
+const STORE_CONNECT_MS = 3_000;
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -28,6 +33,10 @@ export interface KeyEntry {
   id: string;
   /** Its name in logs and metrics: `key_alias` / `alias`, else `key-<id>`. */
   alias: string;
+  /** Its budget and limits, as the gateway enforces them. */
+  account: Account;
+  /** What /key/info shows of it besides spend. */
+  metadata: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface Serving {
@@ -48,6 +57,8 @@ export interface RuntimeOptions {
   /** The clock of the state store and the gateway (rpm windows, cooldowns). Default Date.now. */
   clock?: (() => number) | undefined;
   events?: EventListeners | undefined;
+  /** Headers each upstream call carries for its request's trace (server/traces.ts). */
+  traceHeaders?: ((ctx: RequestContext) => Record<string, string> | undefined) | undefined;
   logger: Logger;
   /** The environment `os.environ/` references and provider variables are read from. Default process.env. */
   env?: NodeJS.ProcessEnv | undefined;
@@ -78,6 +89,7 @@ export class ProxyRuntime {
   static async start(options: RuntimeOptions): Promise<ProxyRuntime> {
     const config = await loadProxyConfig(path.resolve(options.file), options.env);
     const store = options.store ?? createStateStore(config.gateway, options.logger, options.clock);
+    await store.connected?.(STORE_CONNECT_MS);
     const serving = await ProxyRuntime.build(options, store, config).catch(async (error: unknown) => {
       await store.close();
       throw error;
@@ -98,6 +110,7 @@ export class ProxyRuntime {
       fetch: options.fetch,
       clock: options.clock,
       events: options.events,
+      traceHeaders: options.traceHeaders,
       baseDir: config.baseDir,
     }).catch((error: unknown) => {
       // The gateway checks what it builds (strategies, route targets) without knowing the file:
@@ -115,7 +128,17 @@ export class ProxyRuntime {
     const keys = new Map(
       config.general.keys.map((k) => {
         const id = createHash('sha256').update(k.key).digest('hex').slice(0, 12);
-        return [k.key, { models: k.models, id, alias: k.key_alias ?? k.alias ?? `key-${id}` }];
+        const alias = k.key_alias ?? k.alias ?? `key-${id}`;
+        const account: Account = Object.freeze({
+          id,
+          alias,
+          maxBudgetUsd: k.max_budget,
+          budgetDuration: k.budget_duration,
+          rpm: k.rpm_limit,
+          tpm: k.tpm_limit,
+          maxParallel: k.max_parallel_requests,
+        });
+        return [k.key, { models: k.models, id, alias, account, metadata: k.metadata }];
       }),
     );
     const secrets = [
@@ -144,6 +167,8 @@ export class ProxyRuntime {
       for (const warning of r.warnings) warnings.push([{ model: r.model }, warning]);
     }
     for (const warning of serving.config.warnings) warnings.push([{ file: serving.config.file }, warning]);
+    const unpriced = unpricedBudget(serving);
+    if (unpriced !== undefined) warnings.push([{ file: serving.config.file }, unpriced]);
     const now = new Set<string>();
     for (const [fields, warning] of warnings) {
       const key = `${JSON.stringify(fields)} ${warning}`;
@@ -238,4 +263,22 @@ export class ProxyRuntime {
     await this.serving.gateway.close();
     await this.store.close();
   }
+}
+
+/**
+ * A budget can only count what has a price: when a key (or the proxy) has max_budget and some
+ * group has a deployment with no price in model_info nor in the shipped table, say which.
+ */
+function unpricedBudget(serving: Serving): string | undefined {
+  const { config, gateway } = serving;
+  const budgeted =
+    config.gateway.max_budget !== undefined || config.general.keys.some((k) => k.max_budget !== undefined);
+  if (!budgeted) return undefined;
+  const groups = gateway
+    .listModels()
+    .filter((m) => m.kind === 'group' || m.kind === 'wildcard')
+    .map((m) => m.id)
+    .filter((g) => gateway.deployments(g).some((d) => d.info.priceSource === undefined));
+  if (groups.length === 0) return undefined;
+  return `max_budget cannot count spend on ${groups.join(', ')}: no price in model_info (input_cost_per_token, output_cost_per_token) nor in semroute's table of well-known models; their answers cost 0 against budgets`;
 }

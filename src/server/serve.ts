@@ -1,3 +1,4 @@
+import { startTracing, type Tracing } from './traces.js';
 import path from 'node:path';
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
 import pino, { type Logger } from 'pino';
@@ -113,6 +114,18 @@ export async function serve(options: ServeOptions) {
     succeeded: (c, r) => decisionListeners.succeeded?.(c, r),
     finished: (c, f) => decisionListeners.finished?.(c, f),
   };
+  // Traces, once the config says whether it wants them (OTel loads only then).
+  let tracing: Tracing | undefined;
+  const lateTraces: EventListeners = {
+    received: (c, r) => tracing?.listeners.received?.(c, r),
+    route: (c, m, r) => tracing?.listeners.route?.(c, m, r),
+    planned: (c, p) => tracing?.listeners.planned?.(c, p),
+    cacheHit: (c, m) => tracing?.listeners.cacheHit?.(c, m),
+    attemptStart: (c, a) => tracing?.listeners.attemptStart?.(c, a),
+    attemptEnd: (c, o) => tracing?.listeners.attemptEnd?.(c, o),
+    succeeded: (c, s) => tracing?.listeners.succeeded?.(c, s),
+    finished: (c, f) => tracing?.listeners.finished?.(c, f),
+  };
   const events = combineEvents([
     proxyListeners({
       metrics,
@@ -125,6 +138,7 @@ export async function serve(options: ServeOptions) {
       logger: log,
     }),
     lateDecisions,
+    lateTraces,
   ]);
   runtime = await ProxyRuntime.start({
     file: options.config,
@@ -134,6 +148,7 @@ export async function serve(options: ServeOptions) {
     clock: options.clock,
     env: options.env,
     events,
+    traceHeaders: (ctx) => tracing?.headers(ctx),
     logger: proxyLogger,
     onReload: (ok, _error, reason) => {
       metrics.reloads.inc({ result: ok ? 'ok' : 'failed' });
@@ -195,6 +210,12 @@ export async function serve(options: ServeOptions) {
     decisionListeners = combineEvents([decisionLog.listeners(), shadow.listeners()]);
     log.info({ share: shadowSettings.share, judge: shadowSettings.judge }, 'shadow grading on');
   }
+  tracing = await startTracing({
+    env: options.env ?? process.env,
+    otelCallback: serving.serving.config.otel,
+    logPrompts: () => runtime?.serving.config.general.log_prompts ?? false,
+  });
+  if (tracing !== undefined) log.info({ endpoint: tracing.endpoint }, 'OpenTelemetry traces on (OTLP/HTTP)');
   applyVerbosity(serving.serving.config.verbose);
   if (isWorker()) cluster = joinCluster({ registry: metrics.registry, reload: (r) => serving.reload(r) });
   const { app, drain, routes, lifecycle } = await buildApp({
@@ -230,6 +251,7 @@ export async function serve(options: ServeOptions) {
       failures.close();
       await shadow?.idle();
       decisionLog?.close();
+      await tracing?.shutdown();
     })();
     return stopping;
   };

@@ -163,7 +163,7 @@ guardrails: []
 `);
     const ignored = config.warnings.filter((w) => w.startsWith('ignored'));
     expect(ignored).toEqual([
-      'ignored (semroute does not support them): router_settings: provider_budget_config; litellm_settings: success_callback, cache_params.supported_call_types; guardrails; general_settings: database_url; model_list[0]: litellm_params.region_name, litellm_params.max_budget',
+      'ignored (semroute does not support them): router_settings: provider_budget_config; litellm_settings: cache_params.supported_call_types; guardrails; general_settings: database_url; model_list[0]: litellm_params.region_name, litellm_params.max_budget',
     ]);
     expect(config.general.max_request_size_bytes).toBe(2 * 1024 * 1024);
     expect(config.gateway.drop_params).toBe(true);

@@ -717,9 +717,13 @@ describe('semantic and auto routing', () => {
     await expect(
       router.chatCompletion(ask('openai/gpt-5-mini'), { allowedModels: allowed }),
     ).rejects.toMatchObject({ code: ErrorCode.MODEL_NOT_ALLOWED });
+    // `auto` is a name the list must hold; its pool is then the listed groups only.
+    await expect(router.chatCompletion(ask('auto', 'q'), { allowedModels: allowed })).rejects.toMatchObject({
+      code: ErrorCode.MODEL_NOT_ALLOWED,
+    });
     const viaAuto = await router.chatCompletion(
       ask('auto', 'q', { plugins: [{ id: 'auto-router', cost_quality_tradeoff: 10 }] }),
-      { allowedModels: allowed },
+      { allowedModels: [...allowed, 'auto'] },
     );
     expect(allowed).toContain(viaAuto.model);
     // The alias resolves to an allowed group that fails; its fallback is not allowed, so the error surfaces.

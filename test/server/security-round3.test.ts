@@ -183,3 +183,263 @@ describe('a request undici refuses locally', () => {
     expect(error.constructor.name).not.toBe('UpstreamError');
   });
 });
+
+describe('lows: what one tenant learns or reaches', () => {
+  const OTHER = 'sk-round3-tenant-key-000002';
+  const NO_AUTO = 'sk-round3-tenant-key-000003';
+
+  it.each(['memory', 'redis'] as const)(
+    '10. the response cache is per caller: B never gets A’s cached answer (state in %s)',
+    async (store) => {
+      const config = path.join(dir.dir, `cache-${store}.yaml`);
+      await writeFile(
+        config,
+        `
+model_list:
+  - model_name: shared
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+router_settings:
+  cache_responses: true
+${store === 'redis' ? `  redis_host: 127.0.0.1\n  redis_port: ${redis.port}\n  redis_key_prefix: "cache-${store}:"` : ''}
+general_settings:
+  master_key: ${MASTER}
+  keys: [{ key: ${TENANT} }, { key: ${OTHER} }]
+`,
+      );
+      const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+      try {
+        const send = (key: string) =>
+          fetch(`${server.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify(ask({ messages: [{ role: 'user', content: `private question ${store}` }] })),
+          });
+        const before = upstream.attempts;
+        expect((await send(TENANT)).headers.get('x-semroute-cache')).toBeNull();
+        // A asks again: its own entry.
+        expect((await send(TENANT)).headers.get('x-semroute-cache')).toBe('hit');
+        // B asks the same: no hit, its own call.
+        expect((await send(OTHER)).headers.get('x-semroute-cache')).toBeNull();
+        expect(upstream.attempts - before).toBe(2);
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it('14. `auto` is a model name like any other: a key whose list lacks it gets 403', async () => {
+    const config = path.join(dir.dir, 'no-auto.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: shared
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+general_settings:
+  master_key: ${MASTER}
+  keys: [{ key: ${NO_AUTO}, models: [shared] }, { key: ${TENANT}, models: [shared, auto] }]
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      const send = (key: string, model: string) =>
+        fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify(ask({ model })),
+        });
+      const before = upstream.attempts;
+      for (const model of ['auto', 'openrouter/auto'])
+        expect((await send(NO_AUTO, model)).status, model).toBe(403);
+      expect(upstream.attempts).toBe(before);
+      // Listed: allowed, under either name.
+      expect((await send(TENANT, 'auto')).status).toBe(200);
+      expect((await send(TENANT, 'openrouter/auto')).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each(['memory', 'redis'] as const)(
+    '4. a model the upstream lacks, asked through a wildcard, cools nothing for anyone (state in %s)',
+    async (store) => {
+      const config = path.join(dir.dir, `wild-${store}.yaml`);
+      await writeFile(
+        config,
+        `
+model_list:
+  - model_name: "openai/*"
+    litellm_params: { model: "openai/*", api_base: ${upstream.url}, api_key: sk-up }
+    model_info: { id: wild-${store} }
+router_settings:
+  num_retries: 2
+  allowed_fails: 0
+${store === 'redis' ? `  redis_host: 127.0.0.1\n  redis_port: ${redis.port}\n  redis_key_prefix: "wild-${store}:"` : ''}
+general_settings:
+  master_key: ${MASTER}
+  keys: [{ key: ${TENANT} }, { key: ${OTHER} }]
+`,
+      );
+      const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+      try {
+        const send = (key: string, model: string) =>
+          fetch(`${server.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify(ask({ model })),
+          });
+        const before = upstream.attempts;
+        upstream.script([
+          {
+            status: 404,
+            body: {
+              error: { message: 'The model `attacker-secret-name` does not exist', code: 'model_not_found' },
+            },
+          },
+        ]);
+        const missing = await send(TENANT, 'openai/attacker-secret-name');
+        expect(missing.status).toBe(404);
+        // Not retried (two retries were allowed), not cooled.
+        expect(upstream.attempts - before).toBe(1);
+        const health = (await (
+          await fetch(`${server.url}/health`, { headers: { authorization: `Bearer ${MASTER}` } })
+        ).json()) as { unhealthy_count: number };
+        expect(health.unhealthy_count).toBe(0);
+        // The other tenant is served at once, and sees nothing of the first one's request.
+        const other = await send(OTHER, 'openai/gpt-4o');
+        expect(other.status).toBe(200);
+        expect(await other.text()).not.toContain('attacker-secret-name');
+      } finally {
+        await server.close();
+      }
+    },
+  );
+
+  it('8. a catch-all * deployment with its own api_key reaches its own provider only, never where a client points it', async () => {
+    // Another upstream the operator's key must never reach, standing in for llamafile's base.
+    const elsewhere = await startFakeUpstream();
+    const config = path.join(dir.dir, 'catch-all.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: "*"
+    litellm_params: { model: "*", api_base: ${upstream.url}, api_key: sk-operator-secret }
+`,
+    );
+    const server = await serve({
+      config,
+      port: 0,
+      signals: false,
+      watch: false,
+      logger: false,
+      env: { ...process.env, LLAMAFILE_API_BASE: `${elsewhere.url}` },
+    });
+    try {
+      const send = (model: string) =>
+        fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ask({ model })),
+        });
+      for (const model of ['llamafile/x', 'ollama/x', 'anthropic/claude-3-haiku-20240307']) {
+        const res = await send(model);
+        expect(res.status, model).toBe(403);
+        expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+          /only reaches openai/,
+        );
+      }
+      expect(elsewhere.attempts).toBe(0);
+      // Its own provider (an unprefixed name, or openai/) is served as before.
+      expect((await send('gpt-4o')).status).toBe(200);
+      expect((await send('openai/gpt-4o')).status).toBe(200);
+    } finally {
+      await server.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('7. every master-key comparison is throttled: Bearer guesses on /v1 and /ui too, not only the login form', async () => {
+    const config = path.join(dir.dir, 'throttle.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: shared
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+general_settings:
+  master_key: ${MASTER}
+  keys: [{ key: ${TENANT} }]
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      const get = (url: string, key: string) =>
+        fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${key}` } });
+      // Ten wrong guesses, spread over the API and the route page: each a 401.
+      for (let i = 0; i < 10; i++) {
+        const res = await get(i % 2 === 0 ? '/v1/models' : '/ui/api/state', `sk-guess-${i}-0000000000`);
+        expect(res.status, String(i)).toBe(401);
+      }
+      // The eleventh is refused before any comparison — even when it is the right key.
+      for (const key of ['sk-guess-x-0000000000', MASTER]) {
+        const res = await get('/v1/models', key);
+        expect(res.status).toBe(429);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+      }
+      // A virtual key is a lookup, not a guess: it still passes.
+      expect((await get('/v1/models', TENANT)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('17. an upstream that sends [DONE] and keeps the connection open does not hold the client', async () => {
+    // A raw server: one chunk, [DONE], then the connection stays open with nothing more.
+    const { createServer } = await import('node:http');
+    const held: Array<import('node:http').ServerResponse> = [];
+    const stalling = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = {
+          id: 'c1',
+          object: 'chat.completion.chunk',
+          created: 1,
+          model: 'gpt-4o',
+          choices: [{ index: 0, delta: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+        };
+        res.write(`data: ${JSON.stringify(chunk)}\n\ndata: [DONE]\n\n`);
+        held.push(res);
+      });
+    });
+    await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
+    const address = stalling.address() as { port: number };
+    const config = path.join(dir.dir, 'stall.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: stall
+    litellm_params: { model: openai/gpt-4o, api_base: http://127.0.0.1:${address.port}/v1, api_key: sk-up }
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'stall', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      // The whole answer arrives and ends (the test would time out if the proxy waited on the upstream).
+      const text = await res.text();
+      expect(text).toContain('"content":"hi"');
+      expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+      expect(held).toHaveLength(1);
+    } finally {
+      for (const r of held) r.destroy();
+      await server.close();
+      await new Promise((r) => stalling.close(r));
+    }
+  });
+});

@@ -1,7 +1,9 @@
 /**
  * The response cache (`cache_responses`): identical requests to the same group within
  * `default_cache_time_seconds` get the stored answer. Streams are cached only with
- * `cache_streams` and replayed as one chunk. `cache: {"no-cache": true}` skips it.
+ * `cache_streams` and replayed as one chunk. `cache: {"no-cache": true}` skips it. Each caller
+ * has its own entries (a hit would tell one tenant that another sent that exact prompt) unless
+ * `cache_shared: true`.
  */
 import { createHash } from 'node:crypto';
 import type { GatewayConfig } from '../../config/gateway-schema.js';
@@ -32,7 +34,7 @@ export class ResponseCache {
   ) {}
 
   /** The cache key of a request to a group, or undefined when it is not cached. */
-  key(group: string, body: ChatBody, stream: boolean): string | undefined {
+  key(group: string, body: ChatBody, stream: boolean, caller: string | undefined): string | undefined {
     if (!this.config.cache_responses || (stream && !this.config.cache_streams)) return undefined;
     const {
       stream: _s,
@@ -43,7 +45,7 @@ export class ResponseCache {
     } = body as ChatBody & { user?: unknown; metadata?: unknown; cache?: { 'no-cache'?: boolean } };
     if (cache?.['no-cache']) return undefined;
     return `cache:${createHash('sha256')
-      .update(JSON.stringify([group, sortKeys(rest)]))
+      .update(JSON.stringify([group, this.config.cache_shared ? '' : (caller ?? ''), sortKeys(rest)]))
       .digest('hex')}`;
   }
 

@@ -129,6 +129,10 @@ export async function withRetries<T>(
         throw own;
       }
       request.onAttemptEnd?.(deployment, performance.now() - started, error);
+      // A wildcard serves whatever name a client asks for: a name its upstream does not have is
+      // that request's mistake, not the deployment's, so it cools nothing for the other callers
+      // (and keeps this caller's model name and error text out of what they are shown).
+      if (error.kind === 'NotFoundError' && deployment.group.includes('*')) throw error;
       failed.add(deployment.id);
       lastError = error;
       await deps.failed(deployment, error);

@@ -31,7 +31,8 @@ import type { Plan, Planner } from '../plan/resolve.js';
 import type { ChatBody, ChatCompletion, RequestOptions, Served } from '../types.js';
 import { replay } from '../upstream/stream.js';
 import { type Capability, canServe, wireOf as wireFor } from '../upstream/wire.js';
-import { cheapestPriced, costOf } from '../pricing.js';
+import { cheapestPriced, costOf, mostCostly } from '../pricing.js';
+import type { Ledger, Tab } from '../spend/ledger.js';
 import type { CallResult, Operation } from './operation.js';
 
 export type Outcome<Answer, Chunk> = Served &
@@ -46,6 +47,10 @@ export interface PipelineDeps {
   retry: RetryDeps;
   events: EventListeners;
   now: () => number;
+  /** Budgets and a key's own limits (spend/ledger.ts). */
+  ledger: Ledger;
+  /** Headers each upstream call carries for the request's trace (`traceparent`), when traced. */
+  traceHeaders?: ((ctx: RequestContext) => Record<string, string> | undefined) | undefined;
   /** Output tokens per second of a plain answer (OpenRouter's provider.sort: throughput). */
   recordThroughput?: ((deploymentId: string, tokensPerSecond: number) => void) | undefined;
 }
@@ -80,8 +85,12 @@ export class Pipeline {
       stream: body.stream === true,
       messages: op.routingMessages?.(body),
     });
+    let tab: Tab | undefined;
     try {
-      const outcome = await this.serve(op, body, options, ctx);
+      // The key's own limits first: a refused request routes, embeds and holds nothing.
+      const { ledger } = this.deps;
+      if (ledger.tracks(options.account)) tab = await ledger.open(options.account, op.estimate(body).total);
+      const outcome = await this.serve(op, body, options, ctx, tab);
       if (!outcome.stream) {
         const usage = this.usageOf(op, body, op.usage(outcome.response));
         if (!usage.estimated && usage.completion > 0 && outcome.upstreamMs > 0 && !outcome.cached)
@@ -89,6 +98,10 @@ export class Pipeline {
         const money = this.money(outcome, usage);
         if (money.costUsd !== undefined) outcome.costUsd = money.costUsd;
         if (money.savedUsd !== undefined) outcome.savedUsd = money.savedUsd;
+        if (tab !== undefined) {
+          await tab.settle(money.costUsd ?? 0, outcome.model, usage.total);
+          this.spendOf(outcome, tab);
+        }
         this.succeeded(
           ctx,
           body.model,
@@ -99,8 +112,11 @@ export class Pipeline {
         return outcome;
       }
       // A stream succeeds (and reports its usage) when its last chunk has gone.
-      return withFields(outcome, { chunks: this.watch(op, body, ctx, outcome) });
+      if (tab !== undefined) this.spendOf(outcome, tab);
+      return withFields(outcome, { chunks: this.watch(op, body, ctx, outcome, tab) });
     } catch (error) {
+      // A refused or failed request spent nothing: its hold goes back.
+      await tab?.settle(0, undefined).catch(() => {});
       events.failed?.(ctx, error);
       events.finished?.(ctx, {
         model: body.model,
@@ -110,6 +126,27 @@ export class Pipeline {
       });
       throw error;
     }
+  }
+
+  /** The key's spend and budget, for the answer's headers. */
+  private spendOf(served: Served, tab: Tab): void {
+    if (tab.keySpentUsd !== undefined) served.keySpendUsd = tab.keySpentUsd;
+    if (tab.keyBudgetUsd !== undefined) served.keyBudgetUsd = tab.keyBudgetUsd;
+  }
+
+  /**
+   * The most a call to `group` can cost: its priciest deployment, the prompt at twice the usual
+   * four-characters-a-token estimate plus the chat format's overhead (tokenizers differ; a hold
+   * that is too small lets concurrent requests overshoot), and the answer at its cap (the
+   * request's max_tokens, else the model's max_output_tokens, else 4,096). A request that costs
+   * no more than its hold keeps a budget's overshoot within one request.
+   */
+  private mostCost(group: string, inputTokens: number, body: Record<string, unknown>): number {
+    const cap = [body.max_tokens, body.max_completion_tokens, body.max_output_tokens].find(
+      (v): v is number => typeof v === 'number' && v > 0,
+    );
+    const input = inputTokens * 2 + FORMAT_TOKENS;
+    return mostCostly(this.deps.table.deployments(group), input, cap, DEFAULT_OUTPUT_CAP);
   }
 
   /** The cost of an answer, and a decision's saving against its baseline. */
@@ -154,14 +191,19 @@ export class Pipeline {
     body: B & { model: string },
     ctx: RequestContext,
     outcome: Served & { chunks: AsyncIterable<C> },
+    tab: Tab | undefined,
   ): AsyncGenerator<C> {
     let reported: Partial<TokenUsage> | undefined;
     let failure: unknown;
     let text = '';
+    /** Characters answered, for a stream whose upstream reports no usage. */
+    let chars = 0;
     try {
       for await (const chunk of outcome.chunks) {
         reported = op.chunkUsage?.(chunk) ?? reported;
-        if (text.length < ANSWER_CHARS) text += op.chunkText?.(chunk) ?? '';
+        const piece = op.chunkText?.(chunk) ?? '';
+        chars += piece.length;
+        if (text.length < ANSWER_CHARS) text += piece;
         yield chunk;
       }
     } catch (error) {
@@ -178,15 +220,16 @@ export class Pipeline {
         cached: outcome.cached,
         upstreamMs: outcome.upstreamMs,
       };
-      if (failure === undefined)
-        this.succeeded(
-          ctx,
-          body.model,
-          served,
-          this.usageOf(op, body, reported),
-          text.slice(0, ANSWER_CHARS),
-        );
-      else {
+      if (failure === undefined) {
+        const usage = this.usageOf(op, body, reported, chars);
+        const money = this.money(served, usage);
+        if (money.costUsd !== undefined) served.costUsd = money.costUsd;
+        if (money.savedUsd !== undefined) served.savedUsd = money.savedUsd;
+        await tab?.settle(money.costUsd ?? 0, served.model, usage.total).catch(() => {});
+        this.succeeded(ctx, body.model, served, usage, text.slice(0, ANSWER_CHARS));
+      } else {
+        // What a broken stream cost is not known: its hold goes back, nothing is spent.
+        await tab?.settle(0, undefined).catch(() => {});
         this.deps.events.failed?.(ctx, failure);
         this.deps.events.finished?.(ctx, {
           model: body.model,
@@ -198,11 +241,15 @@ export class Pipeline {
     }
   }
 
-  /** The upstream's count, or the estimate (prompt only: an answer's length is not known here). */
+  /**
+   * The upstream's count, or an estimate: the prompt's, and for a stream the answer's from its
+   * length (about four characters a token).
+   */
   private usageOf<B extends Record<string, unknown>>(
     op: Operation<B, unknown, unknown>,
     body: B,
     reported: Partial<TokenUsage> | undefined,
+    answerChars = 0,
   ): TokenUsage {
     if (reported?.total !== undefined && reported.total > 0)
       return {
@@ -212,7 +259,8 @@ export class Pipeline {
         estimated: false,
       };
     const { input } = op.estimate(body);
-    return { prompt: input, completion: 0, total: input, estimated: true };
+    const completion = Math.ceil(answerChars / 4);
+    return { prompt: input, completion, total: input + completion, estimated: true };
   }
 
   private async serve<B extends Record<string, unknown>, A, C>(
@@ -220,6 +268,7 @@ export class Pipeline {
     body: B & { model: string },
     options: RequestOptions,
     ctx: RequestContext,
+    tab: Tab | undefined,
   ): Promise<Outcome<A, C>> {
     const { config, table, planner, cache, sticky, events } = this.deps;
     // 1. The request's own fields, checked before anything is routed or embedded.
@@ -249,10 +298,16 @@ export class Pipeline {
     // A wildcard answers with the name asked for (as LiteLLM does), a group with its own name.
     const label = (group: string) =>
       group === plan.group && plan.wildcard !== undefined ? body.model : group;
-    // 3. The cache.
-    const cacheKey = op.cacheable ? cache.key(plan.group, body as unknown as ChatBody, stream) : undefined;
+    // 3. The budgets: spent ones refuse here, before the cache (LiteLLM checks them first too).
+    const estimate = op.estimate(upstream);
+    await tab?.cover(this.mostCost(plan.group, estimate.input, upstream));
+    // 4. The cache.
+    const cacheKey = op.cacheable
+      ? cache.key(plan.group, body as unknown as ChatBody, stream, ctx.caller.id)
+      : undefined;
     const hit = cacheKey === undefined ? undefined : await cache.get(cacheKey);
     if (hit !== undefined) {
+      await tab?.settle(0, undefined);
       events.cacheHit?.(ctx, plan.group);
       const served = this.served(plan.group, hit.deploymentId, plan, 0, [], 0, true);
       return (
@@ -261,8 +316,7 @@ export class Pipeline {
           : withFields(served, { stream: false as const, response: hit.response as A })
       ) as Outcome<A, C>;
     }
-    // 4. Fallbacks, retries, the call.
-    const estimate = op.estimate(upstream);
+    // 5. Fallbacks, retries, the call.
     let attempts = 0;
     let upstreamMs = 0;
     const deadline = this.deadline(prepared.timeoutMs ?? options.timeoutMs);
@@ -297,8 +351,10 @@ export class Pipeline {
         requested: requestFallbacks,
         attempts: () => attempts,
       },
-      (group, first) => {
+      async (group, first) => {
         this.checkContextWindow(group, estimate.input);
+        // A fallback may cost more than the planned group: its hold grows to cover it.
+        if (!first) await tab?.cover(this.mostCost(group, estimate.input, upstream));
         const wildcard = group === plan.group ? plan.wildcard : undefined;
         return withRetries(
           this.deps.retry,
@@ -317,12 +373,14 @@ export class Pipeline {
             const own =
               group === plan.group && plan.params !== undefined ? { ...plan.params, ...upstream } : upstream;
             const sent = upstreamBody(d, own, model);
+            const traced = this.deps.traceHeaders?.(ctx);
+            const headers = traced === undefined ? sent.headers : { ...sent.headers, ...traced };
             const called: CallResult<A, C> = await op.call({
               wire: wireFor(target),
               client: table.client(target),
               deployment: d,
               body: sent.body,
-              call: sent.headers === undefined ? call : { ...call, headers: sent.headers },
+              call: headers === undefined ? call : { ...call, headers },
               drop: d.dropParams ?? config.drop_params,
               label: label(group),
               release,
@@ -392,6 +450,11 @@ export class Pipeline {
     };
   }
 }
+
+/** Output tokens a hold assumes when neither the request nor the model caps them. */
+const DEFAULT_OUTPUT_CAP = 4_096;
+/** Tokens a chat format adds around the messages (roles, separators), held for on top. */
+const FORMAT_TOKENS = 16;
 
 /** The answer text listeners get (shadow grading), at most. */
 const ANSWER_CHARS = 64 * 1024;

@@ -124,7 +124,12 @@ export class Planner {
       const pool = adaptive.pool.map((g) => table.aliasTarget(g));
       return this.planAuto(body, options, { pool, tradeoff: adaptive.tradeoff, semantic: false });
     }
-    if (AUTO_MODELS.has(requested)) return this.planAuto(body, options, undefined);
+    if (AUTO_MODELS.has(requested)) {
+      // `auto` is a name a key's list must hold, like any other: its pool is not a way around it
+      // (`openrouter/auto` is the same thing, so either name in the list allows both).
+      table.checkAllowed([body.model, ...AUTO_MODELS], options.allowedModels);
+      return this.planAuto(body, options, undefined);
+    }
     const match = table.match(requested);
     if (match === undefined) throw table.notFound(body.model);
     table.checkAllowed([body.model, requested, match.group], options.allowedModels);

@@ -4,7 +4,16 @@
  * enforces limits and cooldowns on its own meanwhile), never a request. The change is logged
  * once each way, not per request, and reported by `status()` for `/health/readiness`.
  */
-import type { Clock, Limits, StateStore, StoreStatus, Usage } from './state-store.js';
+import type {
+  Clock,
+  Limits,
+  SpendBucket,
+  SpendHold,
+  SpendTally,
+  StateStore,
+  StoreStatus,
+  Usage,
+} from './state-store.js';
 
 export interface FailoverLogger {
   warn(obj: object, msg?: string): void;
@@ -14,6 +23,7 @@ export interface FailoverLogger {
 /** The shared store plus what failover needs to know about its connection. */
 export interface SharedStore extends StateStore {
   readonly ready: boolean;
+  connected(timeoutMs: number): Promise<void>;
 }
 
 export class FailoverStateStore implements StateStore {
@@ -32,6 +42,16 @@ export class FailoverStateStore implements StateStore {
     private readonly backoffMs = 1_000,
   ) {
     this.since = now();
+  }
+
+  async connected(timeoutMs: number): Promise<void> {
+    try {
+      await this.shared.connected(timeoutMs);
+      // Connected now: no reason to stay on local state for the rest of a backoff.
+      this.retryAt = 0;
+    } catch {
+      // Not there yet: local state serves, as it does whenever the shared store is away.
+    }
   }
 
   private async use<T>(op: (store: StateStore) => Promise<T>): Promise<T> {
@@ -76,6 +96,23 @@ export class FailoverStateStore implements StateStore {
   }
   usage(ids: readonly string[]): Promise<Map<string, Usage>> {
     return this.use((s) => s.usage(ids));
+  }
+  holdSpend(buckets: readonly SpendBucket[], usd: number): Promise<SpendHold> {
+    return this.use((s) => s.holdSpend(buckets, usd));
+  }
+  settleSpend(
+    buckets: readonly SpendBucket[],
+    heldUsd: number,
+    spentUsd: number,
+    totals: readonly string[],
+  ): Promise<number[]> {
+    return this.use((s) => s.settleSpend(buckets, heldUsd, spentUsd, totals));
+  }
+  tallies(buckets: readonly SpendBucket[]): Promise<SpendTally[]> {
+    return this.use((s) => s.tallies(buckets));
+  }
+  spendTotals(prefix: string): Promise<Map<string, number>> {
+    return this.use((s) => s.spendTotals(prefix));
   }
   recordFailure(id: string): Promise<number> {
     return this.use((s) => s.recordFailure(id));

@@ -2,6 +2,9 @@ import {
   type Clock,
   CONVERSATIONS_PER_CALLER,
   type Limits,
+  type SpendBucket,
+  type SpendHold,
+  type SpendTally,
   type StateStore,
   type StoreStatus,
   type Usage,
@@ -22,6 +25,9 @@ export class MemoryStateStore implements StateStore {
   private readonly sticky = new Map<string, { value: string; expires: number }>();
   private readonly cache = new Map<string, Expiring>();
   private readonly sessions = new Map<string, Expiring>();
+  /** Budget tallies by `scope:window`; a window past its end is dropped when next touched. */
+  private readonly spend = new Map<string, SpendTally & { end: number | undefined }>();
+  private readonly totals = new Map<string, number>();
   /** Per caller, its conversations in the order they were stored (the oldest first). */
   private readonly conversations = new Map<string, Map<string, Expiring>>();
 
@@ -130,6 +136,55 @@ export class MemoryStateStore implements StateStore {
 
   async inFlight(ids: readonly string[]): Promise<Map<string, number>> {
     return new Map(ids.map((id) => [id, this.flight.get(id) ?? 0]));
+  }
+
+  private tally(bucket: SpendBucket): SpendTally & { end: number | undefined } {
+    const name = `${bucket.scope}:${bucket.window}`;
+    let entry = this.spend.get(name);
+    if (entry === undefined) {
+      // Windows that have ended go as new ones open: a month of 30 s windows does not pile up.
+      const now = this.now();
+      for (const [old, e] of this.spend) if (e.end !== undefined && e.end <= now) this.spend.delete(old);
+      entry = { spent: 0, held: 0, end: bucket.end };
+      this.spend.set(name, entry);
+    }
+    return entry;
+  }
+
+  async holdSpend(buckets: readonly SpendBucket[], usd: number): Promise<SpendHold> {
+    // No await between the checks and the holds: concurrent holds cannot interleave.
+    const tallies = buckets.map((b) => this.tally(b));
+    const full = tallies.findIndex((t, i) => t.spent + t.held >= buckets[i]!.limit);
+    if (full < 0) for (const t of tallies) t.held += usd;
+    return { full, spent: tallies.map((t) => t.spent) };
+  }
+
+  async settleSpend(
+    buckets: readonly SpendBucket[],
+    heldUsd: number,
+    spentUsd: number,
+    totals: readonly string[],
+  ): Promise<number[]> {
+    const spent = buckets.map((b) => {
+      const t = this.tally(b);
+      t.held = Math.max(0, t.held - heldUsd);
+      t.spent += spentUsd;
+      return t.spent;
+    });
+    if (spentUsd !== 0)
+      for (const name of totals) this.totals.set(name, (this.totals.get(name) ?? 0) + spentUsd);
+    return spent;
+  }
+
+  async tallies(buckets: readonly SpendBucket[]): Promise<SpendTally[]> {
+    return buckets.map((b) => {
+      const t = this.spend.get(`${b.scope}:${b.window}`);
+      return { spent: t?.spent ?? 0, held: t?.held ?? 0 };
+    });
+  }
+
+  async spendTotals(prefix: string): Promise<Map<string, number>> {
+    return new Map([...this.totals].filter(([name]) => name.startsWith(prefix)));
   }
 
   async getSticky(key: string): Promise<string | undefined> {

@@ -24,6 +24,9 @@ import {
   type Clock,
   CONVERSATIONS_PER_CALLER,
   type Limits,
+  type SpendBucket,
+  type SpendHold,
+  type SpendTally,
   type StateStore,
   type StoreStatus,
   type Usage,
@@ -80,7 +83,52 @@ if excess > 0 then
 end
 return 1`;
 
+/**
+ * A hold on N budget tallies (hashes: s = spent, h = held), all or none: every bucket is checked
+ * before any is touched, in one script, so concurrent holds from any instance see each other.
+ * KEYS: the tallies. ARGV: usd, then per key its limit and the epoch ms its key may go (0: never).
+ */
+const HOLD_SPEND = `
+local usd = tonumber(ARGV[1])
+local spent = {}
+local full = -1
+for i, key in ipairs(KEYS) do
+  local s = redis.call('HGET', key, 's') or '0'
+  local h = tonumber(redis.call('HGET', key, 'h') or '0')
+  spent[i + 1] = s
+  if full < 0 and tonumber(s) + h >= tonumber(ARGV[2 * i]) then full = i - 1 end
+end
+spent[1] = tostring(full)
+if full >= 0 then return spent end
+for i, key in ipairs(KEYS) do
+  redis.call('HINCRBYFLOAT', key, 'h', usd)
+  local expire = tonumber(ARGV[2 * i + 1])
+  if expire > 0 then redis.call('PEXPIREAT', key, expire) end
+end
+return spent`;
+
+/** Ends a hold. KEYS: the tallies, then the totals hash. ARGV: held, spent, then the totals' names. */
+const SETTLE_SPEND = `
+local held = tonumber(ARGV[1])
+local spent = tonumber(ARGV[2])
+local after = {}
+for i = 1, #KEYS - 1 do
+  local h = tonumber(redis.call('HINCRBYFLOAT', KEYS[i], 'h', -held))
+  if h < 0 then redis.call('HSET', KEYS[i], 'h', '0') end
+  if spent ~= 0 then after[i] = redis.call('HINCRBYFLOAT', KEYS[i], 's', spent)
+  else after[i] = redis.call('HGET', KEYS[i], 's') or '0' end
+end
+if spent ~= 0 then
+  for j = 3, #ARGV do redis.call('HINCRBYFLOAT', KEYS[#KEYS], ARGV[j], spent) end
+end
+return after`;
+
+/** A window's tally outlives its end a little, for `/key/info` near the boundary. */
+const SPEND_GRACE = 10 * MINUTE;
+
 interface Scripts {
+  semrouteHoldSpend(...args: Array<string | number>): Promise<string[]>;
+  semrouteSettleSpend(...args: Array<string | number>): Promise<string[]>;
   semrouteConversation(
     value: string,
     index: string,
@@ -150,6 +198,8 @@ export class RedisStateStore implements StateStore {
     this.redis.defineCommand('semrouteCoolDown', { numberOfKeys: 1, lua: COOL_DOWN });
     this.redis.defineCommand('semrouteInFlight', { numberOfKeys: 1, lua: IN_FLIGHT });
     this.redis.defineCommand('semrouteConversation', { numberOfKeys: 2, lua: PUT_CONVERSATION });
+    this.redis.defineCommand('semrouteHoldSpend', { lua: HOLD_SPEND });
+    this.redis.defineCommand('semrouteSettleSpend', { lua: SETTLE_SPEND });
     this.scripts = this.redis as unknown as Scripts;
   }
 
@@ -279,6 +329,47 @@ export class RedisStateStore implements StateStore {
     if (ids.length === 0) return new Map();
     const values = await this.redis.mget(ids.map((id) => this.key('i', id)));
     return new Map(ids.map((id, i) => [id, Math.max(0, Number(values[i] ?? 0))]));
+  }
+
+  private spendKey(bucket: SpendBucket): string {
+    return `${this.prefix}s:${bucket.scope}:${bucket.window}`;
+  }
+
+  async holdSpend(buckets: readonly SpendBucket[], usd: number): Promise<SpendHold> {
+    if (buckets.length === 0) return { full: -1, spent: [] };
+    const args: Array<string | number> = [buckets.length, ...buckets.map((b) => this.spendKey(b)), usd];
+    // A limit as Lua reads it: %.17g keeps every digit, and MAX_VALUE stays a number.
+    for (const b of buckets)
+      args.push(b.limit.toPrecision(17), b.end === undefined ? 0 : b.end + SPEND_GRACE);
+    const [full, ...spent] = await this.scripts.semrouteHoldSpend(...args);
+    return { full: Number(full), spent: spent.map(Number) };
+  }
+
+  async settleSpend(
+    buckets: readonly SpendBucket[],
+    heldUsd: number,
+    spentUsd: number,
+    totals: readonly string[],
+  ): Promise<number[]> {
+    const keys = [...buckets.map((b) => this.spendKey(b)), `${this.prefix}spend-totals`];
+    const after = await this.scripts.semrouteSettleSpend(keys.length, ...keys, heldUsd, spentUsd, ...totals);
+    return after.map(Number);
+  }
+
+  async tallies(buckets: readonly SpendBucket[]): Promise<SpendTally[]> {
+    if (buckets.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const b of buckets) pipeline.hmget(this.spendKey(b), 's', 'h');
+    const replies = check(await pipeline.exec()) as Array<[string | null, string | null]>;
+    return replies.map(([s, h]) => ({ spent: Number(s ?? 0), held: Math.max(0, Number(h ?? 0)) }));
+  }
+
+  async spendTotals(prefix: string): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(`${this.prefix}spend-totals`);
+    const out = new Map<string, number>();
+    for (const [name, value] of Object.entries(all))
+      if (name.startsWith(prefix)) out.set(name, Number(value));
+    return out;
   }
 
   async getSticky(key: string): Promise<string | undefined> {

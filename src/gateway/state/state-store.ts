@@ -1,6 +1,6 @@
 /**
  * Shared state, one small interface per purpose: usage counters and limits, cooldowns, sticky
- * sessions, route-page sessions, stored conversations and the response cache. Each consumer
+ * sessions, route-page sessions, stored conversations, the response cache and budgets' spend. Each consumer
  * asks for the purpose it needs; a backend (memory, Redis, Redis with failover) implements them
  * all behind `StateStore`. Every operation is one atomic step in Redis (INCR/EXPIRE, Lua or
  * MULTI) so both backends keep the same semantics. One conformance suite per purpose:
@@ -94,14 +94,72 @@ export interface ResponseCacheStore {
   setCached(key: string, value: string, ttlMs: number): Promise<void>;
 }
 
+/** One budget window's tally, for one scope (a key, the whole proxy). */
+export interface SpendBucket {
+  /** Whose budget: `key:<id>`, `proxy`. */
+  readonly scope: string;
+  /** Epoch ms its window began (0: a budget that never resets): a new window is a new tally. */
+  readonly window: number;
+  /** Epoch ms the window ends, after which its tally may be forgotten; undefined: never. */
+  readonly end: number | undefined;
+  /** The budget, USD. */
+  readonly limit: number;
+}
+
+export interface SpendTally {
+  /** USD settled in the window. */
+  spent: number;
+  /** USD held by requests in flight (their estimate, until they settle). */
+  held: number;
+}
+
+export interface SpendHold {
+  full: number;
+  spent: number[];
+}
+
+/**
+ * Budgets (`max_budget`): spend per window, with holds for requests in flight, so that concurrent
+ * requests here or on other instances cannot overshoot a budget by more than one request.
+ */
+export interface SpendStore {
+  /**
+   * Holds `usd` in every bucket if each still has room (spent + held below its limit), in one
+   * atomic step. `full` is -1 when held, else the index of the first bucket without room (and
+   * nothing is held anywhere); `spent` is each bucket's settled spend.
+   */
+  holdSpend(buckets: readonly SpendBucket[], usd: number): Promise<SpendHold>;
+  /**
+   * Ends a hold in one atomic step: `heldUsd` leaves the buckets' held, `spentUsd` joins their
+   * spent and the running totals named in `totals` (`key:<alias>`, `model:<group>`). Returns
+   * each bucket's spend after.
+   */
+  settleSpend(
+    buckets: readonly SpendBucket[],
+    heldUsd: number,
+    spentUsd: number,
+    totals: readonly string[],
+  ): Promise<number[]>;
+  tallies(buckets: readonly SpendBucket[]): Promise<SpendTally[]>;
+  /** The running totals whose names start with `prefix`, settled since the store began. */
+  spendTotals(prefix: string): Promise<Map<string, number>>;
+}
+
 export interface StateStore
   extends UsageCounters,
+    SpendStore,
     CooldownStore,
     StickyStore,
     SessionStore,
     ConversationStore,
     ResponseCacheStore {
   status(): StoreStatus;
+  /**
+   * Resolves once a shared backend is connected, or after `timeoutMs` whatever it is (then local
+   * state serves until it connects). A proxy waits for it before taking traffic: requests in the
+   * first moments would otherwise be counted on local state only (budgets, rate limits).
+   */
+  connected?(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -14,39 +14,66 @@ export async function* sseEvents<T = ChatChunk>(
   deployment: Deployment,
 ): AsyncGenerator<T> {
   const events = new EventSplitter(deployment);
-  // After [DONE] the body is read to its end, as the openai client does: leaving the loop early
-  // destroys an unfinished stream, which built an AbortError with its stack for every streamed
-  // request (8% of a streamed request's CPU). The upstream ends the body right after [DONE].
-  let done = false;
-  for await (const bytes of body) {
-    if (done) continue;
-    for (const event of events.push(bytes)) {
-      // Nearly every event is one `data: ` line: that case skips the split.
-      const data =
-        event.startsWith('data: ') && !event.includes('\n')
-          ? event.slice(6)
-          : event
-              .split(/\r?\n/)
-              .filter((line) => line.startsWith('data:'))
-              .map((line) => line.slice(line[5] === ' ' ? 6 : 5))
-              .join('\n');
-      if (data === '') continue;
-      if (data === '[DONE]') {
-        done = true;
-        break;
+  const reader = body[Symbol.asyncIterator]();
+  // After [DONE] the answer is complete and the stream ends here, whatever the upstream does next:
+  // one that keeps the connection open must not hold the client. The rest of the body is read in
+  // the background (bounded), as the openai client does: destroying an unfinished stream built an
+  // AbortError with its stack for every streamed request (8% of a streamed request's CPU).
+  let handedOff = false;
+  try {
+    for (;;) {
+      const next = await reader.next();
+      if (next.done === true) return;
+      for (const event of events.push(next.value)) {
+        // Nearly every event is one `data: ` line: that case skips the split.
+        const data =
+          event.startsWith('data: ') && !event.includes('\n')
+            ? event.slice(6)
+            : event
+                .split(/\r?\n/)
+                .filter((line) => line.startsWith('data:'))
+                .map((line) => line.slice(line[5] === ' ' ? 6 : 5))
+                .join('\n');
+        if (data === '') continue;
+        if (data === '[DONE]') {
+          handedOff = true;
+          drainAfterDone(reader);
+          return;
+        }
+        const parsed = JSON.parse(data) as T & { error?: { message?: string; code?: string } };
+        if (parsed.error !== undefined) {
+          const message = parsed.error.message ?? 'error event in stream';
+          throw new UpstreamError(
+            classifyUpstream(500, message, parsed.error.code ?? null),
+            `${upstreamName(deployment)} sent an error event: ${message}`,
+            undefined,
+          );
+        }
+        yield parsed as T;
       }
-      const parsed = JSON.parse(data) as T & { error?: { message?: string; code?: string } };
-      if (parsed.error !== undefined) {
-        const message = parsed.error.message ?? 'error event in stream';
-        throw new UpstreamError(
-          classifyUpstream(500, message, parsed.error.code ?? null),
-          `${upstreamName(deployment)} sent an error event: ${message}`,
-          undefined,
-        );
-      }
-      yield parsed as T;
     }
+  } finally {
+    // Stopped early (an error, a client gone): the body is closed, as for-await would.
+    if (!handedOff) await reader.return?.().catch(() => {});
   }
+}
+
+/** How long the rest of a body after `[DONE]` may take before its connection is closed. */
+const AFTER_DONE_MS = 2_000;
+
+/** Reads what follows `[DONE]` to the end, or closes the body when it does not end soon. */
+function drainAfterDone(reader: AsyncIterator<Buffer>): void {
+  const timer = setTimeout(() => void reader.return?.().catch(() => {}), AFTER_DONE_MS);
+  timer.unref();
+  void (async () => {
+    try {
+      while ((await reader.next()).done !== true);
+    } catch {
+      // Closed by the timer, or the connection failed after the answer was complete: nothing lost.
+    } finally {
+      clearTimeout(timer);
+    }
+  })();
 }
 
 /**

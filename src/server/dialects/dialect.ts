@@ -76,11 +76,15 @@ export function servedHeaders(
   }
   if (outcome.costUsd !== undefined) headers['x-semroute-cost-usd'] = outcome.costUsd.toFixed(8);
   if (outcome.savedUsd !== undefined) headers['x-semroute-saved-usd'] = outcome.savedUsd.toFixed(8);
+  if (outcome.keySpendUsd !== undefined) headers['x-semroute-key-spend-usd'] = outcome.keySpendUsd.toFixed(8);
+  if (outcome.keyBudgetUsd !== undefined) headers['x-semroute-key-budget-usd'] = String(outcome.keyBudgetUsd);
   if (outcome.cached) headers['x-semroute-cache'] = 'hit';
   if (outcome.fallbacksTried.length > 0)
     headers['x-semroute-fallbacks'] = outcome.fallbacksTried.map(headerValue).join(',');
   return headers;
 }
+
+const oneHeader = (v: string | string[] | undefined) => (typeof v === 'string' ? v : undefined);
 
 /** The request's context, made here at the edge from what auth found. */
 export function edgeContext(request: FastifyRequest, endpoint: string): RequestContext {
@@ -89,6 +93,8 @@ export function edgeContext(request: FastifyRequest, endpoint: string): RequestC
     id: request.id,
     caller: { alias: request.callerAlias, id: request.caller },
     startedAt: request.startedAt,
+    traceparent: oneHeader(request.headers.traceparent),
+    tracestate: oneHeader(request.headers.tracestate),
   });
 }
 

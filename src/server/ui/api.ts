@@ -4,7 +4,7 @@
  * value with textContent, never as HTML.
  */
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -260,8 +260,14 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
         };
       }
       const backup = `${file}.bak`;
-      if (previous !== undefined) await writeFileAtomic(backup, previous);
-      await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`);
+      // The file keeps its mode, and so does its backup: a 0600 router.json holding an
+      // encoder's api_key must not come back world-readable.
+      const mode = await stat(file).then(
+        (s) => s.mode & 0o777,
+        () => undefined,
+      );
+      if (previous !== undefined) await writeFileAtomic(backup, previous, mode);
+      await writeFileAtomic(file, `${JSON.stringify(config, null, 2)}\n`, mode);
       const written = `${JSON.stringify(config, null, 2)}\n`;
       if (await runtime.reload(ROUTE_PAGE_SAVE))
         return {
@@ -273,7 +279,7 @@ export function registerUiApi(app: FastifyInstance, runtime: ProxyRuntime, decis
       // Valid JSON the gateway still refused (say, an encoder it cannot load): put the old file back.
       const error = runtime.lastReloadError;
       if (previous !== undefined) {
-        await writeFileAtomic(file, previous);
+        await writeFileAtomic(file, previous, mode);
         await runtime.reload('route page save undone');
       }
       return { errors: problems(error) };

@@ -66,16 +66,24 @@ export class UiSessions {
 }
 
 /**
- * Failed sign-ins per client address: ten a minute, then 429 until the minute is over. Kept in
- * memory (per instance), for at most 10,000 addresses.
+ * Failed key checks — sign-ins on the route page and every wrong key presented to the API —
+ * per client address: ten a minute, then 429 until the minute is over; and for all addresses
+ * together a budget (1,000 a minute), past which no key but a virtual key's is even compared,
+ * so guesses spread over many addresses are slowed too. Entries expire one by one, and at most 10,000
+ * addresses are kept: past that the one that failed least recently goes.
+ * In memory, per instance.
  */
 export class LoginThrottle {
+  /** Per address, the least recently failed first (each failure moves its address to the end). */
   private readonly failures = new Map<string, { count: number; since: number }>();
+  private global = { count: 0, since: 0 };
 
   constructor(
     private readonly now: () => number = Date.now,
     private readonly limit = 10,
     private readonly windowMs = 60_000,
+    private readonly globalLimit = 1_000,
+    private readonly maxAddresses = 10_000,
   ) {}
 
   /** Seconds until this address may try again, or 0. */
@@ -85,12 +93,36 @@ export class LoginThrottle {
     return entry.count >= this.limit ? Math.ceil((entry.since + this.windowMs - this.now()) / 1000) : 0;
   }
 
+  /** Seconds until the budget of failures over all addresses has room again, or 0. */
+  globallyBlockedFor(): number {
+    const { count, since } = this.global;
+    if (this.now() - since >= this.windowMs || count < this.globalLimit) return 0;
+    return Math.ceil((since + this.windowMs - this.now()) / 1000);
+  }
+
   failed(address: string): void {
     const now = this.now();
+    if (now - this.global.since >= this.windowMs) this.global = { count: 0, since: now };
+    this.global.count++;
+    // Expired windows leave from the front, one at a time: no address's count is wiped early.
+    for (const [old, e] of this.failures) {
+      if (now - e.since < this.windowMs) break;
+      this.failures.delete(old);
+    }
     const entry = this.failures.get(address);
-    if (entry === undefined || now - entry.since >= this.windowMs) {
-      if (this.failures.size >= 10_000) this.failures.clear();
-      this.failures.set(address, { count: 1, since: now });
-    } else entry.count++;
+    this.failures.delete(address);
+    if (entry !== undefined && now - entry.since < this.windowMs) {
+      // Moved to the end: an address still guessing is the last to be dropped at the cap.
+      entry.count++;
+      this.failures.set(address, entry);
+      return;
+    }
+    if (this.failures.size >= this.maxAddresses) this.failures.delete(this.failures.keys().next().value!);
+    this.failures.set(address, { count: 1, since: now });
+  }
+
+  /** Addresses tracked (for tests and /metrics). */
+  get size(): number {
+    return this.failures.size;
   }
 }

@@ -149,5 +149,46 @@ export function runStateStoreConformance(name: string, create: () => Promise<Sto
       await advance(61_000);
       expect(await store.getConversation('b', 'keep-me')).toBeUndefined();
     });
+
+    it('holds spend atomically across buckets: concurrent holds stop at the limit, settling moves held to spent', async () => {
+      const { store } = await create();
+      const key = { scope: 'key:k1', window: 1_000, end: Date.now() + 3_600_000, limit: 1 };
+      const proxy = { scope: 'proxy', window: 0, end: undefined, limit: 100 };
+      // 0.3 each against 1 USD: the first four fit (0, 0.3, 0.6, 0.9 are all below 1), the rest do not.
+      const holds = await Promise.all(Array.from({ length: 10 }, () => store.holdSpend([key, proxy], 0.3)));
+      expect(holds.filter((h) => h.full === -1)).toHaveLength(4);
+      expect(holds.filter((h) => h.full === 0)).toHaveLength(6);
+      // A refused hold held nothing anywhere: the proxy bucket only carries the four.
+      const [k, p] = await store.tallies([key, proxy]);
+      expect(k!.held).toBeCloseTo(1.2, 9);
+      expect(p!.held).toBeCloseTo(1.2, 9);
+      expect(await store.settleSpend([key, proxy], 0.3, 0.05, ['key:alias-1', 'model:gpt'])).toEqual([
+        expect.closeTo(0.05, 9),
+        expect.closeTo(0.05, 9),
+      ]);
+      const [k2] = await store.tallies([key]);
+      expect(k2!.held).toBeCloseTo(0.9, 9);
+      expect(k2!.spent).toBeCloseTo(0.05, 9);
+      // The second bucket's index is reported when it is the full one.
+      const tight = { scope: 'proxy-tight', window: 0, end: undefined, limit: 0.01 };
+      await store.settleSpend([tight], 0, 0.02, []);
+      const refused = await store.holdSpend([{ ...key, scope: 'key:k2' }, tight], 0.1);
+      expect(refused.full).toBe(1);
+      expect(refused.spent[1]).toBeCloseTo(0.02, 9);
+      // A limit no spend reaches (a key without a budget) holds.
+      const open = { scope: 'key:k3', window: 0, end: undefined, limit: Number.MAX_VALUE };
+      expect((await store.holdSpend([open], 5)).full).toBe(-1);
+      expect((await store.tallies([{ ...key, scope: 'key:k2' }]))[0]).toEqual({ spent: 0, held: 0 });
+      // Another window is another tally.
+      expect((await store.tallies([{ ...key, window: 2_000 }]))[0]).toEqual({ spent: 0, held: 0 });
+      await store.settleSpend([key], 0, 0.25, ['key:alias-1']);
+      const totals = await store.spendTotals('key:');
+      expect(totals.get('key:alias-1')).toBeCloseTo(0.3, 9);
+      expect([...totals.keys()]).toEqual(['key:alias-1']);
+      expect((await store.spendTotals('model:')).get('model:gpt')).toBeCloseTo(0.05, 9);
+      // Held never goes below zero, whatever is released.
+      await store.settleSpend([proxy], 50, 0, []);
+      expect((await store.tallies([proxy]))[0]!.held).toBe(0);
+    });
   });
 }

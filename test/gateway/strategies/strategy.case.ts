@@ -14,6 +14,8 @@ export function deployment(id: string, extra: Partial<Deployment> = {}): Deploym
       inputCostPerToken: undefined,
       outputCostPerToken: undefined,
       maxInputTokens: undefined,
+      maxOutputTokens: undefined,
+      priceSource: undefined,
       quality: undefined,
       mode: 'chat',
     },

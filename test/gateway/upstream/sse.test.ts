@@ -37,6 +37,8 @@ describe('SSE from upstreams', () => {
     const out: unknown[] = [];
     for await (const event of sseEvents(body, deployment)) out.push(event);
     expect(out).toHaveLength(1);
+    // The stream ended at [DONE]; the rest is read in the background, to the body's end.
+    if (!body.readableEnded) await new Promise((resolve) => body.once('end', resolve));
     expect(body.readableEnded).toBe(true);
     expect(body.errored).toBeNull();
   });

@@ -5,7 +5,7 @@
  * route named <script> stays text. A screenshot goes to test-output/.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -228,8 +228,12 @@ describe('route page in headless chromium', () => {
   });
 
   it('saves atomically with a backup, through the reload path, and the proxy routes with it', async () => {
+    // An operator's 0600 file (it may hold an encoder's api_key) stays 0600, and so does its backup.
+    await chmod(routerFile, 0o600);
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('#status').textContent(), POLL).toContain('Saved router.json');
+    expect((await stat(routerFile)).mode & 0o777).toBe(0o600);
+    expect((await stat(`${routerFile}.bak`)).mode & 0o777).toBe(0o600);
     const saved = JSON.parse(await readFile(routerFile, 'utf8')) as { routes: Array<{ name: string }> };
     expect(saved.routes.map((r) => r.name)).toEqual(['coding', 'chitchat', 'weather', XSS]);
     expect(JSON.parse(await readFile(`${routerFile}.bak`, 'utf8')).routes).toHaveLength(2);
