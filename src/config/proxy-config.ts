@@ -49,6 +49,11 @@ export const GeneralSettingsSchema = z.looseObject({
   metrics_open: flag().default(false),
   /** Serve the route page without a key. Default false. */
   ui_open: flag().default(false),
+  /**
+   * Host names an open route page (`ui_open`) answers to besides loopback (`localhost`,
+   * `127.0.0.1`, `[::1]`): a page reached by any other name is refused (DNS rebinding).
+   */
+  ui_allowed_hosts: z.array(z.string().min(1)).default([]),
   /** Largest request body in bytes. Default 10 MiB. */
   max_request_size_bytes: num(z.number().int().positive()).default(10 * 1024 * 1024),
   /** Deepest nesting a request body may have (a deeper one is a 400 naming where). Default 64. */

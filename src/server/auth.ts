@@ -40,6 +40,20 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof apiKey === 'string' && apiKey !== '' ? apiKey : undefined;
 }
 
+/** Names a route page open to all (`ui_open`) answers to: loopback, and what the operator lists. */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function allowedHost(host: string | undefined, listed: readonly string[]): boolean {
+  if (host === undefined) return false;
+  let name: string;
+  try {
+    name = new URL(`http://${host}`).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return LOOPBACK_HOSTS.has(name) || listed.some((h) => h.toLowerCase() === name);
+}
+
 /** Route-page requests that change something: a browser's must come from the page's own origin. */
 function crossOrigin(request: FastifyRequest): boolean {
   if (request.method === 'GET' || request.method === 'HEAD') return false;
@@ -76,7 +90,22 @@ export function admit(
   const { master_key, metrics_open, ui_open } = config.general;
   if (master_key === undefined || OPEN_PATHS.has(url)) return;
   const ui = url === '/ui' || url.startsWith('/ui/');
-  if ((url === '/metrics' && metrics_open) || (ui && ui_open)) return;
+  if (ui && ui_open) {
+    // Open to anyone who reaches it, so reached only by its own names (a page that rebinds its
+    // DNS to this address sends its own Host) and changed only from its own origin.
+    if (!allowedHost(request.headers.host, config.general.ui_allowed_hosts))
+      return refuse(
+        ErrorCode.CROSS_ORIGIN,
+        'The route page answers only to its own host names (general_settings.ui_allowed_hosts)',
+      );
+    if (crossOrigin(request))
+      return refuse(
+        ErrorCode.CROSS_ORIGIN,
+        'Route-page changes are only taken from the page itself (Origin)',
+      );
+    return;
+  }
+  if (url === '/metrics' && metrics_open) return;
   const token = presentedKey(request);
   // A virtual key is a map lookup and always passes; every other key presented is a comparison
   // against the master key, held to the throttle: per address, and for all addresses together.

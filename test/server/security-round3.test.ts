@@ -394,6 +394,63 @@ general_settings:
     }
   });
 
+  it('6. an open route page (ui_open) answers only to its own names and takes changes only from its own origin', async () => {
+    const { request: httpRequest } = await import('node:http');
+    await writeFile(
+      path.join(dir.dir, 'open-router.json'),
+      JSON.stringify({ routes: [{ name: 'a', utterances: ['hello there'] }] }),
+    );
+    const config = path.join(dir.dir, 'ui-open.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: shared
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+general_settings:
+  master_key: ${MASTER}
+  ui_open: true
+  ui_allowed_hosts: [router.internal]
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    const port = Number(new URL(server.url).port);
+    /** A raw request: fetch may not set Host, and a rebinding page's browser does. */
+    const raw = (method: string, url: string, headers: Record<string, string>, body?: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method, path: url, headers }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      expect((await raw('GET', '/ui/api/state', { host: 'evil.example' })).status).toBe(403);
+      expect((await raw('GET', '/ui/api/state', { host: `evil.example:${port}` })).status).toBe(403);
+      expect((await raw('GET', '/ui/api/state', { host: `127.0.0.1:${port}` })).status).toBe(200);
+      expect((await raw('GET', '/ui/api/state', { host: `localhost:${port}` })).status).toBe(200);
+      expect((await raw('GET', '/ui/api/state', { host: `router.internal:${port}` })).status).toBe(200);
+      // ui_open keeps the Origin check for changes.
+      const json = { 'content-type': 'application/json', host: `127.0.0.1:${port}` };
+      const lint = JSON.stringify({ model: 'x' });
+      expect(
+        (await raw('POST', '/ui/api/lint', { ...json, origin: 'http://evil.example' }, lint)).status,
+      ).toBe(403);
+      // A form (what a cross-site page sends without a preflight) is taken by /ui/login only.
+      const form = await raw(
+        'POST',
+        '/ui/api/lint',
+        { 'content-type': 'application/x-www-form-urlencoded', host: `127.0.0.1:${port}` },
+        'model=x',
+      );
+      expect(form.status).toBe(415);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('17. an upstream that sends [DONE] and keeps the connection open does not hold the client', async () => {
     // A raw server: one chunk, [DONE], then the connection stays open with nothing more.
     const { createServer } = await import('node:http');

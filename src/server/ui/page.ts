@@ -18,9 +18,26 @@ export function registerPage(
   const page = loadPage();
 
   // Form posts from the login page.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  // Form posts from the login page, and nowhere else: a form is what a cross-site page can send
+  // without a preflight, so no other route takes one.
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (request, body, done) => {
+      if (request.routeOptions.url !== '/ui/login') {
+        const error = Object.assign(
+          new Error(`${request.routeOptions.url ?? 'this path'} does not take form posts`),
+          {
+            statusCode: 415,
+            code: 'unsupported_media_type',
+          },
+        );
+        done(error, undefined);
+        return;
+      }
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    },
+  );
 
   app.get('/favicon.ico', async (_request, reply) =>
     reply.code(204).header('cache-control', 'public, max-age=86400').send(),
