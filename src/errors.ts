@@ -77,6 +77,8 @@ export const ErrorCode = {
   BUDGET_EXCEEDED: 'SEMROUTE_BUDGET_EXCEEDED',
   /** A key's own `rpm_limit`, `tpm_limit` or `max_parallel_requests` is reached. */
   KEY_LIMITED: 'SEMROUTE_KEY_LIMITED',
+  /** The proxy holds as many upstream answer bytes as it may (router_settings.max_buffered_bytes). */
+  OVERLOADED: 'SEMROUTE_OVERLOADED',
   /** The proxy is draining for shutdown. */
   SHUTTING_DOWN: 'SEMROUTE_SHUTTING_DOWN',
 } as const;

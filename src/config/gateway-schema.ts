@@ -48,6 +48,12 @@ export const LitellmParamsSchema = z.looseObject({
   drop_params: flag().optional(),
   /** Request parameters always removed before the call (top-level names). */
   additional_drop_params: stringList.optional(),
+  /**
+   * Headers a request's `extra_headers` may set on this deployment's calls beyond the default
+   * ones (custom `x-…` names and `anthropic-beta`): provider identity such as
+   * `OpenAI-Organization` or `OpenAI-Project` is the operator's unless listed here.
+   */
+  forward_client_headers: stringList.optional(),
   /** Costs may be given here too; LiteLLM copies them into model_info. */
   input_cost_per_token: nonNegative.optional(),
   output_cost_per_token: nonNegative.optional(),
@@ -181,6 +187,16 @@ export const RouterSettingsSchema = z.looseObject({
   redis_host: text().pipe(z.string().min(1)).optional(),
   redis_port: num(z.number().int().min(1).max(65535)).optional(),
   redis_password: text().optional(),
+  /**
+   * Longest a stream may run once its first chunk is in, seconds: a stream that trickles on is
+   * closed then (a silence is `stream_timeout`'s). Default 1800.
+   */
+  max_stream_seconds: positive.default(1800),
+  /**
+   * Bytes of plain upstream answers the process holds at once (each is gathered whole before it
+   * is parsed); past it, the answer being gathered fails with a 503. Default 256 MiB.
+   */
+  max_buffered_bytes: num(z.number().int().positive()).optional(),
   /** Prefix of every Redis key, so several deployments can share a server. Default `semroute:`. */
   redis_key_prefix: z.string().default('semroute:'),
 });

@@ -40,6 +40,7 @@ const READ = new Set([
   'extra_body',
   'drop_params',
   'additional_drop_params',
+  'forward_client_headers',
   'input_cost_per_token',
   'output_cost_per_token',
   'litellm_credential_name',

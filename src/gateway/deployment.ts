@@ -54,6 +54,8 @@ export interface Deployment {
   readonly dropParams: boolean | undefined;
   /** Parameters always removed (litellm_params.additional_drop_params). */
   readonly alwaysDrop: readonly string[];
+  /** Header names (lower case) a request's extra_headers may set here beyond the default ones. */
+  readonly forwardHeaders: ReadonlySet<string>;
 }
 
 /** A stable text of a value: mapping keys sorted, so that key order does not change an id. */
@@ -147,5 +149,6 @@ export function toDeployment(entry: ModelEntry, target?: Target): Deployment {
     extraBody: p.extra_body,
     dropParams: p.drop_params,
     alwaysDrop: p.additional_drop_params ?? [],
+    forwardHeaders: new Set((p.forward_client_headers ?? []).map((h) => h.toLowerCase())),
   });
 }

@@ -36,6 +36,7 @@ import { loadDifficultyModel } from '../difficulty/default-model.js';
 import path from 'node:path';
 import { MemoryStateStore } from './state/memory.js';
 import { Ledger } from './spend/ledger.js';
+import { DEFAULT_BUFFERED_BYTES, processBufferBudget } from './upstream/buffer-budget.js';
 import type { StateStore } from './state/state-store.js';
 import { createStrategy } from './strategies/index.js';
 import type {
@@ -87,6 +88,8 @@ export class Gateway {
     io: GatewayIO,
   ) {
     this.store = io.store ?? new MemoryStateStore(io.clock);
+    // The process's budget for answers held in memory: the newest config's limit applies.
+    processBufferBudget.limit = config.max_buffered_bytes ?? DEFAULT_BUFFERED_BYTES;
     this.ownsStore = io.store === undefined;
     this.ownsEncoders = io.encoders === undefined;
     const listeners = io.events === undefined ? [] : Array.isArray(io.events) ? io.events : [io.events];

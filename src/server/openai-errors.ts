@@ -34,6 +34,7 @@ const STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   [ErrorCode.BUDGET_EXCEEDED]: 429,
   [ErrorCode.KEY_LIMITED]: 429,
   [ErrorCode.MASTER_KEY_REQUIRED]: 403,
+  [ErrorCode.OVERLOADED]: 503,
   [ErrorCode.SHUTTING_DOWN]: 503,
 };
 
@@ -89,6 +90,7 @@ const RETRY_AT: ReadonlySet<ErrorCode> = new Set([
   ErrorCode.NO_DEPLOYMENT_AVAILABLE,
   ErrorCode.BUDGET_EXCEEDED,
   ErrorCode.KEY_LIMITED,
+  ErrorCode.OVERLOADED,
 ]);
 
 /** Failures a client should not retry as they are: the proxy's configuration must change first. */
@@ -143,7 +145,7 @@ export function toOpenAIError(
   const status = statusOf(error);
   let body: OpenAIErrorBody;
   if (error instanceof UpstreamError)
-    body = openAIError(status, `${error.kind}: ${error.message}`, error.kind);
+    body = openAIError(status, `${error.kind}: ${clientMessage(error)}`, error.kind);
   else if (error instanceof SemrouteError) {
     body = openAIError(status, error.message, CLIENT_CODE[error.code] ?? error.code, error.path ?? null);
     const type = CODE_TYPE[error.code];
@@ -154,6 +156,24 @@ export function toOpenAIError(
   } else body = openAIError(500, 'Internal error in semroute', 'internal_error');
   body.error.message = redactSecrets(body.error.message, secrets);
   return { status, body, headers: answerHeaders(error) };
+}
+
+/**
+ * What a client is told of an upstream failure. A refusal of semroute's own credentials (401,
+ * 403) is classified, never quoted: its text is about the operator's key (often quoting it, in
+ * forms no list of secrets catches) and the client can do nothing with it. Other failures keep
+ * the upstream's words (a bad parameter is the client's to fix), redacted. The raw text stays
+ * in the log.
+ */
+function clientMessage(error: UpstreamError): string {
+  if (
+    error.kind === 'AuthenticationError' ||
+    error.kind === 'PermissionDeniedError' ||
+    error.status === 401 ||
+    error.status === 403
+  )
+    return `the upstream refused the proxy's credentials (HTTP ${error.status ?? '401'}): the operator must fix the deployment's key`;
+  return error.message;
 }
 
 /** Anthropic's error type for a status. */

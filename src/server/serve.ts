@@ -1,4 +1,3 @@
-import { startTracing, type Tracing } from './traces.js';
 import path from 'node:path';
 /** Starting and stopping the proxy: runtime, app, signals, logging with secrets redacted. */
 import pino, { type Logger } from 'pino';
@@ -18,6 +17,7 @@ import { ProxyMetrics } from './metrics.js';
 import { ProxyRuntime } from './runtime.js';
 import { ROUTE_PAGE_SAVE } from './ui/api.js';
 import { isWorker, joinCluster, workerCount } from './workers.js';
+import { startTracing, type Tracing } from './traces.js';
 
 /**
  * Encoder threads per proxy process: one. A proxy embeds many prompts at once; a second

@@ -96,11 +96,14 @@ describe('upstream errors reach the client and the log', () => {
     const error = await ask('wrong-key');
     expect(error.status).toBe(502);
     expect(error.headers?.get('x-should-retry')).toBe('false');
-    expect(error.message).toContain('answered HTTP 401');
-    expect(error.message).toContain('Incorrect API key provided: [redacted]');
+    // The client is told what happened, classified; the upstream's words (about the operator's
+    // key) stay in the log, redacted.
+    expect(error.message).toContain("the upstream refused the proxy's credentials (HTTP 401)");
+    expect(error.message).not.toContain('Incorrect API key');
     expect(error.message).not.toContain(WRONG_KEY);
     const logged = failures('wrong-key');
     expect(logged).toHaveLength(1);
+    expect(JSON.stringify(logged)).toContain('Incorrect API key provided: [redacted]');
     expect(JSON.stringify(logged)).not.toContain(WRONG_KEY);
     // The deployment now cools; the SDK, told not to retry, gives up at once instead of waiting.
     const before = upstream.attempts;

@@ -451,6 +451,100 @@ general_settings:
     }
   });
 
+  it("9. a request's extra_headers cannot set the provider identity or forwarding headers, unless the deployment forwards them", async () => {
+    const config = path.join(dir.dir, 'forward.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: plain
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up, organization: org-operator }
+  - model_name: opted
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up, forward_client_headers: [OpenAI-Project] }
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      const send = (model: string, extra_headers: Record<string, string>) =>
+        fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ask({ model, extra_headers })),
+        });
+      const before = upstream.attempts;
+      for (const name of [
+        'OpenAI-Organization',
+        'OpenAI-Project',
+        'X-Forwarded-For',
+        'x-real-ip',
+        'x-amz-security-token',
+      ]) {
+        const res = await send('plain', { [name]: 'attacker' });
+        expect(res.status, name).toBe(400);
+        const body = (await res.json()) as { error: { param: string } };
+        expect(body.error.param).toBe(`extra_headers.${name}`);
+      }
+      expect(upstream.attempts).toBe(before);
+      // A custom header passes; the operator's organization stays the operator's.
+      expect((await send('plain', { 'x-trace': 'abc' })).status).toBe(200);
+      const sent = upstream.requests.at(-1)!.headers;
+      expect(sent['x-trace']).toBe('abc');
+      expect(sent['openai-organization']).toBe('org-operator');
+      // A deployment that opts in forwards what it lists.
+      expect((await send('opted', { 'OpenAI-Project': 'proj-1' })).status).toBe(200);
+      expect(upstream.requests.at(-1)!.headers['openai-project']).toBe('proj-1');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('18. answers held in memory share one process-wide byte budget: past it a 503, the deployment not blamed', async () => {
+    const config = path.join(dir.dir, 'budget-bytes.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: big
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+    model_info: { id: big-1 }
+router_settings:
+  max_buffered_bytes: 1000000
+  max_response_bytes: 10000000
+  allowed_fails: 0
+  num_retries: 2
+general_settings:
+  master_key: ${MASTER}
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      const send = () =>
+        fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
+          body: JSON.stringify(ask({ model: 'big' })),
+        });
+      const before = upstream.attempts;
+      upstream.script([{ answerBytes: 2_000_000 }]);
+      const res = await send();
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(
+        /max_buffered_bytes/,
+      );
+      // Not retried, not cooled: the budget is the proxy's, not the deployment's fault.
+      expect(upstream.attempts - before).toBe(1);
+      const health = (await (
+        await fetch(`${server.url}/health`, { headers: { authorization: `Bearer ${MASTER}` } })
+      ).json()) as { unhealthy_count: number };
+      expect(health.unhealthy_count).toBe(0);
+      // What it held was given back: a small answer passes at once.
+      expect((await send()).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('17. an upstream that sends [DONE] and keeps the connection open does not hold the client', async () => {
     // A raw server: one chunk, [DONE], then the connection stays open with nothing more.
     const { createServer } = await import('node:http');
@@ -497,6 +591,56 @@ model_list:
       for (const r of held) r.destroy();
       await server.close();
       await new Promise((r) => stalling.close(r));
+    }
+  });
+
+  it('17b. a stream that trickles on without end is closed at max_stream_seconds', async () => {
+    const { createServer } = await import('node:http');
+    const timers: NodeJS.Timeout[] = [];
+    const trickling = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunk = (n: number) => ({
+          id: 'c1',
+          object: 'chat.completion.chunk',
+          created: 1,
+          model: 'gpt-4o',
+          choices: [{ index: 0, delta: { content: `t${n} ` }, finish_reason: null }],
+        });
+        let n = 0;
+        timers.push(setInterval(() => res.write(`data: ${JSON.stringify(chunk(n++))}\n\n`), 50));
+      });
+    });
+    await new Promise<void>((r) => trickling.listen(0, '127.0.0.1', r));
+    const address = trickling.address() as { port: number };
+    const config = path.join(dir.dir, 'trickle.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: trickle
+    litellm_params: { model: openai/gpt-4o, api_base: http://127.0.0.1:${address.port}/v1, api_key: sk-up }
+router_settings:
+  max_stream_seconds: 0.5
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      const res = await fetch(`${server.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'trickle', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      });
+      // It ends (the test would time out otherwise), with what had come and the reason.
+      const text = await res.text();
+      expect(text).toContain('t0 ');
+      expect(text).toContain('max_stream_seconds');
+    } finally {
+      for (const t of timers) clearInterval(t);
+      trickling.closeAllConnections();
+      await server.close();
+      await new Promise((r) => trickling.close(r));
     }
   });
 });

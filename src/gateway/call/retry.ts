@@ -45,6 +45,8 @@ export interface GroupRequest {
   deadline?: number | undefined;
   /** Largest answer read from an upstream, bytes. */
   maxResponseBytes?: number | undefined;
+  /** Longest a stream may run once its first chunk is in, ms. */
+  maxStreamMs?: number | undefined;
   /** An upstream call is about to be made. */
   onAttemptStart?: ((deployment: Deployment) => void) | undefined;
   /**
@@ -101,7 +103,12 @@ export async function withRetries<T>(
     // The tightest of the deployment's timeout, the request's own and what is left of its budget.
     const deploymentMs = request.timeoutOf(deployment);
     const timeoutMs = Math.min(deploymentMs, request.requestTimeoutMs ?? Infinity, remaining);
-    const call = { signal: request.signal, timeoutMs, maxResponseBytes: request.maxResponseBytes };
+    const call = {
+      signal: request.signal,
+      timeoutMs,
+      maxResponseBytes: request.maxResponseBytes,
+      maxStreamMs: request.maxStreamMs,
+    };
     const started = performance.now();
     request.onAttemptStart?.(deployment);
     await deps.addInFlight(deployment.id, 1);

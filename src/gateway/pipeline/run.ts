@@ -324,6 +324,7 @@ export class Pipeline {
       tokens: estimate.total,
       deadline,
       maxResponseBytes: config.max_response_bytes,
+      maxStreamMs: config.max_stream_seconds * 1000,
       // A session's pinned deployment belongs to the planned group, never to a fallback.
       prefer: first ? plan.prefer : undefined,
       tags: prepared.tags,

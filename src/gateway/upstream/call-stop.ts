@@ -13,7 +13,7 @@ export class CallStop {
   /** Why the proxy stopped the call (deadline, client gone, stream closed), once it has. */
   reason: SemrouteError | undefined;
   private controller: Dispatcher.DispatchController | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | undefined;
   private readonly onAbort = () =>
     this.stop(
       new SemrouteError(ErrorCode.ABORTED, 'The request was aborted by the client', {
@@ -59,9 +59,25 @@ export class CallStop {
     this.onStop(error);
   }
 
-  /** The deadline no longer applies (a stream's first chunk is in); the caller's signal still does. */
-  stopClock(): void {
+  /**
+   * The deadline no longer applies (a stream's first chunk is in); the caller's signal still
+   * does, and so does `limitMs` from now, when given: the longest a stream may run in all.
+   */
+  stopClock(limitMs?: number, deployment?: Deployment): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
+    if (limitMs === undefined) return;
+    this.timer = setTimeout(
+      () =>
+        this.stop(
+          new SemrouteError(
+            ErrorCode.ABORTED,
+            `The stream from ${deployment?.group ?? 'the upstream'} ran past max_stream_seconds (${Math.round(limitMs / 1000)} s) and was closed`,
+          ),
+        ),
+      limitMs,
+    );
+    this.timer.unref();
   }
 
   /** The call is over: no timer, no listener on the caller's (long-lived) signal. */

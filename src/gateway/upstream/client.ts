@@ -31,6 +31,8 @@ export interface CallOptions {
   timeoutMs: number;
   /** Largest answer read, bytes (router_settings.max_response_bytes). Default 32 MiB. */
   maxResponseBytes?: number | undefined;
+  /** Longest a stream may run once its first chunk is in, ms (router_settings.max_stream_seconds). */
+  maxStreamMs?: number | undefined;
 }
 
 let shared: Dispatcher | undefined;

@@ -5,6 +5,7 @@
  * most of a proxied request's own work (`npm run bench`). Every failure becomes an UpstreamError
  * with a kind; the gateway owns retries.
  */
+import { overBudget, processBufferBudget } from './buffer-budget.js';
 import { ErrorCode, SemrouteError } from '../../errors.js';
 import { withFields } from '../../internal/objects.js';
 import type { Deployment } from '../deployment.js';
@@ -86,6 +87,8 @@ function exchange(
   const { signal, timeoutMs } = options;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   let received = 0;
+  /** Bytes this answer holds of the process's budget, given back when it settles. */
+  let taken = 0;
   return new Promise<Answer>((resolve, reject) => {
     let settled = false;
     let statusCode = 0;
@@ -95,6 +98,8 @@ function exchange(
     const settle = (error: SemrouteError | undefined, answer?: Answer) => {
       if (settled) return;
       settled = true;
+      processBufferBudget.give(taken);
+      taken = 0;
       call?.detach();
       if (error) reject(error);
       else resolve(answer!);
@@ -112,10 +117,15 @@ function exchange(
           headers = responseHeaders;
         },
         onResponseData(_c, chunk) {
+          if (settled) return;
           received += chunk.length;
           if (received > maxBytes)
             stops.stop(malformedAnswer(deployment, `more than ${maxBytes} bytes (max_response_bytes)`));
-          else chunks.push(chunk);
+          else if (!processBufferBudget.take(chunk.length)) stops.stop(overBudget(processBufferBudget.limit));
+          else {
+            taken += chunk.length;
+            chunks.push(chunk);
+          }
         },
         onResponseEnd() {
           settle(undefined, { statusCode, headers, text: Buffer.concat(chunks).toString('utf8') });

@@ -70,7 +70,7 @@ export function openStream<C = ChatChunk>(
         (first) => {
           if (settled) return;
           settled = true;
-          call.stopClock();
+          call.stopClock(options.maxStreamMs, deployment);
           resolve({ first: first.done ? undefined : first.value, rest: iterator, abort });
         },
         (error: unknown) => fail(call.reason ?? toUpstreamError(error, deployment, signal)),

@@ -31,6 +31,7 @@ export function deployment(id: string, extra: Partial<Deployment> = {}): Deploym
     extraBody: undefined,
     dropParams: undefined,
     alwaysDrop: [],
+    forwardHeaders: new Set(),
     ...extra,
   };
 }
