@@ -643,4 +643,98 @@ router_settings:
       await new Promise((r) => trickling.close(r));
     }
   });
+
+  it('5. a route name outside Latin-1 (math数学) is answered, its header percent-encoded, plain and streamed', async () => {
+    await writeFile(
+      path.join(dir.dir, 'cjk-router.json'),
+      JSON.stringify({
+        routes: [
+          { name: 'math数学', utterances: ['solve this equation', 'what is the integral of x squared'] },
+          { name: 'chat', utterances: ['hello there', 'how are you today'] },
+        ],
+      }),
+    );
+    const config = path.join(dir.dir, 'cjk.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: shared
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: math数学
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: chat
+    litellm_params: { model: openai/gpt-4o-mini, api_base: ${upstream.url}, api_key: sk-up }
+  - model_name: auto_router1
+    litellm_params: { model: auto_router/auto_router1, auto_router_config_path: cjk-router.json, auto_router_default_model: shared }
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      for (const stream of [false, true]) {
+        const res = await fetch(`${server.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'auto_router1',
+            stream,
+            messages: [{ role: 'user', content: 'solve this equation for x' }],
+          }),
+        });
+        expect(res.status, String(stream)).toBe(200);
+        const header = res.headers.get('x-semroute-route')!;
+        expect(header).toBe('math%E6%95%B0%E5%AD%A6');
+        expect(decodeURIComponent(header)).toBe('math数学');
+        expect(decodeURIComponent(res.headers.get('x-semroute-model')!)).toBe('math数学');
+        const text = await res.text();
+        expect(text).toContain(stream ? 'data: [DONE]' : 'echo: solve this equation for x');
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('16. model names that are Object.prototype members are unknown models, never a 500', async () => {
+    const config = path.join(dir.dir, 'proto.yaml');
+    await writeFile(
+      config,
+      `
+model_list:
+  - model_name: shared
+    litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up }
+router_settings:
+  model_group_alias: { best: shared }
+  fallbacks: [{ shared: [shared] }]
+general_settings:
+  master_key: ${MASTER}
+  keys: [{ key: ${TENANT}, models: [shared] }]
+`,
+    );
+    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
+    try {
+      for (const model of [
+        'toString',
+        'constructor',
+        '__proto__',
+        'hasOwnProperty',
+        'valueOf',
+        '__defineGetter__',
+      ]) {
+        for (const key of [MASTER, TENANT]) {
+          const res = await fetch(`${server.url}/v1/chat/completions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify(ask({ model })),
+          });
+          expect([403, 404], `${model} ${key === MASTER ? 'master' : 'tenant'}`).toContain(res.status);
+        }
+        const one = await fetch(`${server.url}/v1/models/${model}`, {
+          headers: { authorization: `Bearer ${MASTER}` },
+        });
+        expect(one.status, model).toBe(404);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });
