@@ -56,7 +56,12 @@ const SCORINGS: ReadonlyArray<{ aggregation: Aggregation; topK: number }> = [
   { aggregation: 'mean', topK: 3 },
 ];
 
-/** The best single threshold: a sweep over rows sorted by their top score. */
+/**
+ * The best single threshold: a sweep over rows sorted by their top score. Of equally good
+ * thresholds the highest is kept when some rows are out of scope (the margin an abstention
+ * earned), the lowest when none is: then nothing rewards abstaining, and a higher threshold
+ * would only reject in-scope traffic it was never measured against.
+ */
 export function bestGlobalThreshold(
   ranked: readonly (readonly RouteScore[])[],
   expected: Int32Array,
@@ -68,6 +73,7 @@ export function bestGlobalThreshold(
     nullOk: expected[i]! < 0 ? weights[i]! : 0,
   }));
   rows.sort((a, b) => b.score - a.score);
+  const lowestOfTies = expected.every((e) => e >= 0);
   // Threshold above every score: everything abstains.
   let correct = rows.reduce((n, r) => n + r.nullOk, 0);
   let best = { threshold: Math.min(1, (rows[0]?.score ?? 0) + 1e-6), correct };
@@ -76,7 +82,7 @@ export function bestGlobalThreshold(
     correct += r.routeOk - r.nullOk;
     const next = rows[i + 1]?.score ?? -Infinity;
     if (next === r.score) continue;
-    if (correct > best.correct + 1e-12) {
+    if (correct > best.correct + 1e-12 || (lowestOfTies && correct >= best.correct - 1e-12)) {
       // Midway to the next lower score: the most margin on both sides.
       const threshold = Number.isFinite(next) ? (r.score + next) / 2 : Math.max(0, r.score - 1e-6);
       best = { threshold: Math.min(1, Math.max(0, threshold)), correct };

@@ -171,7 +171,7 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
     );
   } else if (!val.some((r) => r.label === null)) {
     notes.push(
-      'the tuning rows have no out-of-scope rows (label null): nothing rewards abstaining, so the threshold found only trades in-scope errors and will let more out-of-scope traffic through than a set with null rows would',
+      'the threshold could not be tuned for out-of-scope traffic: the tuning rows have none (label null), so nothing rewards abstaining; the lowest of the equally good thresholds is kept, and out-of-scope prompts will pass more often than a set with null rows would let them',
     );
   }
   if (val.length > 0) {

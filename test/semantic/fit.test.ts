@@ -67,6 +67,28 @@ describe('bestGlobalThreshold', () => {
     expect(threshold).toBeGreaterThan(0.6);
     expect(threshold).toBeLessThanOrEqual(0.9);
   });
+
+  it('with no out-of-scope rows, keeps the lowest of equally good thresholds (rejecting nothing for nothing)', () => {
+    // 0.9 right, 0.7 right, 0.5 wrong route: any threshold below 0.7 gets the two right rows.
+    // Rejecting the wrong one (a threshold in 0.5–0.7) gains nothing on these rows, and on new
+    // traffic would reject right answers scored that low too: the lowest threshold is kept.
+    const ranked = [
+      [{ route: 0, score: 0.9, best: 0 }],
+      [{ route: 1, score: 0.7, best: 1 }],
+      [{ route: 0, score: 0.5, best: 2 }],
+    ];
+    const { threshold, correct } = bestGlobalThreshold(ranked, Int32Array.from([0, 1, 1]));
+    expect(correct).toBe(2);
+    expect(threshold).toBeLessThan(0.5);
+    // The same rows with an out-of-scope one: abstaining now earns something, and of the
+    // equally good thresholds the highest (the one with the margin) is kept.
+    const withNull = bestGlobalThreshold(
+      [...ranked, [{ route: 0, score: 0.3, best: 3 }]],
+      Int32Array.from([0, 1, 1, -1]),
+    );
+    expect(withNull.correct).toBe(3);
+    expect(withNull.threshold).toBeCloseTo(0.6, 10);
+  });
 });
 
 describe('fit', () => {

@@ -109,7 +109,7 @@ describe('runProtocol without a val split', () => {
       encoder: await useLite(),
     });
     expect(result.valSource).toBe('carved from train');
-    expect(result.notes.join('\n')).toContain('no out-of-scope rows');
+    expect(result.notes.join('\n')).toContain('the threshold could not be tuned for out-of-scope traffic');
   });
 
   it('says it fitted nothing when nothing is left to tune on', async () => {
