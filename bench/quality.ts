@@ -71,6 +71,8 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
       aggregation: 'max' | 'top_k_mean';
       topK: number;
       objective: 'accuracy' | 'balanced';
+      /** The dataset's label descriptions as route descriptions. */
+      descriptions: boolean;
     };
     const side = (shots: number, fit: boolean): Run[] =>
       (['dense', 'hybrid'] as const).map((scoring) => ({
@@ -81,7 +83,22 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
         aggregation: 'top_k_mean',
         topK: 3,
         objective: 'balanced',
+        descriptions: false,
       }));
+    // Where LiteLLM users are (1–3 utterances and a description per route): each K with the
+    // label names as descriptions and without.
+    const described: Run[] = [1, 3, 10].flatMap((shots) =>
+      [true, false].map((descriptions) => ({
+        shots,
+        index: 'hnsw' as const,
+        fit: false,
+        scoring: 'hybrid' as const,
+        aggregation: 'top_k_mean' as const,
+        topK: 3,
+        objective: 'balanced' as const,
+        descriptions,
+      })),
+    );
     const runs: Run[] = ctx.quick
       ? side(10, false)
       : [
@@ -94,18 +111,21 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
             aggregation: 'max',
             topK: 1,
             objective: 'accuracy',
+            descriptions: false,
           },
           ...side(10, false),
           ...side(10, true),
           ...side(30, false),
           ...side(30, true),
+          ...described,
         ];
     for (const run of runs) {
       const started = performance.now();
       const result = await runProtocol(dataset, { ...run, encoder });
       const method = run.fit ? 'fit' : `global threshold (${run.objective})`;
       const aggregation = run.aggregation === 'max' ? ', max' : '';
-      const name = `${dataset.name} K=${run.shots} ${run.scoring}${aggregation} ${run.index} ${method}`;
+      const withDescriptions = run.descriptions ? ', label names as descriptions' : '';
+      const name = `${dataset.name} K=${run.shots} ${run.scoring}${aggregation} ${run.index} ${method}${withDescriptions}`;
       rows.push({
         suite: 'quality',
         name,

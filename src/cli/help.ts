@@ -55,7 +55,9 @@ Example:
 
 The few-shot routing protocol: one route per label from its first K train rows, thresholds
 chosen on the val split only (a global one, or per-route ones with --fit), scored on the
-whole test split; out-of-scope rows (label null) must get no route.
+whole test split; out-of-scope rows (label null) must get no route. A dataset's
+"descriptions": {"<label>": "text"} become the routes' descriptions (routed on as one more
+utterance each).
 
 Options:
   --shots K              utterances per route (default 10)
@@ -64,6 +66,7 @@ Options:
   --aggregation max|mean|top_k_mean, --top-k N
   --objective accuracy|balanced   what thresholds maximise on val (--fit default: balanced)
   --encoder SPEC         use-lite (default) | onnx:<folder or id> | openai:<model>
+  --without-descriptions ignore the dataset's label descriptions
   --json                 one JSON object
 
 Example:

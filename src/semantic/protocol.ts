@@ -17,6 +17,8 @@ const RowSchema = z.object({ text: z.string(), label: z.string().nullable() });
 export const DatasetSchema = z.object({
   name: z.string().default('dataset'),
   labels: z.array(z.string()).optional(),
+  /** Per label, what the route is for: its router.json `description` (LiteLLM's field). */
+  descriptions: z.record(z.string(), z.string()).optional(),
   splits: z.object({
     train: z.array(RowSchema),
     val: z.array(RowSchema).optional(),
@@ -43,11 +45,15 @@ export async function loadDataset(file: string): Promise<Dataset> {
   return parsed.data;
 }
 
-/** Routes from the first `shots` train rows of each label, in file order. */
+/**
+ * Routes from the first `shots` train rows of each label, in file order, each with the
+ * dataset's description of its label (unless `descriptions` is false).
+ */
 export function fewShotConfig(
   dataset: Dataset,
   shots: number,
   extra: Partial<RouterConfigInput> = {},
+  descriptions = true,
 ): RouterConfigInput {
   const byLabel = new Map<string, string[]>();
   for (const label of dataset.labels ?? []) byLabel.set(label, []);
@@ -57,13 +63,21 @@ export function fewShotConfig(
     if (!byLabel.has(row.label)) byLabel.set(row.label, list);
     if (list.length < shots) list.push(row.text);
   }
+  const described = (name: string) =>
+    descriptions && dataset.descriptions !== undefined && Object.hasOwn(dataset.descriptions, name)
+      ? dataset.descriptions[name]
+      : undefined;
   const routes = [...byLabel.entries()]
-    .filter(([, utterances]) => utterances.length > 0)
+    .filter(([name, utterances]) => utterances.length > 0 || described(name) !== undefined)
     // Escape brackets: dataset text is literal, never a template.
-    .map(([name, utterances]) => ({
-      name,
-      utterances: utterances.map((u) => u.replace(/[[\]\\]/g, '\\$&')),
-    }));
+    .map(([name, utterances]) => {
+      const description = described(name);
+      return {
+        name,
+        utterances: utterances.map((u) => u.replace(/[[\]\\]/g, '\\$&')),
+        ...(description === undefined ? {} : { description }),
+      };
+    });
   return { routes, ...extra };
 }
 
@@ -111,6 +125,8 @@ export interface ProtocolOptions {
   onProgress?: ((stage: string, done: number, total: number) => void) | undefined;
   /** Keep each test row's decision (route name, or null) in the result, to compare two runs. */
   decisions?: boolean | undefined;
+  /** Use the dataset's label descriptions as the routes' descriptions. Default true. */
+  descriptions?: boolean | undefined;
 }
 
 export interface ProtocolResult {
@@ -137,16 +153,24 @@ export interface ProtocolResult {
   shrinkage: number | undefined;
   /** Each test row's decision, when asked for (`decisions: true`). */
   decisions?: (string | null)[];
+  /** Routes that carried a description from the dataset. */
+  described: number;
 }
 
 export async function runProtocol(dataset: Dataset, options: ProtocolOptions): Promise<ProtocolResult> {
-  const config = fewShotConfig(dataset, options.shots, {
-    scoring: options.scoring ?? 'hybrid',
-    aggregation: options.aggregation ?? 'top_k_mean',
-    top_k: options.topK ?? 3,
-    ...(options.searchK === undefined ? {} : { search_k: options.searchK }),
-    index: { type: options.index },
-  });
+  const config = fewShotConfig(
+    dataset,
+    options.shots,
+    {
+      scoring: options.scoring ?? 'hybrid',
+      aggregation: options.aggregation ?? 'top_k_mean',
+      top_k: options.topK ?? 3,
+      ...(options.searchK === undefined ? {} : { search_k: options.searchK }),
+      index: { type: options.index },
+    },
+    options.descriptions ?? true,
+  );
+  const described = (config.routes ?? []).filter((r) => 'description' in r).length;
   const progress = (stage: string) => (done: number, total: number) =>
     options.onProgress?.(stage, done, total);
   const router = await SemanticRouter.fromConfig(config, {
@@ -244,6 +268,7 @@ export async function runProtocol(dataset: Dataset, options: ProtocolOptions): P
     notes,
     objective: options.objective ?? 'balanced',
     shrinkage,
+    described,
     ...(decisions === undefined ? {} : { decisions }),
   };
 }

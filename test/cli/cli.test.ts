@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +29,24 @@ async function semroute(...args: string[]): Promise<{ code: number; stdout: stri
 }
 
 describe('semroute CLI contract', () => {
+  it('a reader that has closed the pipe (`| head`, `| true`) ends the command quietly, exit 0', async () => {
+    // The reader is gone before the first write (`true` reads nothing): every write is an EPIPE.
+    // bash's PIPESTATUS gives the command's own exit status, not the reader's.
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        `"${process.execPath}" "${BIN}" route routes/assistant.json "how do I reverse a list in python" | true; exit \${PIPESTATUS[0]}`,
+      ],
+      { env: tiedEnv({ ...process.env, SEMROUTE_CACHE_DIR: path.join(tmp.dir, 'cache') }) },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
+  });
+
   it('route --json prints one object with route, score, threshold and candidates', async () => {
     const { code, stdout } = await semroute(
       'route',

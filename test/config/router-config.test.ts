@@ -59,7 +59,7 @@ describe('router.json schema', () => {
   });
 
   it.each([
-    ['a route without utterances', { routes: [route('a', [])] }, 'routes[0].utterances'],
+    ['a route without utterances or a description', { routes: [route('a', [])] }, 'routes[0].utterances'],
     ['an empty utterance', { routes: [route('a', ['ok', ' '])] }, 'routes[0].utterances[1]'],
     [
       'a threshold above 1',

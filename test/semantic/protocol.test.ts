@@ -1,6 +1,7 @@
 /** The few-shot protocol on datasets that lack a val split or out-of-scope rows: honest about it. */
 import { describe, expect, it } from 'vitest';
-import { type Dataset, runProtocol, validationRows } from '../../src/semantic/protocol.js';
+import { type Dataset, fewShotConfig, runProtocol, validationRows } from '../../src/semantic/protocol.js';
+import { SemanticRouter } from '../../src/semantic/semantic-router.js';
 import { useLite } from '../helpers/encoder.js';
 
 const TOPICS: Record<string, string[]> = {
@@ -123,5 +124,46 @@ describe('runProtocol without a val split', () => {
     expect(result.fit).toBe(false);
     expect(result.thresholdMethod).toBe('router default');
     expect(result.notes.join('\n')).toContain('--fit did nothing');
+  });
+});
+
+describe('descriptions', () => {
+  it("a dataset's descriptions become the routes' descriptions, unless turned off", () => {
+    const given = { ...dataset(false), descriptions: { weather: 'the weather forecast', toString: 'x' } };
+    const on = fewShotConfig(given, 1);
+    expect(on.routes?.find((r) => r.name === 'weather')).toMatchObject({
+      description: 'the weather forecast',
+    });
+    expect(on.routes?.find((r) => r.name === 'cooking')).not.toHaveProperty('description');
+    // A description of a label the dataset lacks makes no route; a prototype name is no label.
+    expect(on.routes?.map((r) => r.name)).toEqual(['weather', 'cooking', 'music']);
+    expect(fewShotConfig(given, 1, {}, false).routes?.some((r) => 'description' in r)).toBe(false);
+  });
+
+  it('a route with only a description routes, and a description counts as one utterance', async () => {
+    const router = await SemanticRouter.fromConfig(
+      {
+        routes: [
+          { name: 'weather', utterances: [], description: 'weather forecast, rain and temperature' },
+          { name: 'cooking', utterances: ['how do I bake bread'], description: 'cooking and recipes' },
+        ],
+        score_threshold: 0.2,
+      },
+      { encoder: await useLite(), cacheDir: false },
+    );
+    try {
+      expect((await router.route('what is the weather forecast for tomorrow')).name).toBe('weather');
+      // Its description is matched like an utterance of the route.
+      const recipes = await router.route('cooking and recipes');
+      expect(recipes.name).toBe('cooking');
+      expect(recipes.matched?.utterance).toBe('cooking and recipes');
+      expect(router.inspect().utterances.map((u) => u.text)).toEqual([
+        'weather forecast, rain and temperature',
+        'how do I bake bread',
+        'cooking and recipes',
+      ]);
+    } finally {
+      await router.close();
+    }
   });
 });

@@ -243,7 +243,8 @@ describe('changing routes without a rebuild', () => {
     const router = await assistant();
     const before = await router.route('what is 17 times 23');
     const cases: Array<[() => Promise<void>, string]> = [
-      [() => router.updateRoute('math', { utterances: [] }), ErrorCode.CONFIG_INVALID],
+      // No utterances and no description: nothing to route on.
+      [() => router.updateRoute('math', { utterances: [], description: null }), ErrorCode.CONFIG_INVALID],
       [
         () => router.updateRoute('math', { utterances: ['solve [unknown_slot]'] }),
         ErrorCode.TEMPLATE_SLOT_UNDEFINED,

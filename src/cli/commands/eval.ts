@@ -20,6 +20,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       objective: { type: 'string' },
       encoder: { type: 'string' },
       json: { type: 'boolean', default: false },
+      'without-descriptions': { type: 'boolean', default: false },
     },
   });
   if (values.dataset === undefined)
@@ -45,6 +46,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       aggregation: values.aggregation as Aggregation | undefined,
       topK: values['top-k'] === undefined ? undefined : Number(values['top-k']),
       objective,
+      descriptions: !values['without-descriptions'],
       encoder: cached,
       onProgress: (stage, done, total) => progressBar(stage)(done, total),
     });
@@ -68,6 +70,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       testRows: result.test.rows,
       valRows: result.valRows,
       valSource: result.valSource,
+      descriptions: result.described,
       notes: result.notes,
     };
     if (values.json) {
@@ -80,7 +83,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
         `dataset ${summary.dataset}, encoder ${summary.encoder}, ${summary.scoring} scoring, K=${shots}, ${summary.index} index`,
         `aggregation ${summary.aggregation} (top_k ${summary.topK}), thresholds: ${summary.thresholdMethod}, objective ${objective}, global ${summary.globalThreshold.toFixed(3)}`,
         `in-scope accuracy ${pct(summary.inScopeAccuracy)}  OOS recall ${pct(summary.oosRecall)}  overall ${pct(summary.overallAccuracy)}  agreement with exact ${pct(summary.agreementWithExact)}`,
-        `thresholds tuned on ${summary.valRows} rows (${summary.valSource})`,
+        `thresholds tuned on ${summary.valRows} rows (${summary.valSource}); ${summary.descriptions} routes with a description`,
         ...summary.notes.map((n) => `note: ${n}`),
       ].join('\n') + '\n',
     );
