@@ -53,6 +53,8 @@ export interface DecisionLine {
   margin: number | null;
   threshold: number | null;
   reason: string | null;
+  /** The prompt's language (ISO 639-3) as the semantic router saw it; null without one. */
+  language: string | null;
   difficulty: number | null;
   candidates: Array<{ name: string; score?: number; quality?: number }>;
   group: string | null;
@@ -252,6 +254,7 @@ export class DecisionLog {
             : route.score - second.score,
       threshold: route?.threshold ?? decision?.threshold ?? null,
       reason: route?.reason ?? decision?.cause ?? null,
+      language: route?.language ?? null,
       difficulty: decision?.difficulty ?? null,
       candidates,
       group: f.served?.model ?? p.planned?.group ?? null,

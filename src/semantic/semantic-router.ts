@@ -18,6 +18,7 @@ import { type FitRecord, writeFit } from './artefact.js';
 import { type Compiled, type CompileOptions, cacheDirOf, compile, saveArtefact } from './compile.js';
 import { type ChatMessageLike, type RouteInput, routingText, type TextOptions } from './messages.js';
 import { applyChange } from './mutations.js';
+import { detectLanguage, languageCode, languageDetector } from './language.js';
 
 export type { Scoring } from './aggregate.js';
 
@@ -43,9 +44,13 @@ export interface RouteResult {
   defaultRoute: string | null;
   /**
    * Why name is null: `below_threshold`; `no_text` when the messages carried none;
-   * `out_of_vocabulary` when the encoder reads less of the text than `min_coverage`.
+   * `out_of_vocabulary` when the encoder reads less of the text than `min_coverage`. `language`:
+   * no route passed its threshold, and the route was chosen for the prompt's language
+   * (`metadata.languages`).
    */
-  reason: 'matched' | 'below_threshold' | 'no_text' | 'out_of_vocabulary';
+  reason: 'matched' | 'below_threshold' | 'no_text' | 'out_of_vocabulary' | 'language';
+  /** The prompt's language, ISO 639-3 (`eng`, `deu`, `cmn`), `und` when unclear or not looked at. */
+  language: string;
   /** The share of the text the encoder can read (null for encoders that read anything). */
   coverage: number | null;
   /** The text that was routed on (after extraction and truncation), null when there was none. */
@@ -146,21 +151,39 @@ export class SemanticRouter {
     const started = performance.now();
     const text = this.textOf(input, options);
     if (text === undefined) return this.noText(started);
+    const language = detectLanguage(await languageDetector(), text, this.languages().named);
     const coverage = this.encoder.coverage?.(text);
     if (coverage !== undefined && coverage < this.routerConfig.min_coverage)
-      return this.noText(started, text, coverage);
+      return this.noText(started, text, coverage, language);
     const [vector] = await this.encoder.embed([text], { signal: options.signal });
     const embedded = performance.now();
-    return this.decideVector(vector!, text, options, started, embedded, coverage);
+    return this.decideVector(vector!, text, options, started, embedded, coverage, language);
+  }
+
+  /** Routes that name languages (`metadata.languages`), by language; computed once per compile. */
+  private languages(): LanguageRoutes {
+    const { table } = this.compiled;
+    let found = LANGUAGE_ROUTES.get(table);
+    if (found === undefined) {
+      found = languageRoutes(table.routerConfig);
+      LANGUAGE_ROUTES.set(table, found);
+    }
+    return found;
   }
 
   /** Routes many inputs with one batched embedding call. */
   async routeMany(inputs: readonly RouteInput[], options: RouteOptions = {}): Promise<RouteResult[]> {
     const started = performance.now();
     const min = this.routerConfig.min_coverage;
+    const franc = await languageDetector();
+    const named = this.languages().named;
     const texts = inputs.map((input) => {
       const text = this.textOf(input, options);
-      return { text, coverage: text === undefined ? undefined : this.encoder.coverage?.(text) };
+      return {
+        text,
+        coverage: text === undefined ? undefined : this.encoder.coverage?.(text),
+        language: text === undefined ? 'und' : detectLanguage(franc, text, named),
+      };
     });
     const readable = (t: (typeof texts)[number]) =>
       t.text !== undefined && (t.coverage === undefined || t.coverage >= min);
@@ -172,8 +195,8 @@ export class SemanticRouter {
     let next = 0;
     return texts.map((t) =>
       readable(t)
-        ? this.decideVector(vectors[next++]!, t.text!, options, started, embedded, t.coverage)
-        : this.noText(started, t.text, t.coverage),
+        ? this.decideVector(vectors[next++]!, t.text!, options, started, embedded, t.coverage, t.language)
+        : this.noText(started, t.text, t.coverage, t.language),
     );
   }
 
@@ -294,11 +317,23 @@ export class SemanticRouter {
     started: number,
     embedded: number,
     coverage?: number | undefined,
+    language = 'und',
   ): RouteResult {
     const { table } = this.compiled;
     const config = table.routerConfig;
-    const ranked = this.rank(this.probe(vector, query));
-    const chosen = decide(ranked, table.thresholds);
+    const languages = this.languages();
+    let ranked = this.rank(this.probe(vector, query));
+    // Routes bound to other languages are not candidates; ones bound to this language are, and
+    // take the prompt when no route passes its threshold (non-English traffic sent on purpose).
+    const mine = languages.byLanguage.get(language);
+    if (languages.bound.size > 0)
+      ranked = ranked.filter((c) => !languages.bound.has(c.route) || (mine?.has(c.route) ?? false));
+    let chosen = decide(ranked, table.thresholds);
+    let byLanguage = false;
+    if (chosen < 0 && mine !== undefined) {
+      chosen = ranked.findIndex((c) => mine.has(c.route));
+      byLanguage = chosen >= 0;
+    }
     const searched = performance.now();
     const report = ranked[Math.max(chosen, 0)];
     const best = report === undefined ? undefined : table.records.get(report.best);
@@ -314,16 +349,43 @@ export class SemanticRouter {
         ...(c.components === undefined ? {} : { components: c.components }),
       })),
       defaultRoute: config.default_route ?? null,
-      reason: chosen < 0 ? 'below_threshold' : 'matched',
+      reason: byLanguage ? 'language' : chosen < 0 ? 'below_threshold' : 'matched',
+      language,
       query,
       coverage: coverage ?? null,
       timing: { embedMs: embedded - started, searchMs: searched - embedded, totalMs: searched - started },
     };
   }
 
-  /** No decision: no text at all, or (with a coverage) text the encoder cannot read. */
-  private noText(started: number, text?: string | undefined, coverage?: number | undefined): RouteResult {
+  /**
+   * No decision from the encoder: no text at all, or (with a coverage) text it cannot read — then
+   * a route bound to the prompt's language (a Chinese prompt to a `cmn` route) still takes it.
+   */
+  private noText(
+    started: number,
+    text?: string | undefined,
+    coverage?: number | undefined,
+    language = 'und',
+  ): RouteResult {
     const config = this.routerConfig;
+    const mine = text === undefined ? undefined : this.languages().byLanguage.get(language);
+    const first = mine === undefined ? undefined : Math.min(...mine);
+    if (first !== undefined) {
+      const { table } = this.compiled;
+      return {
+        name: table.nameAt(first),
+        score: 0,
+        threshold: table.thresholds[first]!,
+        matched: null,
+        candidates: [],
+        defaultRoute: config.default_route ?? null,
+        reason: 'language',
+        language,
+        query: text ?? null,
+        coverage: coverage ?? null,
+        timing: { embedMs: 0, searchMs: 0, totalMs: performance.now() - started },
+      };
+    }
     return {
       name: null,
       score: 0,
@@ -332,6 +394,7 @@ export class SemanticRouter {
       candidates: [],
       defaultRoute: config.default_route ?? null,
       reason: coverage === undefined ? 'no_text' : 'out_of_vocabulary',
+      language,
       query: text ?? null,
       coverage: coverage ?? null,
       timing: { embedMs: 0, searchMs: 0, totalMs: performance.now() - started },
@@ -455,4 +518,33 @@ function checkRouteOptions(options: RouteOptions): void {
     throw bad('includeHistory', 'a boolean');
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal))
     throw bad('signal', 'an AbortSignal');
+}
+
+/** Routes bound to languages by `metadata.languages` (codes as franc names them). */
+interface LanguageRoutes {
+  /** Every language some route names, for the detector's `only`. */
+  named: string[];
+  byLanguage: Map<string, Set<number>>;
+  /** Routes that name any language: candidates only for prompts in one of theirs. */
+  bound: Set<number>;
+}
+
+const LANGUAGE_ROUTES = new WeakMap<object, LanguageRoutes>();
+
+function languageRoutes(config: RouterConfig): LanguageRoutes {
+  const byLanguage = new Map<string, Set<number>>();
+  const bound = new Set<number>();
+  config.routes.forEach((route, index) => {
+    const listed = (route.metadata as { languages?: unknown } | null | undefined)?.languages;
+    if (!Array.isArray(listed)) return;
+    for (const code of listed) {
+      const iso = typeof code === 'string' ? languageCode(code) : undefined;
+      if (iso === undefined) continue;
+      bound.add(index);
+      let set = byLanguage.get(iso);
+      if (set === undefined) byLanguage.set(iso, (set = new Set()));
+      set.add(index);
+    }
+  });
+  return { named: [...byLanguage.keys()], byLanguage, bound };
 }

@@ -53,6 +53,7 @@ export function explanationBody(explained: Explained, startedAt: number) {
     matched: r?.matched ?? null,
     candidates: r?.candidates ?? [],
     reason: r?.reason ?? null,
+    language: r?.language ?? null,
     coverage: r?.coverage ?? null,
     cost_quality: costQuality(explained),
     timing_ms: performance.now() - startedAt,

@@ -61,6 +61,7 @@ export function servedHeaders(
   if (outcome.route !== undefined) {
     headers['x-semroute-route'] = headerValue(outcome.route.name ?? '');
     headers['x-semroute-score'] = outcome.route.score.toFixed(4);
+    headers['x-semroute-language'] = outcome.route.language;
   }
   const d = outcome.decision;
   if (d !== undefined) {
