@@ -541,8 +541,8 @@ function languageRoutes(config: RouterConfig): LanguageRoutes {
       const iso = typeof code === 'string' ? languageCode(code) : undefined;
       if (iso === undefined) continue;
       bound.add(index);
-      let set = byLanguage.get(iso);
-      if (set === undefined) byLanguage.set(iso, (set = new Set()));
+      const set = byLanguage.get(iso) ?? new Set<number>();
+      byLanguage.set(iso, set);
       set.add(index);
     }
   });
