@@ -32,10 +32,35 @@ afterAll(async () => {
   await dir?.cleanup();
 });
 
-async function proxy(store: 'memory' | 'redis', prefix: string) {
-  const config = path.join(dir.dir, `${prefix}.yaml`);
-  await writeFile(
+/** A proxy on a config written here (one file per test), quiet and unwatched. */
+async function serveYaml(name: string, yaml: string, env?: NodeJS.ProcessEnv) {
+  const config = path.join(dir.dir, name);
+  await writeFile(config, yaml);
+  return serve({
     config,
+    port: 0,
+    signals: false,
+    watch: false,
+    logger: false,
+    ...(env === undefined ? {} : { env }),
+  });
+}
+
+/** POST /v1/chat/completions as a client sends it, with a key or none. */
+function chat(server: { url: string }, body: unknown, key?: string) {
+  return fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
+    },
+    body: JSON.stringify(body),
+  });
+}
+
+async function proxy(store: 'memory' | 'redis', prefix: string) {
+  const server = await serveYaml(
+    `${prefix}.yaml`,
     `
 model_list:
   - model_name: shared
@@ -54,13 +79,8 @@ general_settings:
   keys: [{ key: ${TENANT}, models: [shared, other, auto] }]
 `,
   );
-  const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
   const post = async (body: unknown, key = TENANT) => {
-    const res = await fetch(`${server.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const res = await chat(server, body, key);
     return {
       status: res.status,
       headers: res.headers,
@@ -191,9 +211,8 @@ describe('lows: what one tenant learns or reaches', () => {
   it.each(['memory', 'redis'] as const)(
     '10. the response cache is per caller: B never gets A’s cached answer (state in %s)',
     async (store) => {
-      const config = path.join(dir.dir, `cache-${store}.yaml`);
-      await writeFile(
-        config,
+      const server = await serveYaml(
+        `cache-${store}.yaml`,
         `
 model_list:
   - model_name: shared
@@ -206,14 +225,9 @@ general_settings:
   keys: [{ key: ${TENANT} }, { key: ${OTHER} }]
 `,
       );
-      const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
       try {
         const send = (key: string) =>
-          fetch(`${server.url}/v1/chat/completions`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-            body: JSON.stringify(ask({ messages: [{ role: 'user', content: `private question ${store}` }] })),
-          });
+          chat(server, ask({ messages: [{ role: 'user', content: `private question ${store}` }] }), key);
         const before = upstream.attempts;
         expect((await send(TENANT)).headers.get('x-semroute-cache')).toBeNull();
         // A asks again: its own entry.
@@ -228,9 +242,8 @@ general_settings:
   );
 
   it('14. `auto` is a model name like any other: a key whose list lacks it gets 403', async () => {
-    const config = path.join(dir.dir, 'no-auto.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'no-auto.yaml',
       `
 model_list:
   - model_name: shared
@@ -240,14 +253,8 @@ general_settings:
   keys: [{ key: ${NO_AUTO}, models: [shared] }, { key: ${TENANT}, models: [shared, auto] }]
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
-      const send = (key: string, model: string) =>
-        fetch(`${server.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-          body: JSON.stringify(ask({ model })),
-        });
+      const send = (key: string, model: string) => chat(server, ask({ model }), key);
       const before = upstream.attempts;
       for (const model of ['auto', 'openrouter/auto'])
         expect((await send(NO_AUTO, model)).status, model).toBe(403);
@@ -263,9 +270,8 @@ general_settings:
   it.each(['memory', 'redis'] as const)(
     '4. a model the upstream lacks, asked through a wildcard, cools nothing for anyone (state in %s)',
     async (store) => {
-      const config = path.join(dir.dir, `wild-${store}.yaml`);
-      await writeFile(
-        config,
+      const server = await serveYaml(
+        `wild-${store}.yaml`,
         `
 model_list:
   - model_name: "openai/*"
@@ -280,14 +286,8 @@ general_settings:
   keys: [{ key: ${TENANT} }, { key: ${OTHER} }]
 `,
       );
-      const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
       try {
-        const send = (key: string, model: string) =>
-          fetch(`${server.url}/v1/chat/completions`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-            body: JSON.stringify(ask({ model })),
-          });
+        const send = (key: string, model: string) => chat(server, ask({ model }), key);
         const before = upstream.attempts;
         upstream.script([
           {
@@ -318,30 +318,17 @@ general_settings:
   it('8. a catch-all * deployment with its own api_key reaches its own provider only, never where a client points it', async () => {
     // Another upstream the operator's key must never reach, standing in for llamafile's base.
     const elsewhere = await startFakeUpstream();
-    const config = path.join(dir.dir, 'catch-all.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'catch-all.yaml',
       `
 model_list:
   - model_name: "*"
     litellm_params: { model: "*", api_base: ${upstream.url}, api_key: sk-operator-secret }
 `,
+      { ...process.env, LLAMAFILE_API_BASE: elsewhere.url },
     );
-    const server = await serve({
-      config,
-      port: 0,
-      signals: false,
-      watch: false,
-      logger: false,
-      env: { ...process.env, LLAMAFILE_API_BASE: `${elsewhere.url}` },
-    });
     try {
-      const send = (model: string) =>
-        fetch(`${server.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(ask({ model })),
-        });
+      const send = (model: string) => chat(server, ask({ model }));
       for (const model of ['llamafile/x', 'ollama/x', 'anthropic/claude-3-haiku-20240307']) {
         const res = await send(model);
         expect(res.status, model).toBe(403);
@@ -360,9 +347,8 @@ model_list:
   });
 
   it('7. every master-key comparison is throttled: Bearer guesses on /v1 and /ui too, not only the login form', async () => {
-    const config = path.join(dir.dir, 'throttle.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'throttle.yaml',
       `
 model_list:
   - model_name: shared
@@ -372,7 +358,6 @@ general_settings:
   keys: [{ key: ${TENANT} }]
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
       const get = (url: string, key: string) =>
         fetch(`${server.url}${url}`, { headers: { authorization: `Bearer ${key}` } });
@@ -400,9 +385,8 @@ general_settings:
       path.join(dir.dir, 'open-router.json'),
       JSON.stringify({ routes: [{ name: 'a', utterances: ['hello there'] }] }),
     );
-    const config = path.join(dir.dir, 'ui-open.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'ui-open.yaml',
       `
 model_list:
   - model_name: shared
@@ -413,7 +397,6 @@ general_settings:
   ui_allowed_hosts: [router.internal]
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     const port = Number(new URL(server.url).port);
     /** A raw request: fetch may not set Host, and a rebinding page's browser does. */
     const raw = (method: string, url: string, headers: Record<string, string>, body?: string) =>
@@ -452,9 +435,8 @@ general_settings:
   });
 
   it("9. a request's extra_headers cannot set the provider identity or forwarding headers, unless the deployment forwards them", async () => {
-    const config = path.join(dir.dir, 'forward.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'forward.yaml',
       `
 model_list:
   - model_name: plain
@@ -463,14 +445,9 @@ model_list:
     litellm_params: { model: openai/gpt-4o, api_base: ${upstream.url}, api_key: sk-up, forward_client_headers: [OpenAI-Project] }
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
       const send = (model: string, extra_headers: Record<string, string>) =>
-        fetch(`${server.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(ask({ model, extra_headers })),
-        });
+        chat(server, ask({ model, extra_headers }));
       const before = upstream.attempts;
       for (const name of [
         'OpenAI-Organization',
@@ -499,9 +476,8 @@ model_list:
   });
 
   it('18. answers held in memory share one process-wide byte budget: past it a 503, the deployment not blamed', async () => {
-    const config = path.join(dir.dir, 'budget-bytes.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'budget-bytes.yaml',
       `
 model_list:
   - model_name: big
@@ -516,14 +492,8 @@ general_settings:
   master_key: ${MASTER}
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
-      const send = () =>
-        fetch(`${server.url}/v1/chat/completions`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${MASTER}`, 'content-type': 'application/json' },
-          body: JSON.stringify(ask({ model: 'big' })),
-        });
+      const send = () => chat(server, ask({ model: 'big' }), MASTER);
       const before = upstream.attempts;
       upstream.script([{ answerBytes: 2_000_000 }]);
       const res = await send();
@@ -566,21 +536,19 @@ general_settings:
     });
     await new Promise<void>((r) => stalling.listen(0, '127.0.0.1', r));
     const address = stalling.address() as { port: number };
-    const config = path.join(dir.dir, 'stall.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'stall.yaml',
       `
 model_list:
   - model_name: stall
     litellm_params: { model: openai/gpt-4o, api_base: http://127.0.0.1:${address.port}/v1, api_key: sk-up }
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
-      const res = await fetch(`${server.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'stall', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      const res = await chat(server, {
+        model: 'stall',
+        stream: true,
+        messages: [{ role: 'user', content: 'x' }],
       });
       // The whole answer arrives and ends (the test would time out if the proxy waited on the upstream).
       const text = await res.text();
@@ -614,9 +582,8 @@ model_list:
     });
     await new Promise<void>((r) => trickling.listen(0, '127.0.0.1', r));
     const address = trickling.address() as { port: number };
-    const config = path.join(dir.dir, 'trickle.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'trickle.yaml',
       `
 model_list:
   - model_name: trickle
@@ -625,12 +592,11 @@ router_settings:
   max_stream_seconds: 0.5
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
-      const res = await fetch(`${server.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'trickle', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      const res = await chat(server, {
+        model: 'trickle',
+        stream: true,
+        messages: [{ role: 'user', content: 'x' }],
       });
       // It ends (the test would time out otherwise), with what had come and the reason.
       const text = await res.text();
@@ -654,9 +620,8 @@ router_settings:
         ],
       }),
     );
-    const config = path.join(dir.dir, 'cjk.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'cjk.yaml',
       `
 model_list:
   - model_name: shared
@@ -669,7 +634,6 @@ model_list:
     litellm_params: { model: auto_router/auto_router1, auto_router_config_path: cjk-router.json, auto_router_default_model: shared }
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
       for (const stream of [false, true]) {
         const res = await fetch(`${server.url}/v1/chat/completions`, {
@@ -695,9 +659,8 @@ model_list:
   });
 
   it('16. model names that are Object.prototype members are unknown models, never a 500', async () => {
-    const config = path.join(dir.dir, 'proto.yaml');
-    await writeFile(
-      config,
+    const server = await serveYaml(
+      'proto.yaml',
       `
 model_list:
   - model_name: shared
@@ -710,7 +673,6 @@ general_settings:
   keys: [{ key: ${TENANT}, models: [shared] }]
 `,
     );
-    const server = await serve({ config, port: 0, signals: false, watch: false, logger: false });
     try {
       for (const model of [
         'toString',
@@ -721,11 +683,7 @@ general_settings:
         '__defineGetter__',
       ]) {
         for (const key of [MASTER, TENANT]) {
-          const res = await fetch(`${server.url}/v1/chat/completions`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-            body: JSON.stringify(ask({ model })),
-          });
+          const res = await chat(server, ask({ model }), key);
           expect([403, 404], `${model} ${key === MASTER ? 'master' : 'tenant'}`).toContain(res.status);
         }
         const one = await fetch(`${server.url}/v1/models/${model}`, {

@@ -155,6 +155,8 @@ describe('a key with max_budget', () => {
     }
     // One key cannot read another's /key/info; the operator can.
     expect((await get(proxy, `/key/info?key=${BUDGET_KEY}`, FREE_KEY)).status).toBe(403);
+    // Two keys at once is a mistake to name, not a silent fall back to the proxy's budget.
+    expect((await get(proxy, `/key/info?key=${BUDGET_KEY}&key=${FREE_KEY}`, MASTER)).status).toBe(400);
     const named = await get(proxy, `/key/info?key=${BUDGET_KEY}`, MASTER);
     expect(named.body.info.key_alias).toBe('team-a');
     const metrics = await (
@@ -186,6 +188,18 @@ describe('a key with max_budget', () => {
     const last = (await get(proxy, '/key/info', FREE_KEY)).body.info.spend as number;
     expect(text.length).toBeGreaterThan(0);
     expect(last - after).toBeGreaterThanOrEqual(Math.ceil(text.length / 4) * OUT);
+    // A stream the upstream breaks half-way still spent what it streamed: a broken stream is no
+    // way around a budget.
+    upstream.script([{ cutAfterChunks: 2 }]);
+    const broken = await c.chat.completions.create({ ...ask('stream me and break'), stream: true });
+    const failure = await (async () => {
+      for await (const _ of broken) {
+        // read until it breaks
+      }
+    })().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(Error);
+    const afterBroken = (await get(proxy, '/key/info', FREE_KEY)).body.info.spend;
+    expect(afterBroken).toBeGreaterThan(last);
     // A key without a budget has spend but no budget, no reset and no budget header.
     const info = (await get(proxy, '/key/info', FREE_KEY)).body.info;
     expect(info).toMatchObject({ max_budget: null, budget_reset_at: null });

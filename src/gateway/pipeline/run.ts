@@ -220,16 +220,16 @@ export class Pipeline {
         cached: outcome.cached,
         upstreamMs: outcome.upstreamMs,
       };
+      // Ended, closed by the client or broken: what was streamed was generated, and is spent
+      // (else a stream broken on purpose would cost its key nothing).
+      const usage = this.usageOf(op, body, reported, chars);
+      const money = this.money(served, usage);
+      await tab?.settle(money.costUsd ?? 0, served.model, usage.total).catch(() => {});
       if (failure === undefined) {
-        const usage = this.usageOf(op, body, reported, chars);
-        const money = this.money(served, usage);
         if (money.costUsd !== undefined) served.costUsd = money.costUsd;
         if (money.savedUsd !== undefined) served.savedUsd = money.savedUsd;
-        await tab?.settle(money.costUsd ?? 0, served.model, usage.total).catch(() => {});
         this.succeeded(ctx, body.model, served, usage, text.slice(0, ANSWER_CHARS));
       } else {
-        // What a broken stream cost is not known: its hold goes back, nothing is spent.
-        await tab?.settle(0, undefined).catch(() => {});
         this.deps.events.failed?.(ctx, failure);
         this.deps.events.finished?.(ctx, {
           model: body.model,

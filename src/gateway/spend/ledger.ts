@@ -142,6 +142,8 @@ export class Ledger {
 /** One request's hold on its budgets, settled once. */
 export class Tab {
   private held = 0;
+  /** Whether the budgets were checked once (a later cover only grows the hold). */
+  private checked = false;
   private settled = false;
   /** The key's spend in its window before this request settles (for answer headers). */
   keySpentUsd: number | undefined;
@@ -165,9 +167,10 @@ export class Tab {
    */
   async cover(usd: number): Promise<void> {
     if (this.buckets.length === 0 || this.settled) return;
-    if (usd <= this.held && this.keySpentUsd !== undefined) return;
+    if (usd <= this.held && this.checked) return;
     const more = Math.max(0, usd - this.held);
     const { full, spent } = await this.deps.store.holdSpend(this.buckets, more);
+    this.checked = true;
     if (this.account !== undefined) this.keySpentUsd = spent[0];
     if (full >= 0) throw this.exceeded(full, spent[full] ?? 0);
     this.held += more;

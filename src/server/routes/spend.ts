@@ -22,6 +22,14 @@ export function registerSpend(app: FastifyInstance, { runtime }: ServerContext):
   app.get('/key/info', async (request: FastifyRequest, reply: FastifyReply) => {
     const { keys, gateway, config } = runtime.serving;
     const asked = (request.query as { key?: unknown }).key;
+    if (asked !== undefined && typeof asked !== 'string')
+      return refuse(
+        reply,
+        new SemrouteError(ErrorCode.INPUT_INVALID, '?key= names one key', {
+          path: 'key',
+          expected: 'one key',
+        }),
+      );
     let entry: KeyEntry | undefined = request.key;
     if (typeof asked === 'string' && asked !== '') {
       const named = keys.get(asked);
