@@ -67,7 +67,7 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
       shots: number;
       index: 'exact' | 'hnsw';
       fit: boolean;
-      scoring: 'hybrid' | 'dense';
+      scoring: 'hybrid' | 'dense' | 'head';
       aggregation: 'max' | 'top_k_mean';
       topK: number;
       objective: 'accuracy' | 'balanced';
@@ -87,12 +87,19 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
       }));
     // Where LiteLLM users are (1–3 utterances and a description per route): each K with the
     // label names as descriptions and without.
+    // The trained head (scoring: head) against hybrid on the same routes, with descriptions.
     const described: Run[] = [1, 3, 10].flatMap((shots) =>
-      [true, false].map((descriptions) => ({
+      (
+        [
+          ['hybrid', true],
+          ['hybrid', false],
+          ['head', true],
+        ] as const
+      ).map(([scoring, descriptions]) => ({
         shots,
         index: 'hnsw' as const,
         fit: false,
-        scoring: 'hybrid' as const,
+        scoring,
         aggregation: 'top_k_mean' as const,
         topK: 3,
         objective: 'balanced' as const,

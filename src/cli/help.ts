@@ -63,6 +63,7 @@ Options:
   --shots K              utterances per route (default 10)
   --fit                  fit the aggregation and per-route thresholds on val
   --index hnsw|exact     index searched (default hnsw; agreement with exact is reported)
+  --scoring hybrid|dense|head  how routes are scored (default hybrid; head: a trained classifier orders them)
   --aggregation max|mean|top_k_mean, --top-k N
   --objective accuracy|balanced   what thresholds maximise on val (--fit default: balanced)
   --encoder SPEC         use-lite (default) | onnx:<folder or id> | openai:<model>

@@ -94,9 +94,11 @@ export const RouterConfigSchema = z.object({
    * `hybrid`: 0.35 · kNN + 0.35 · centroid cosine + 0.30 · TF-IDF cosine, the best routing
    * quality of the local model (CLINC150: README). `dense`: the kNN score alone, as LiteLLM's
    * auto router (semantic-router) scores. Absent: hybrid, unless the file sets thresholds —
-   * then dense, the scale those thresholds were chosen on (with a warning saying so).
+   * then dense, the scale those thresholds were chosen on (with a warning saying so). `head`:
+   * hybrid, with the candidates ordered by a softmax head trained on the routes' utterances and
+   * descriptions at compile (`semantic/head.ts`); thresholds keep the hybrid scale.
    */
-  scoring: z.enum(['hybrid', 'dense']).optional(),
+  scoring: z.enum(['hybrid', 'dense', 'head']).optional(),
   /** The hybrid mix (scaled to sum to 1). */
   hybrid_weights: HybridWeightsSchema.default(HybridWeightsSchema.parse({})),
   /** How a route's utterance scores combine (the kNN part). Default `top_k_mean`. */
@@ -139,12 +141,14 @@ export const RouterConfigSchema = z.object({
  * val split picks under the balanced objective, averaged over K=10 and K=30 (0.46 and 0.50;
  * README, "Routing quality"). Dense: 0.5, as before hybrid scoring.
  */
-export const DEFAULT_THRESHOLDS = Object.freeze({ hybrid: 0.47, dense: 0.5 });
+export const DEFAULT_THRESHOLDS = Object.freeze({ hybrid: 0.47, dense: 0.5, head: 0.47 });
+
+export type ScoringName = keyof typeof DEFAULT_THRESHOLDS;
 
 export type RouteConfig = z.infer<typeof RouteSchema>;
 export type RouterConfig = Omit<z.infer<typeof RouterConfigSchema>, 'score_threshold' | 'scoring'> & {
   /** The scoring: the file's, or inferred (see the schema). */
-  scoring: 'hybrid' | 'dense';
+  scoring: ScoringName;
   /** The router's threshold: the file's, or the default of its scoring. */
   score_threshold: number;
 };

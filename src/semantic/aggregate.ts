@@ -17,8 +17,11 @@ export interface RouteScore {
   score: number;
   /** The best utterance label of this route among the hits; -1 when none of its utterances was retrieved. */
   best: number;
-  /** The parts of a hybrid score, each a cosine: kNN (aggregated), centroid, lexical. */
-  components?: { knn: number; centroid: number; lexical: number } | undefined;
+  /**
+   * The parts of a hybrid score, each a cosine: kNN (aggregated), centroid, lexical; with
+   * `scoring: head`, also the head's key that ordered the candidates (not a cosine).
+   */
+  components?: { knn: number; centroid: number; lexical: number; head?: number } | undefined;
 }
 
 /**

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { IndexOptions } from '../config/router-config.js';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { writeFileAtomic } from '../internal/fs.js';
+import { HEAD_VERSION, type RouteHead } from './head.js';
 import type { LexicalData } from './lexical.js';
 
 export const ARTEFACT_VERSION = 2;
@@ -62,6 +63,7 @@ export function artefactFiles(cacheDir: string, key: string) {
     index: path.join(dir, 'index.hnsw'),
     fit: path.join(dir, 'fit.json'),
     centroids: path.join(dir, 'centroids.bin'),
+    head: path.join(dir, 'head.bin'),
     lexical: path.join(dir, 'lexical.bin'),
   };
 }
@@ -202,6 +204,53 @@ export async function readHybrid(
         weights: take((b, o, n) => new Float32Array(b, o, n), sizes[3]!),
         routeNorms: take((b, o, n) => new Float32Array(b, o, n), sizes[4]!),
       },
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the trained head: a JSON header line (head version, routes, dimensions), then the
+ * weights and the biases as raw float32. The head depends only on the utterance vectors, so
+ * it sits in their folder; a head of another HEAD_VERSION is retrained on load.
+ */
+export async function writeHead(cacheDir: string, key: string, head: RouteHead): Promise<void> {
+  const header = Buffer.from(
+    `${JSON.stringify({ version: HEAD_VERSION, routeCount: head.routeCount, dimensions: head.dimensions })}\n`,
+  );
+  const parts = [head.weights, head.bias].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+  await writeFileAtomic(artefactFiles(cacheDir, key).head, Buffer.concat([header, ...parts]));
+}
+
+/** Reads what writeHead wrote; undefined when absent or not for this version and shape. */
+export async function readHead(
+  cacheDir: string,
+  key: string,
+  routeCount: number,
+  dimensions: number,
+): Promise<RouteHead | undefined> {
+  try {
+    const file = await readFile(artefactFiles(cacheDir, key).head);
+    const newline = file.indexOf(10);
+    const header = JSON.parse(file.subarray(0, newline).toString('utf8')) as {
+      version: number;
+      routeCount: number;
+      dimensions: number;
+    };
+    if (
+      header.version !== HEAD_VERSION ||
+      header.routeCount !== routeCount ||
+      header.dimensions !== dimensions
+    )
+      return undefined;
+    const body = file.buffer.slice(file.byteOffset + newline + 1, file.byteOffset + file.length);
+    if (body.byteLength !== (routeCount * dimensions + routeCount) * 4) return undefined;
+    return {
+      weights: new Float32Array(body, 0, routeCount * dimensions),
+      bias: new Float32Array(body, routeCount * dimensions * 4, routeCount),
+      routeCount,
+      dimensions,
     };
   } catch {
     return undefined;

@@ -15,10 +15,13 @@ import {
   artefactKey,
   readArtefact,
   readFit,
+  readHead,
   readHybrid,
   writeArtefact,
+  writeHead,
   writeHybrid,
 } from './artefact.js';
+import { type RouteHead, trainHead } from './head.js';
 import { computeCentroids } from './centroids.js';
 import { LexicalIndex } from './lexical.js';
 import { RouteTable } from './route-table.js';
@@ -47,8 +50,11 @@ export interface Compiled {
   key: string;
   /** The index type asked for (`auto` or a kind), kept for later mutations. */
   indexType: string;
-  /** The hybrid score's centroids and lexical index; undefined for `scoring: dense`. */
-  hybrid: { centroids: Float32Array; lexical: LexicalIndex } | undefined;
+  /**
+   * The hybrid score's centroids and lexical index, and with `scoring: head` the trained head;
+   * undefined for `scoring: dense`.
+   */
+  hybrid: { centroids: Float32Array; lexical: LexicalIndex; head?: RouteHead | undefined } | undefined;
 }
 
 /** Centroids and the lexical index from the records, in label order (so a rebuild is exact). */
@@ -60,7 +66,20 @@ export function buildHybrid(compiled: Pick<Compiled, 'table' | 'encoder'>): Comp
   return {
     centroids: computeCentroids(records, config.routes.length, encoder.dimensions),
     lexical: LexicalIndex.build(records, config.routes.length),
+    head: buildHead(compiled),
   };
+}
+
+/** The trained head when the scoring asks for one (rows in label order: the same head every time). */
+function buildHead(compiled: Pick<Compiled, 'table' | 'encoder'>): RouteHead | undefined {
+  const { table, encoder } = compiled;
+  const config = table.routerConfig;
+  if (config.scoring !== 'head') return undefined;
+  return trainHead(
+    table.ordered().map(([, r]) => r),
+    config.routes.length,
+    encoder.dimensions,
+  );
 }
 
 export function cacheDirOf(option: string | false | undefined): string | undefined {
@@ -162,12 +181,21 @@ async function build(
     usable !== undefined && cacheDir !== undefined && isHybrid(config)
       ? await readHybrid(cacheDir, key, config.routes.length, encoder.dimensions)
       : undefined;
+  const savedHead =
+    saved !== undefined && config.scoring === 'head'
+      ? await readHead(cacheDir!, key, config.routes.length, encoder.dimensions)
+      : undefined;
   compiled.hybrid =
     saved === undefined
       ? buildHybrid(compiled)
-      : { centroids: saved.centroids, lexical: LexicalIndex.fromData(saved.lexical) };
+      : {
+          centroids: saved.centroids,
+          lexical: LexicalIndex.fromData(saved.lexical),
+          head: savedHead ?? buildHead(compiled),
+        };
+  const headMissing = compiled.hybrid?.head !== undefined && savedHead === undefined;
   if (cacheDir !== undefined) {
-    if (usable === undefined || (compiled.hybrid !== undefined && saved === undefined))
+    if (usable === undefined || (compiled.hybrid !== undefined && (saved === undefined || headMissing)))
       await saveArtefact(compiled).catch(() => undefined);
     table.applyFit(await readFit(cacheDir, key));
   }
@@ -195,8 +223,9 @@ export async function saveArtefact(compiled: Compiled): Promise<void> {
   };
   const persists = indexKind(index.kind).persists;
   if (compiled.hybrid !== undefined) {
-    const { centroids, lexical } = compiled.hybrid;
+    const { centroids, lexical, head } = compiled.hybrid;
     await writeHybrid(cacheDir, key, { centroids, lexical: lexical.toData() });
+    if (head !== undefined) await writeHead(cacheDir, key, head);
   }
   // The manifest goes last: a folder without one is an unfinished write.
   await writeArtefact(

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseJson, readTextFile } from '../config/json-source.js';
-import type { Aggregation, RouterConfigInput } from '../config/router-config.js';
+import type { Aggregation, RouterConfigInput, ScoringName } from '../config/router-config.js';
 import type { Encoder } from '../embeddings/encoder.js';
 import { ErrorCode, formatPath, SemrouteError } from '../errors.js';
 import { decide } from './aggregate.js';
@@ -113,8 +113,8 @@ export interface ProtocolOptions {
   shots: number;
   index: 'hnsw' | 'exact';
   fit: boolean;
-  /** `hybrid` (default) or `dense` (router.json `scoring`). */
-  scoring?: 'hybrid' | 'dense' | undefined;
+  /** `hybrid` (default), `dense` or `head` (router.json `scoring`). */
+  scoring?: ScoringName | undefined;
   aggregation?: Aggregation | undefined;
   topK?: number | undefined;
   /** Nearest utterances retrieved per query (router.json `search_k`). */
@@ -132,7 +132,7 @@ export interface ProtocolOptions {
 export interface ProtocolResult {
   dataset: string;
   encoder: string;
-  scoring: 'hybrid' | 'dense';
+  scoring: ScoringName;
   shots: number;
   index: 'hnsw' | 'exact';
   aggregation: Aggregation;

@@ -83,7 +83,7 @@ export class RouteTable {
       a: c.aggregation,
       k: c.top_k,
       s: c.scoring,
-      w: c.scoring === 'hybrid' ? c.hybrid_weights : null,
+      w: c.scoring === 'dense' ? null : c.hybrid_weights,
       r: c.routes.map((r) => [r.name, r.score_threshold ?? null]),
     };
     return createHash('sha256').update(JSON.stringify(basis)).digest('hex').slice(0, 16);

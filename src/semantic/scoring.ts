@@ -2,7 +2,8 @@
  * A query's route scores. `dense`: the kNN score alone (the route's nearest utterances,
  * aggregated). `hybrid`: w_knn · kNN + w_centroid · centroid cosine + w_lexical · TF-IDF cosine,
  * over every route: a route none of whose utterances was retrieved gets the kNN floor (the
- * lowest retrieved score), as `top_k_mean` fills its missing hits.
+ * lowest retrieved score), as `top_k_mean` fills its missing hits. `head`: the hybrid scores,
+ * ordered by the trained head's key instead of by score (the gate is still the score).
  *
  * What does not depend on the aggregation (the search, the centroid and lexical cosines) is
  * computed once per query in a `Probe`; `fit()` then tries aggregations on the same probes.
@@ -17,6 +18,8 @@ export interface Probe {
   centroid: Float64Array | undefined;
   /** TF-IDF cosine to each route (hybrid only; zeros when there was no text). */
   lexical: Float64Array | undefined;
+  /** The trained head's order key of each route (`scoring: head` only; `head.ts`). */
+  head?: Float64Array | undefined;
 }
 
 export interface ScoreTables {
@@ -31,8 +34,9 @@ export function normalisedWeights(w: HybridWeights): HybridWeights {
   return { knn: w.knn / sum, centroid: w.centroid / sum, lexical: w.lexical / sum };
 }
 
+/** Whether the router keeps the hybrid tables (centroids, lexical): `hybrid` and `head` do. */
 export function isHybrid(config: RouterConfig): boolean {
-  return config.scoring === 'hybrid';
+  return config.scoring !== 'dense';
 }
 
 /** Route scores, best first, for one probed query. */
@@ -60,8 +64,14 @@ export function rank(
     best[d.route] = d.best;
   }
   const out: RouteScore[] = new Array(tables.routeCount);
+  const head = probe.head;
   for (let r = 0; r < tables.routeCount; r++) {
-    const components = { knn: knn[r]!, centroid: probe.centroid[r]!, lexical: probe.lexical[r]! };
+    const components: NonNullable<RouteScore['components']> = {
+      knn: knn[r]!,
+      centroid: probe.centroid[r]!,
+      lexical: probe.lexical[r]!,
+    };
+    if (head !== undefined) components.head = head[r]!;
     out[r] = {
       route: r,
       score:
@@ -72,6 +82,7 @@ export function rank(
       components,
     };
   }
-  out.sort((x, y) => y.score - x.score || x.route - y.route);
+  if (head !== undefined) out.sort((x, y) => head[y.route]! - head[x.route]! || x.route - y.route);
+  else out.sort((x, y) => y.score - x.score || x.route - y.route);
   return out;
 }

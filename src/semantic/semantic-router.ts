@@ -13,7 +13,8 @@ import { ErrorCode, SemrouteError } from '../errors.js';
 import type { SearchHits } from '../vector-index/vector-index.js';
 import { aggregateHits, decide, type RouteScore, type Scoring } from './aggregate.js';
 import { centroidScores } from './centroids.js';
-import { normalisedWeights, type Probe, rank } from './scoring.js';
+import { headScores } from './head.js';
+import { isHybrid, normalisedWeights, type Probe, rank } from './scoring.js';
 import { type FitRecord, writeFit } from './artefact.js';
 import { type Compiled, type CompileOptions, cacheDirOf, compile, saveArtefact } from './compile.js';
 import { type ChatMessageLike, type RouteInput, routingText, type TextOptions } from './messages.js';
@@ -28,8 +29,11 @@ export interface RouteCandidate {
   route: string;
   score: number;
   threshold: number;
-  /** The parts of a hybrid score (each a cosine), absent with `scoring: dense`. */
-  components?: { knn: number; centroid: number; lexical: number } | undefined;
+  /**
+   * The parts of a hybrid score (each a cosine), absent with `scoring: dense`. `head` (with
+   * `scoring: head`): the trained head's key the candidates are ordered by.
+   */
+  components?: { knn: number; centroid: number; lexical: number; head?: number } | undefined;
 }
 
 export interface RouteResult {
@@ -221,10 +225,12 @@ export class SemanticRouter {
     const hybrid = this.compiled.hybrid;
     if (hybrid === undefined) return { hits, centroid: undefined, lexical: undefined };
     const routeCount = this.routes.length;
+    const lexical = text === null ? new Float64Array(routeCount) : hybrid.lexical.score(text);
     return {
       hits,
       centroid: centroidScores(hybrid.centroids, routeCount, vector),
-      lexical: text === null ? new Float64Array(routeCount) : hybrid.lexical.score(text),
+      lexical,
+      head: hybrid.head === undefined ? undefined : headScores(hybrid.head, vector, lexical),
     };
   }
 
@@ -232,7 +238,7 @@ export class SemanticRouter {
   rank(probe: Probe, scoring: Scoring = this.currentScoring): RouteScore[] {
     const { table } = this.compiled;
     const config = table.routerConfig;
-    const weights = config.scoring === 'hybrid' ? normalisedWeights(config.hybrid_weights) : undefined;
+    const weights = isHybrid(config) ? normalisedWeights(config.hybrid_weights) : undefined;
     return rank(
       probe,
       { routeCount: config.routes.length, routeOf: table.routeOf, sizeOf: table.sizeOf },

@@ -1,4 +1,4 @@
-/** What any scoring must do, run for `hybrid` and `dense` alike (test/semantic/scoring.test.ts). */
+/** What any scoring must do, run for `hybrid`, `dense` and `head` alike (test/semantic/scoring.test.ts). */
 import { describe, expect, it } from 'vitest';
 import type { Encoder } from '../../src/embeddings/encoder.js';
 import { evaluate } from '../../src/semantic/evaluate.js';
@@ -23,7 +23,10 @@ const ROUTES = [
   },
 ];
 
-export function runScoringConformance(scoring: 'hybrid' | 'dense', encoder: () => Promise<Encoder>): void {
+export function runScoringConformance(
+  scoring: 'hybrid' | 'dense' | 'head',
+  encoder: () => Promise<Encoder>,
+): void {
   describe(`scoring conformance: ${scoring}`, () => {
     const build = async (extra: Record<string, unknown> = {}) =>
       SemanticRouter.fromConfig(
@@ -41,7 +44,9 @@ export function runScoringConformance(scoring: 'hybrid' | 'dense', encoder: () =
         const r = await router.route(text);
         expect(r.candidates[0]!.route, text).toBe(route);
         const scores = r.candidates.map((c) => c.score);
-        expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+        // Candidates come best first by the scoring's order: the score, or the head's key.
+        const order = r.candidates.map((c) => (scoring === 'head' ? c.components!.head! : c.score));
+        expect([...order].sort((a, b) => b - a)).toEqual(order);
         for (const s of scores) expect(Math.abs(s)).toBeLessThanOrEqual(1 + 1e-6);
         expect(r.score).toBe(scores[0]);
       }
@@ -55,15 +60,16 @@ export function runScoringConformance(scoring: 'hybrid' | 'dense', encoder: () =
       expect(r.defaultRoute).toBe('fallback');
     });
 
-    it('reports the three components of a hybrid score, and none for dense', async () => {
+    it('reports the three components of a hybrid score (and the head key with head), none for dense', async () => {
       const router = await build();
       const r = await router.route('is it cold outside today');
       for (const c of r.candidates) {
         if (scoring === 'dense') expect(c.components).toBeUndefined();
         else {
           expect(c.components).toBeDefined();
-          const { knn, centroid, lexical } = c.components!;
+          const { knn, centroid, lexical, head } = c.components!;
           expect(c.score).toBeCloseTo(0.35 * knn + 0.35 * centroid + 0.3 * lexical, 9);
+          expect(head === undefined).toBe(scoring !== 'head');
         }
       }
     });

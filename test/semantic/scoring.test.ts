@@ -6,6 +6,7 @@ import { runScoringConformance } from './scoring.case.js';
 
 runScoringConformance('hybrid', useLite);
 runScoringConformance('dense', useLite);
+runScoringConformance('head', useLite);
 
 describe('scoring settings', () => {
   it('is hybrid by default, with a default threshold per scoring; explicit thresholds stay', () => {

@@ -29,8 +29,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(shots) || shots < 1) throw new UsageError('--shots takes a positive integer');
   if (values.index !== 'hnsw' && values.index !== 'exact')
     throw new UsageError('--index takes hnsw or exact');
-  if (values.scoring !== 'hybrid' && values.scoring !== 'dense')
-    throw new UsageError('--scoring takes hybrid or dense');
+  if (values.scoring !== 'hybrid' && values.scoring !== 'dense' && values.scoring !== 'head')
+    throw new UsageError('--scoring takes hybrid, dense or head');
   const objective = values.objective ?? 'balanced';
   if (objective !== 'accuracy' && objective !== 'balanced')
     throw new UsageError('--objective takes accuracy or balanced');
