@@ -16,6 +16,7 @@ import { memorySuite } from './memory.js';
 import { peersSuite } from './peers.js';
 import { proxySuite } from './proxy.js';
 import { qualitySuite } from './quality.js';
+import { scaleSuite } from './scale.js';
 import { routeSuite } from './route.js';
 import { searchSuite } from './search.js';
 import { exitWithParent } from '../src/internal/lifeline.js';
@@ -29,6 +30,7 @@ const SUITES: Record<string, Suite> = {
   encoder: embedSuite,
   search: searchSuite,
   route: routeSuite,
+  scale: scaleSuite,
   cli: cliSuite,
   quality: qualitySuite,
   'cost-quality': costQualitySuite,

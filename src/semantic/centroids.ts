@@ -26,14 +26,16 @@ export function computeCentroids(
   return out;
 }
 
-/** Cosine between a unit query and every centroid. */
+/** Cosine between a unit query and every centroid, or only those of `routes` (the rest 0). */
 export function centroidScores(
   centroids: Float32Array,
   routeCount: number,
   query: Float32Array,
-  out: Float64Array = new Float64Array(routeCount),
+  routes?: Int32Array | undefined,
 ): Float64Array {
+  const out = new Float64Array(routeCount);
   const d = query.length;
-  for (let r = 0; r < routeCount; r++) out[r] = dotAt(centroids, r * d, query);
+  if (routes === undefined) for (let r = 0; r < routeCount; r++) out[r] = dotAt(centroids, r * d, query);
+  else for (const r of routes) out[r] = dotAt(centroids, r * d, query);
   return out;
 }

@@ -15,6 +15,8 @@
  * centroid, so an epoch costs rows × 32 × dimensions whatever the number of routes.
  */
 
+import { dotAt } from '../vector-index/dot.js';
+
 /** Bump when training changes: a saved head of another version is retrained. */
 export const HEAD_VERSION = 1;
 
@@ -186,19 +188,21 @@ function addScaled(out: Float64Array, oo: number, x: Float64Array, xo: number, d
   for (; k < d; k++) out[oo + k]! += g * x[xo + k]!;
 }
 
-/** Each route's order key for a unit query: its logit plus the weighted lexical cosine. */
+/**
+ * Each route's order key for a unit query: its logit plus the weighted lexical cosine; for
+ * every route, or only those of `routes` (the rest 0).
+ */
 export function headScores(
   head: RouteHead,
   query: Float32Array,
   lexical: ArrayLike<number>,
-  out: Float64Array = new Float64Array(head.routeCount),
+  routes?: Int32Array | undefined,
 ): Float64Array {
-  const { weights, bias, routeCount, dimensions: d } = head;
-  for (let r = 0; r < routeCount; r++) {
-    const o = r * d;
-    let s = bias[r]!;
-    for (let k = 0; k < d; k++) s += weights[o + k]! * query[k]!;
-    out[r] = s + HEAD_LEXICAL_WEIGHT * (lexical[r] ?? 0);
-  }
+  const { weights, bias, routeCount } = head;
+  const out = new Float64Array(routeCount);
+  const key = (r: number) =>
+    bias[r]! + dotAt(weights, r * head.dimensions, query) + HEAD_LEXICAL_WEIGHT * (lexical[r] ?? 0);
+  if (routes === undefined) for (let r = 0; r < routeCount; r++) out[r] = key(r);
+  else for (const r of routes) out[r] = key(r);
   return out;
 }

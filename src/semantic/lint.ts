@@ -99,7 +99,7 @@ export function lintRouter(router: SemanticRouter, options: LintOptions = {}): L
       labels: probe.hits.labels.filter((_, i) => keep[i]),
       scores: probe.hits.scores.filter((_, i) => keep[i]),
     };
-    const loo: Probe = { hits, centroid: probe.centroid, lexical: probe.lexical };
+    const loo: Probe = { ...probe, hits };
     if (probe.centroid !== undefined) {
       loo.centroid = Float64Array.from(probe.centroid);
       loo.centroid[u.route] = withoutSelf(centroidNorms[u.route]!, probe.centroid[u.route]!);

@@ -14,7 +14,7 @@ import type { SearchHits } from '../vector-index/vector-index.js';
 import { aggregateHits, decide, type RouteScore, type Scoring } from './aggregate.js';
 import { centroidScores } from './centroids.js';
 import { headScores } from './head.js';
-import { isHybrid, normalisedWeights, type Probe, rank } from './scoring.js';
+import { candidateRoutes, isHybrid, normalisedWeights, type Probe, rank } from './scoring.js';
 import { type FitRecord, writeFit } from './artefact.js';
 import { type Compiled, type CompileOptions, cacheDirOf, compile, saveArtefact } from './compile.js';
 import { type ChatMessageLike, type RouteInput, routingText, type TextOptions } from './messages.js';
@@ -220,17 +220,19 @@ export class SemanticRouter {
    * What scoring needs from a query, whatever the aggregation: its nearest utterances and, for
    * the hybrid score, its cosine to every centroid and its TF-IDF cosine to every route.
    */
-  probe(vector: Float32Array, text: string | null): Probe {
+  probe(vector: Float32Array, text: string | null, extra?: Iterable<number>): Probe {
     const hits = this.search(vector);
     const hybrid = this.compiled.hybrid;
     if (hybrid === undefined) return { hits, centroid: undefined, lexical: undefined };
     const routeCount = this.routes.length;
     const lexical = text === null ? new Float64Array(routeCount) : hybrid.lexical.score(text);
+    const routes = candidateRoutes(hits, this.compiled.table.routeOf, lexical, routeCount, extra);
     return {
       hits,
-      centroid: centroidScores(hybrid.centroids, routeCount, vector),
+      routes,
+      centroid: centroidScores(hybrid.centroids, routeCount, vector, routes),
       lexical,
-      head: hybrid.head === undefined ? undefined : headScores(hybrid.head, vector, lexical),
+      head: hybrid.head === undefined ? undefined : headScores(hybrid.head, vector, lexical, routes),
     };
   }
 
@@ -328,10 +330,10 @@ export class SemanticRouter {
     const { table } = this.compiled;
     const config = table.routerConfig;
     const languages = this.languages();
-    let ranked = this.rank(this.probe(vector, query));
     // Routes bound to other languages are not candidates; ones bound to this language are, and
     // take the prompt when no route passes its threshold (non-English traffic sent on purpose).
     const mine = languages.byLanguage.get(language);
+    let ranked = this.rank(this.probe(vector, query, mine));
     if (languages.bound.size > 0)
       ranked = ranked.filter((c) => !languages.bound.has(c.route) || (mine?.has(c.route) ?? false));
     let chosen = decide(ranked, table.thresholds);
