@@ -33,7 +33,10 @@ export async function scaleSuite(ctx: BenchContext): Promise<ResultRow[]> {
       const hybrid =
         size === 'assistant'
           ? await SemanticRouter.fromFile('routes/assistant.json', { encoder, cacheDir: dir })
-          : await SemanticRouter.fromConfig(syntheticConfig(size), { encoder, cacheDir: dir });
+          : await SemanticRouter.fromConfig(
+              { ...syntheticConfig(size), max_variants: size },
+              { encoder, cacheDir: dir },
+            );
       const compileMs = performance.now() - started;
       const rss = process.memoryUsage().rss;
       // Same utterances, same artefact key: the dense router loads the vectors just saved.

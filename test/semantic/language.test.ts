@@ -47,6 +47,16 @@ describe('detectLanguage', () => {
     for (const t of ENGLISH) expect(detectLanguage(franc, t, among), t).toBe('eng');
   });
 
+  it('settles plain English by its own words, and leaves words other languages share to the profiles', async () => {
+    const franc = await languageDetector();
+    // "is", "in", "was", "will" are Dutch and German words too: they never make the call alone.
+    expect(detectLanguage(franc, 'Hoe laat is het in Amsterdam vandaag', ['nld'])).toBe('nld');
+    expect(detectLanguage(franc, 'Was will er in Berlin machen', ['deu'])).toBe('deu');
+    expect(detectLanguage(franc, 'can you tell me what the time is', ['deu', 'nld'])).toBe('eng');
+    // Not plain ASCII: the profiles decide.
+    expect(detectLanguage(franc, 'Kannst du mir sagen, wie spät es ist? Ich weiß es nicht', ['deu'])).toBe('deu');
+  });
+
   it('knows scripts whatever the length, and says und when there is nothing to go on', async () => {
     const franc = await languageDetector();
     expect(detectLanguage(franc, '今天天气怎么样')).toBe('cmn');
