@@ -36,31 +36,47 @@ export interface LexicalData {
 const WORD = /[\p{L}\p{N}]+/gu;
 const SURROGATE = /[\uD800-\uDFFF]/;
 
-/** The features of a text, with their counts. */
+/** The features of a text, with their counts, in order of first appearance. */
 export function features(text: string): Map<string, number> {
   const out = new Map<string, number>();
   const add = (f: string) => out.set(f, (out.get(f) ?? 0) + 1);
   const words = text.toLowerCase().match(WORD) ?? [];
   for (let i = 0; i < words.length; i++) {
-    const word = words[i]!;
-    add(`w:${word}`);
-    if (i > 0) add(`b:${words[i - 1]} ${word}`);
-    const padded = `<${word}>`;
-    if (!SURROGATE.test(padded)) {
-      // One string per n-gram, cut from the word itself: this runs for every query.
-      for (let n = 3; n <= 5; n++)
-        for (let start = 0; start + n <= padded.length; start++) add(`c:${padded.slice(start, start + n)}`);
-      continue;
-    }
-    // Characters outside the BMP are two code units: count n-grams in characters, not units.
-    const chars = Array.from(padded);
-    for (let n = 3; n <= 5; n++) {
-      for (let start = 0; start + n <= chars.length; start++)
-        add(`c:${chars.slice(start, start + n).join('')}`);
-    }
+    const [own, ...grams] = wordFeatures(words[i]!);
+    add(own!);
+    if (i > 0) add(`b:${words[i - 1]} ${words[i]}`);
+    for (const g of grams) add(g);
   }
   return out;
 }
+
+/** A word's own features: `w:word`, then its character 3-, 4- and 5-grams (`c:…`). */
+function wordFeatures(word: string): string[] {
+  const out = [`w:${word}`];
+  const padded = `<${word}>`;
+  if (!SURROGATE.test(padded)) {
+    for (let n = 3; n <= 5; n++)
+      for (let start = 0; start + n <= padded.length; start++)
+        out.push(`c:${padded.slice(start, start + n)}`);
+    return out;
+  }
+  // Characters outside the BMP are two code units: count n-grams in characters, not units.
+  const chars = Array.from(padded);
+  for (let n = 3; n <= 5; n++) {
+    for (let start = 0; start + n <= chars.length; start++)
+      out.push(`c:${chars.slice(start, start + n).join('')}`);
+  }
+  return out;
+}
+
+/**
+ * A word's features as a query sees them: each known feature's id, or for one no utterance has,
+ * its string (it still counts in the query's norm, once per distinct string).
+ */
+type WordKeys = Array<number | string>;
+
+/** Words whose features are kept between queries (a word's features never change). */
+const WORD_CACHE_LIMIT = 50_000;
 
 function normalise(vector: Map<number, number>): Map<number, number> {
   let sum = 0;
@@ -74,6 +90,11 @@ function normalise(vector: Map<number, number>): Map<number, number> {
 
 export class LexicalIndex {
   private readonly ids: Map<string, number>;
+  /**
+   * Each word seen in a query, to its feature keys: words repeat from prompt to prompt, so most
+   * queries cut no n-gram strings at all. Emptied when full; results never depend on it.
+   */
+  private readonly words = new Map<string, WordKeys>();
 
   private constructor(private readonly data: LexicalData) {
     this.ids = new Map(data.features.map((f, i) => [f, i]));
@@ -152,15 +173,47 @@ export class LexicalIndex {
     return this.data.routeCount;
   }
 
+  private keysOf(word: string): WordKeys {
+    let keys = this.words.get(word);
+    if (keys === undefined) {
+      keys = wordFeatures(word).map((f) => this.ids.get(f) ?? f);
+      if (this.words.size >= WORD_CACHE_LIMIT) this.words.clear();
+      this.words.set(word, keys);
+    }
+    return keys;
+  }
+
   /** Cosine between the query and every route (0 for routes sharing no feature with it). */
   score(text: string, out: Float64Array = new Float64Array(this.data.routeCount)): Float64Array {
     const { idf, offsets, routes, weights, unseenIdf } = this.data;
+    // Counts by key, in order of first appearance (the order features() gives, so sums match
+    // the build's bit for bit): a known feature by its id, an unknown one by -1 - its slot.
     const query = new Map<number, number>();
-    for (const [f, n] of features(text)) {
-      const id = this.ids.get(f);
-      // A feature no utterance has matches no route, but it still lengthens the query vector.
-      query.set(id ?? -1 - query.size, (1 + Math.log(n)) * (id === undefined ? unseenIdf : idf[id]!));
+    const unknown = new Map<string, number>();
+    const count = (key: number | string) => {
+      let k: number;
+      if (typeof key === 'number') k = key;
+      else {
+        let slot = unknown.get(key);
+        if (slot === undefined) {
+          slot = -1 - query.size;
+          unknown.set(key, slot);
+        }
+        k = slot;
+      }
+      query.set(k, (query.get(k) ?? 0) + 1);
+    };
+    const words = text.toLowerCase().match(WORD) ?? [];
+    for (let i = 0; i < words.length; i++) {
+      const keys = this.keysOf(words[i]!);
+      count(keys[0]!);
+      if (i > 0) {
+        const pair = `b:${words[i - 1]} ${words[i]}`;
+        count(this.ids.get(pair) ?? pair);
+      }
+      for (let k = 1; k < keys.length; k++) count(keys[k]!);
     }
+    for (const [k, n] of query) query.set(k, (1 + Math.log(n)) * (k < 0 ? unseenIdf : idf[k]!));
     normalise(query);
     for (const [id, q] of query) {
       if (id < 0) continue;

@@ -5,9 +5,9 @@ const hits = (labels: number[]) => ({ labels, scores: labels.map((_, i) => 0.9 -
 
 describe('candidateRoutes: the routes a large router scores', () => {
   it('is every route below the cut-off', () => {
-    expect(candidateRoutes(hits([0]), (l) => l, new Float64Array(ALL_ROUTES_BELOW - 1), ALL_ROUTES_BELOW - 1)).toBe(
-      undefined,
-    );
+    expect(
+      candidateRoutes(hits([0]), (l) => l, new Float64Array(ALL_ROUTES_BELOW - 1), ALL_ROUTES_BELOW - 1),
+    ).toBe(undefined);
   });
 
   it('takes the routes of retrieved utterances, the best lexical ones above 0, and the extra ones, sorted', () => {

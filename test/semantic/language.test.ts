@@ -54,7 +54,9 @@ describe('detectLanguage', () => {
     expect(detectLanguage(franc, 'Was will er in Berlin machen', ['deu'])).toBe('deu');
     expect(detectLanguage(franc, 'can you tell me what the time is', ['deu', 'nld'])).toBe('eng');
     // Not plain ASCII: the profiles decide.
-    expect(detectLanguage(franc, 'Kannst du mir sagen, wie spät es ist? Ich weiß es nicht', ['deu'])).toBe('deu');
+    expect(detectLanguage(franc, 'Kannst du mir sagen, wie spät es ist? Ich weiß es nicht', ['deu'])).toBe(
+      'deu',
+    );
   });
 
   it('knows scripts whatever the length, and says und when there is nothing to go on', async () => {

@@ -125,3 +125,54 @@ describe('hybrid tables in the compiled artefact', () => {
     }
   });
 });
+
+describe('lexical scoring of queries', () => {
+  /** The query side written plainly from features(): what score() must equal, bit for bit. */
+  function reference(index: LexicalIndex, text: string): Float64Array {
+    const data = index.toData();
+    const ids = new Map(data.features.map((f, i) => [f, i]));
+    const query = new Map<number, number>();
+    for (const [f, n] of features(text)) {
+      const id = ids.get(f);
+      query.set(
+        id ?? -1 - query.size,
+        (1 + Math.log(n)) * (id === undefined ? data.unseenIdf : data.idf[id]!),
+      );
+    }
+    let sum = 0;
+    for (const v of query.values()) sum += v * v;
+    const inv = sum > 0 ? 1 / Math.sqrt(sum) : 0;
+    const out = new Float64Array(data.routeCount);
+    for (const [id, q] of query) {
+      if (id < 0) continue;
+      for (let p = data.offsets[id]!; p < data.offsets[id + 1]!; p++)
+        out[data.routes[p]!]! += q * inv * data.weights[p]!;
+    }
+    return out;
+  }
+
+  it('scores a query exactly as its features say, whether its words were seen before or not', () => {
+    const index = LexicalIndex.build(
+      [
+        { route: 0, text: 'fix the bug in my code' },
+        { route: 0, text: 'how do I reverse a list in python' },
+        { route: 1, text: 'will it rain tomorrow in paris' },
+        { route: 2, text: 'play some jazz music' },
+      ],
+      3,
+    );
+    const queries = [
+      'fix this bug',
+      'rain rain rain in Paris, tomorrow?',
+      'zzyzx qwerty in my code',
+      'play the bug music music music',
+      '今天 天气 fix',
+      'fix this bug',
+      'unseen words only here',
+    ];
+    // Twice over: the second pass reads every word from the cache.
+    for (let pass = 0; pass < 2; pass++)
+      for (const q of queries)
+        expect([...index.score(q)], `${q} (pass ${pass})`).toEqual([...reference(index, q)]);
+  });
+});
