@@ -67,3 +67,13 @@ describe('out-of-vocabulary guard', () => {
     expect(warning).toContain('openai');
   });
 });
+
+describe('coverage of plain ASCII text', () => {
+  it('is what the general path counts (a trailing ideographic space forces that path and counts nothing)', async () => {
+    const encoder = await useLite();
+    for (const text of ['how do I reverse a list in python', 'a~b`c|d{e}  f', '', '   ', 'x']) {
+      expect(encoder.coverage!(text), JSON.stringify(text)).toBe(encoder.coverage!(`${text}\u3000`));
+    }
+    expect(encoder.coverage!('hello 今天')).toBeCloseTo(5 / 7, 9);
+  });
+});

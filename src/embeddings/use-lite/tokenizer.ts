@@ -21,6 +21,9 @@ export const USE_LITE_MAX_TOKENS = 128;
 /** Code points are below 0x110000: a (node, code point) pair packs into one safe integer key. */
 const CODE_POINTS = 0x110000;
 
+/** Text made only of printable ASCII characters and plain spaces. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 export class UseLiteTokenizer {
   /**
    * The trie of pieces as one map from (node, code point) to the child node, and the piece that
@@ -78,6 +81,16 @@ export class UseLiteTokenizer {
   coverage(text: string): number {
     let known = 0;
     let total = 0;
+    // Printable ASCII is its own NFKC form: count it without normalising or a regex per character.
+    if (PRINTABLE_ASCII.test(text)) {
+      for (let i = 0; i < text.length; i++) {
+        const code = text.charCodeAt(i);
+        if (code === 32) continue;
+        total++;
+        if (this.edges.has(code)) known++;
+      }
+      return total === 0 ? 1 : known / total;
+    }
     for (const c of text.normalize('NFKC')) {
       if (/\s/.test(c)) continue;
       total++;
