@@ -43,4 +43,6 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
 # SIGTERM drains (graceful_shutdown_seconds) before the process exits.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "bin/semroute.js"]
+# --workers auto (the default) counts the cores node sees: with `docker run --cpus N` that is
+# still the host's, so pass --workers N there.
 CMD ["serve", "--config", "/etc/semroute/config.yaml", "--host", "0.0.0.0", "--port", "4000", "--no-watch"]

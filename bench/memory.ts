@@ -72,7 +72,19 @@ async function measure(
 function serve(config: string, port: number, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return startProcess(
     process.execPath,
-    ['--import', PROBE, BIN, 'serve', '--config', config, '--port', String(port), '--no-watch'],
+    [
+      '--import',
+      PROBE,
+      BIN,
+      'serve',
+      '--config',
+      config,
+      '--port',
+      String(port),
+      '--no-watch',
+      '--workers',
+      '1',
+    ],
     /semroute proxy listening/,
     env,
   );

@@ -98,7 +98,7 @@ router_settings:
     ]);
     children.push(upstream, flaky);
     const semroute = await start(
-      ['serve', '--config', config, '--port', String(semroutePort), '--no-watch'],
+      ['serve', '--config', config, '--port', String(semroutePort), '--no-watch', '--workers', '1'],
       /semroute proxy listening/,
     );
     children.push(semroute);

@@ -45,7 +45,7 @@ router_settings:
     /fake OpenAI-compatible upstream/,
   );
   const proxy = await start(
-    ['serve', '--config', config, '--port', String(proxyPort), '--no-watch'],
+    ['serve', '--config', config, '--port', String(proxyPort), '--no-watch', '--workers', '1'],
     /semroute proxy listening/,
   );
   const proxy2 = await start(

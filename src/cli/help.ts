@@ -104,7 +104,9 @@ Options:
   --config, -c FILE      config.yaml (required)
   --port N               default 4000
   --host H               default 127.0.0.1
-  --workers N            N processes on one port (LiteLLM's --num_workers works too)
+  --workers N|auto       N processes on one port (LiteLLM's --num_workers works too); default
+                         auto: one per core, or one when the config has budgets or key limits
+                         and no Redis (a container: set N, node sees the host's cores)
   --no-watch             do not reload when the files change (SIGHUP still does)
   --log-level L          trace, debug (one line per request), info (default), warn, error;
                          litellm_settings.set_verbose: true means debug

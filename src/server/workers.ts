@@ -5,10 +5,12 @@
  * with the sum over all of them, and on SIGTERM waits for each to drain.
  *
  * State (rpm/tpm counts, cooldowns, sessions, cache) is per worker unless Redis is configured,
- * exactly as with several instances; each worker says so once at startup.
+ * exactly as with several instances; each worker says so once at startup. The default,
+ * `--workers auto`, is one worker per core (see autoWorkers).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { ProxyConfig } from '../config/proxy-config.js';
 
 /** IPC message types between the primary and its workers. */
 const RELOAD = 'semroute:reload';
@@ -22,8 +24,35 @@ const MAX_QUICK_DEATHS = 3;
 type Level = 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = { info: 30, warn: 40, error: 50 };
 
+/**
+ * How many workers `serve --workers auto` (the default) starts: one per core the process may
+ * use, except when the config counts something per key or for the whole proxy (a budget, rpm,
+ * tpm or parallel limit) and has no Redis to count it in: then each worker would keep its own
+ * count and a key could spend its budget once per worker, so one worker, and `why` says so.
+ */
+export function autoWorkers(config: ProxyConfig, cores: number): { workers: number; why: string } {
+  const { gateway, general } = config;
+  const shared = gateway.redis_url !== undefined || gateway.redis_host !== undefined;
+  const limited =
+    gateway.max_budget !== undefined ||
+    general.keys.some(
+      (k) =>
+        k.max_budget !== undefined ||
+        k.rpm_limit !== undefined ||
+        k.tpm_limit !== undefined ||
+        k.max_parallel_requests !== undefined,
+    );
+  const most = Math.max(1, Math.min(64, cores));
+  if (most > 1 && limited && !shared)
+    return {
+      workers: 1,
+      why: 'budgets or key limits without Redis: one worker, so that they are counted once (set router_settings.redis_host, or --workers N to choose)',
+    };
+  return { workers: most, why: most > 1 ? 'one worker per core' : 'one core' };
+}
+
 /** pino's line shape, so the primary's lines read like the workers'. */
-function log(level: Level, fields: object, msg: string): void {
+export function log(level: Level, fields: object, msg: string): void {
   const line = { level: LEVELS[level], time: Date.now(), pid: process.pid, role: 'primary', ...fields, msg };
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

@@ -25,9 +25,11 @@ export async function startProxyProcess(
   args: string[] = [],
 ): Promise<ProxyProcess> {
   const port = await freePort();
+  // One process unless a test asks for workers: `--workers auto` (the default) has its own tests.
+  const workers = args.some((a) => a === '--workers' || a === '--num_workers') ? [] : ['--workers', '1'];
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, 'serve', '--config', config, '--port', String(port), '--no-watch', ...args],
+    [BIN, 'serve', '--config', config, '--port', String(port), '--no-watch', ...workers, ...args],
     // Tied (SEMROUTE_PARENT_PID): a test process killed mid-run leaves no server behind.
     { env: tiedEnv({ ...process.env, ...env }), stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -4,11 +4,16 @@
  * config that cannot start fails the command instead of looping.
  */
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/fake-upstream.js';
+import { HELP } from '../../src/cli/help.js';
+import { parseProxyConfig } from '../../src/config/proxy-config.js';
+import { parseYaml } from '../../src/config/yaml.js';
+import { autoWorkers } from '../../src/server/workers.js';
 import { tempDir } from '../helpers/encoder.js';
 import { type ProxyProcess, startProxyProcess } from '../helpers/proxy-process.js';
 
@@ -177,4 +182,56 @@ describe('semroute serve --workers 2', () => {
       /exited [1-9].*[\s\S]*worker failed before it listened/,
     );
   });
+});
+
+describe('semroute serve --workers auto (the default)', () => {
+  const parse = (doc: string) => parseProxyConfig(parseYaml(doc, 'c.yaml'), { file: 'c.yaml', env: {} });
+  const models = 'model_list:\n  - model_name: m\n    litellm_params: { model: openai/m, api_key: sk-x }\n';
+
+  it('is one worker per core, and one when budgets or key limits would be counted per worker', () => {
+    expect(autoWorkers(parse(models), 4)).toMatchObject({ workers: 4 });
+    expect(autoWorkers(parse(models), 1)).toMatchObject({ workers: 1 });
+    expect(autoWorkers(parse(models), 500)).toMatchObject({ workers: 64 });
+    for (const limits of [
+      'general_settings:\n  keys:\n    - { key: sk-tenant-1, max_budget: 5 }\n',
+      'general_settings:\n  keys:\n    - { key: sk-tenant-1, rpm_limit: 10 }\n',
+      'general_settings:\n  keys:\n    - { key: sk-tenant-1, max_parallel_requests: 2 }\n',
+      'litellm_settings:\n  max_budget: 100\n',
+    ]) {
+      const chosen = autoWorkers(parse(models + limits), 4);
+      expect(chosen.workers, limits).toBe(1);
+      expect(chosen.why).toContain('Redis');
+      // With Redis the counts are shared: every core again.
+      const shared = `${models}${limits}router_settings:\n  redis_url: redis://127.0.0.1:6390\n`;
+      expect(autoWorkers(parse(shared), 4).workers, limits).toBe(4);
+    }
+    // A key with only a model list limits nothing that is counted.
+    expect(
+      autoWorkers(parse(`${models}general_settings:\n  keys:\n    - { key: sk-tenant-1, models: [m] }\n`), 4)
+        .workers,
+    ).toBe(4);
+  });
+
+  it('starts as many workers as it says, and the help names it as the default', async () => {
+    const auto = await startProxyProcess(config, { SEMROUTE_CACHE_DIR: path.join(dir.dir, 'cache') }, [
+      '--workers',
+      'auto',
+    ]);
+    try {
+      const said = auto.logs().find((l) => l.msg === '--workers auto');
+      expect(said?.workers).toBe(Math.min(64, availableParallelism()));
+      // One worker runs in the command's own process (no primary, no "worker listening"). A
+      // worker logs its line just after the primary has seen it listen: wait for the lines.
+      const want = said!.workers === 1 ? 0 : (said!.workers as number);
+      const listening = () => auto.logs().filter((l) => l.msg === 'worker listening').length;
+      const deadline = Date.now() + 10_000;
+      while (listening() < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(listening()).toBe(want);
+      const { body } = await fresh(`${auto.url}/health/readiness`);
+      expect(JSON.parse(body)).toHaveProperty('pid');
+    } finally {
+      await auto.stop();
+    }
+    expect(HELP.serve).toMatch(/--workers N\|auto[^\n]*default\s+auto/);
+  }, 90_000);
 });
