@@ -12,7 +12,7 @@ import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
 import { SemanticRouter } from '../src/semantic/semantic-router.js';
 import { type BenchContext, row, uniqueSentences } from './lib/context.js';
 import type { ResultRow } from './lib/report.js';
-import { micro } from './lib/tiny.js';
+import { micro, scaled } from './lib/tiny.js';
 
 const DIR = path.resolve('datasets/routellm-outcomes');
 const S = 'cost-quality';
@@ -192,6 +192,26 @@ export async function costQualitySuite(ctx: BenchContext): Promise<ResultRow[]> 
       iterations: prompts.length,
       warmup: 50,
     });
+    // What the tier decision adds to a route() in service: the router has embedded the prompt
+    // and the encoder's cache answers the difficulty model's embed, so the model's own work.
+    const vectors = await encoder.embed(prompts.slice(0, 500));
+    let e = 0;
+    const predictStats = await micro(
+      'difficulty model on a cached embedding',
+      () => {
+        const i = e++ % vectors.length;
+        return difficulty.predict(askOf(prompts[i]!), vectors[i]);
+      },
+      { iterations: prompts.length * 5, warmup: 100 },
+    );
+    rows.push(
+      row(S, 'difficulty decision added to a route() (embedding shared)', 'µs', scaled(predictStats, 1000), {
+        shareOfRoute: Number((predictStats.p50 / routeStats.p50).toFixed(4)),
+      }),
+    );
+    ctx.log(
+      `  difficulty model on the route()'s embedding: p50 ${(predictStats.p50 * 1000).toFixed(1)} µs, ${((100 * predictStats.p50) / routeStats.p50).toFixed(1)}% of route()`,
+    );
     let c = 0;
     const heuristicStats = await micro(
       'heuristic',

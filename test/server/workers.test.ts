@@ -99,7 +99,9 @@ afterAll(async () => {
 });
 
 describe('semroute serve --workers 2', () => {
-  it('starts two workers on one port, each saying its state is its own without Redis', () => {
+  it('starts two workers on one port, each saying its state is its own without Redis', async () => {
+    // A worker logs "worker listening" just after the primary has seen it listen (and announced).
+    await waitFor(() => new Set(workerPids()).size >= 2, 10_000);
     expect(new Set(workerPids()).size).toBe(2);
     const warnings = proxy.logs().filter((l) => String(l.msg).startsWith('each worker keeps its own'));
     expect(warnings).toHaveLength(2);
@@ -224,8 +226,7 @@ describe('semroute serve --workers auto (the default)', () => {
       // worker logs its line just after the primary has seen it listen: wait for the lines.
       const want = said!.workers === 1 ? 0 : (said!.workers as number);
       const listening = () => auto.logs().filter((l) => l.msg === 'worker listening').length;
-      const deadline = Date.now() + 10_000;
-      while (listening() < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => listening() >= want, 10_000);
       expect(listening()).toBe(want);
       const { body } = await fresh(`${auto.url}/health/readiness`);
       expect(JSON.parse(body)).toHaveProperty('pid');
