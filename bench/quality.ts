@@ -3,10 +3,12 @@
  * protocol of docs/benchmarks.md when the dataset is present: dense and hybrid scoring side by
  * side, K=10 and 30, a global threshold and a fit, both tuned on val (balanced objective).
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { CachedEncoder } from '../src/embeddings/cache.js';
 import { UseLiteEncoder } from '../src/embeddings/use-lite/encoder.js';
 import { evaluate } from '../src/semantic/evaluate.js';
-import { loadDataset, runProtocol } from '../src/semantic/protocol.js';
+import { type Dataset, loadDataset, runProtocol } from '../src/semantic/protocol.js';
 import { SemanticRouter } from '../src/semantic/semantic-router.js';
 import type { BenchContext } from './lib/context.js';
 import type { ResultRow } from './lib/report.js';
@@ -29,6 +31,8 @@ const HAND_WRITTEN: Array<{ text: string; label: string | null }> = [
   { text: 'what is the boiling point of water at altitude', label: null },
   { text: 'recommend a hiking trail near Denver', label: null },
 ];
+
+const BANKING77 = path.resolve('datasets/banking77/banking77_normalized.json');
 
 export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
   const rows: ResultRow[] = [];
@@ -126,7 +130,7 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
           ...side(30, true),
           ...described,
         ];
-    for (const run of runs) {
+    const measure = async (dataset: Dataset, run: Run) => {
       const started = performance.now();
       const result = await runProtocol(dataset, { ...run, encoder });
       const method = run.fit ? 'fit' : `global threshold (${run.objective})`;
@@ -156,6 +160,13 @@ export async function qualitySuite(ctx: BenchContext): Promise<ResultRow[]> {
       ctx.log(
         `  ${name}: overall ${(result.test.accuracy * 100).toFixed(1)}%, in-scope ${(result.test.inScopeAccuracy * 100).toFixed(1)}%, OOS ${((result.test.oosRecall ?? 0) * 100).toFixed(1)}%`,
       );
+    };
+    for (const run of runs) await measure(dataset, run);
+    // A second public set, where routes are written as LiteLLM users write them: Banking77
+    // (77 banking intents, no val split, no out-of-scope rows), K=1/3/10, descriptions and head.
+    if (!ctx.quick && existsSync(BANKING77)) {
+      const banking = await loadDataset(BANKING77);
+      for (const run of described) await measure(banking, run);
     }
     // The default int8 model against fp32 under the same protocol: accuracy, and how often the
     // two decide alike (the bar for int8 as the default: within 0.3 points, ≥ 99% agreement).
