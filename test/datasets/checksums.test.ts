@@ -19,7 +19,9 @@ describe('shipped datasets', () => {
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) {
       const [want, file] = line.split(/\s+\*?/);
-      const got = createHash('sha256').update(readFileSync(path.join(dir, file!))).digest('hex');
+      const got = createHash('sha256')
+        .update(readFileSync(path.join(dir, file!)))
+        .digest('hex');
       expect(got, `${name}/${file}`).toBe(want);
     }
   });

@@ -261,6 +261,16 @@ describe('Bedrock Converse, signed with SigV4', () => {
       .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
     expect(link).toBeInstanceOf(OpenAI.BadRequestError);
   });
+
+  it('names Bedrock, not Anthropic, when a request has what Converse cannot take', async () => {
+    const bad = await client.chat.completions
+      .create({ model: 'claude', messages: [{ role: 'user', content: 'hi' }], frequency_penalty: 0.5 })
+      .catch((e: unknown) => e as InstanceType<typeof OpenAI.APIError>);
+    expect(bad).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((bad as InstanceType<typeof OpenAI.APIError>).message).toMatch(
+      /frequency_penalty: Bedrock Converse has no such parameter/,
+    );
+  });
 });
 
 describe('Bedrock failures, as our failure kinds', () => {

@@ -80,7 +80,7 @@ function withCache(block: Block, from: unknown): Block {
 const IMAGE_TYPES = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
 
 /** An OpenAI image_url part as an Anthropic image (or PDF document) block. */
-function imageBlock(part: Json, path: string): Block {
+function imageBlock(part: Json, path: string, provider: string): Block {
   const image = part.image_url as { url?: unknown; format?: unknown } | string | undefined;
   const url = typeof image === 'string' ? image : image?.url;
   if (typeof url !== 'string') throw invalid(`${path}.image_url.url`, 'missing', 'a data: or https: URL');
@@ -93,7 +93,7 @@ function imageBlock(part: Json, path: string): Block {
     if (!IMAGE_TYPES.has(mediaType))
       throw invalid(
         `${path}.image_url.url`,
-        `Anthropic takes no ${mediaType} image`,
+        `${provider} takes no ${mediaType} image`,
         [...IMAGE_TYPES].join(', '),
       );
     return withCache({ type: 'image', source }, part);
@@ -107,7 +107,7 @@ function imageBlock(part: Json, path: string): Block {
 }
 
 /** The content of a user (or tool) message as blocks. */
-function userBlocks(content: unknown, path: string): Block[] {
+function userBlocks(content: unknown, path: string, provider: string): Block[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
   if (!Array.isArray(content)) throw invalid(`${path}.content`, 'must be text or a list of parts');
   return content.map((part: Json, j) => {
@@ -116,7 +116,7 @@ function userBlocks(content: unknown, path: string): Block[] {
       case 'text':
         return withCache({ type: 'text', text: String(part.text ?? '') }, part);
       case 'image_url':
-        return imageBlock(part, at);
+        return imageBlock(part, at, provider);
       case 'file': {
         // A PDF as chat's file part (file_data is a data: URL): Anthropic's document block.
         const file = (part.file ?? {}) as Json;
@@ -139,14 +139,14 @@ function userBlocks(content: unknown, path: string): Block[] {
       default:
         throw invalid(
           `${at}.type`,
-          `"${String(part?.type)}" parts cannot be sent to Anthropic`,
+          `"${String(part?.type)}" parts cannot be sent to ${provider}`,
           'text or image_url',
         );
     }
   });
 }
 
-function toolInput(args: unknown, path: string): Json {
+function toolInput(args: unknown, path: string, provider: string): Json {
   if (args === undefined || args === null || args === '') return {};
   if (typeof args === 'object') return args as Json;
   try {
@@ -155,10 +155,10 @@ function toolInput(args: unknown, path: string): Json {
   } catch {
     // Reported below.
   }
-  throw invalid(path, 'must be a JSON object (Anthropic takes tool input as an object)', 'a JSON object');
+  throw invalid(path, `must be a JSON object (${provider} takes tool input as an object)`, 'a JSON object');
 }
 
-function assistantBlocks(message: Json, path: string): Block[] {
+function assistantBlocks(message: Json, path: string, provider: string): Block[] {
   const out: Block[] = [];
   const content = message.content;
   if (typeof content === 'string') {
@@ -179,7 +179,7 @@ function assistantBlocks(message: Json, path: string): Block[] {
           type: 'tool_use',
           id: String(call.id),
           name: String(fn.name),
-          input: toolInput(fn.arguments, `${path}.tool_calls[${j}].function.arguments`),
+          input: toolInput(fn.arguments, `${path}.tool_calls[${j}].function.arguments`, provider),
         },
         call,
       ),
@@ -188,7 +188,7 @@ function assistantBlocks(message: Json, path: string): Block[] {
   return out;
 }
 
-function toolResult(message: Json, path: string): Block {
+function toolResult(message: Json, path: string, provider: string): Block {
   if (typeof message.tool_call_id !== 'string')
     throw invalid(`${path}.tool_call_id`, 'missing', 'the id of the tool call it answers');
   const content = message.content;
@@ -196,7 +196,7 @@ function toolResult(message: Json, path: string): Block {
     {
       type: 'tool_result',
       tool_use_id: message.tool_call_id,
-      content: typeof content === 'string' ? content : userBlocks(content, path),
+      content: typeof content === 'string' ? content : userBlocks(content, path, provider),
     },
     message,
   );
@@ -210,7 +210,7 @@ function systemBlocks(content: unknown, path: string): Block[] {
 }
 
 /** Messages in Anthropic's turns: same-role neighbours merged, tool results first in a user turn. */
-function turns(messages: unknown[]): { system: Block[]; messages: Message[] } {
+function turns(messages: unknown[], provider: string): { system: Block[]; messages: Message[] } {
   const system: Block[] = [];
   const out: Message[] = [];
   const push = (role: Message['role'], blocks: Block[]) => {
@@ -227,18 +227,18 @@ function turns(messages: unknown[]): { system: Block[]; messages: Message[] } {
         system.push(...systemBlocks(m.content, path));
         break;
       case 'user':
-        push('user', userBlocks(m.content, path));
+        push('user', userBlocks(m.content, path, provider));
         break;
       case 'tool':
-        push('user', [toolResult(m, path)]);
+        push('user', [toolResult(m, path, provider)]);
         break;
       case 'assistant':
-        push('assistant', assistantBlocks(m, path));
+        push('assistant', assistantBlocks(m, path, provider));
         break;
       default:
         throw invalid(
           `${path}.role`,
-          `"${String(m?.role)}" cannot be sent to Anthropic`,
+          `"${String(m?.role)}" cannot be sent to ${provider}`,
           'system, user, assistant or tool',
         );
     }
@@ -290,8 +290,16 @@ function tools(list: unknown): Json[] | undefined {
 /** LiteLLM sends no user_id that looks like an e-mail address or a phone number. */
 const PERSONAL = /@|^\+?[\d\s().-]{7,}$/;
 
-/** The Messages request for a chat request (`drop` = drop_params: leave out what has no equivalent). */
-export function toAnthropicRequest(body: ChatBody & { model: string }, drop: boolean): Json {
+/**
+ * The Messages request for a chat request (`drop` = drop_params: leave out what has no
+ * equivalent). `provider` names the upstream in refusals: Bedrock and Vertex AI send Claude the
+ * same format, and their callers should read their own provider's name.
+ */
+export function toAnthropicRequest(
+  body: ChatBody & { model: string },
+  drop: boolean,
+  provider = 'Anthropic',
+): Json {
   const out: Json = {};
   for (const [key, value] of Object.entries(body)) {
     if (value === undefined || value === null || MAPPED.has(key)) continue;
@@ -299,16 +307,16 @@ export function toAnthropicRequest(body: ChatBody & { model: string }, drop: boo
       if (drop) continue;
       throw new SemrouteError(
         ErrorCode.INPUT_INVALID,
-        `${key}: Anthropic has no such parameter; remove it, or set drop_params: true (litellm_settings or the deployment) to drop it`,
-        { path: key, expected: 'a parameter Anthropic takes' },
+        `${key}: ${provider} has no such parameter; remove it, or set drop_params: true (litellm_settings or the deployment) to drop it`,
+        { path: key, expected: `a parameter ${provider} takes` },
       );
     }
     out[key] = value;
   }
   if (typeof body.n === 'number' && body.n > 1 && !drop) {
-    throw invalid('n', 'Anthropic answers one choice per request', 'n: 1 (or drop_params: true)');
+    throw invalid('n', `${provider} answers one choice per request`, 'n: 1 (or drop_params: true)');
   }
-  const { system, messages } = turns(body.messages);
+  const { system, messages } = turns(body.messages, provider);
   out.model = body.model;
   out.messages = messages;
   if (system.length > 0) out.system = system;

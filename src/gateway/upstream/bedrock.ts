@@ -176,7 +176,7 @@ export const bedrockWire: Wire = {
       client,
       d,
       `${modelPath(body.model)}/converse`,
-      toConverseRequest(toAnthropicRequest(body, drop)),
+      toConverseRequest(toAnthropicRequest(body, drop, 'Bedrock Converse')),
       options,
       { field: 'output', what: 'a Converse answer', kind: 'object' },
     );
@@ -189,7 +189,7 @@ export const bedrockWire: Wire = {
       client,
       d,
       `${modelPath(body.model)}/converse-stream`,
-      toConverseRequest(toAnthropicRequest(body, drop)),
+      toConverseRequest(toAnthropicRequest(body, drop, 'Bedrock Converse')),
       options,
       reader(body.model, wantsJson(body), includeUsage),
     );

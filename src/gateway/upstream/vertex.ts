@@ -60,7 +60,7 @@ async function withToken<T>(
 
 /** The Messages body Vertex takes for Anthropic's models: no model (it is in the path). */
 function anthropicBody(body: UpstreamChatBody, drop: boolean): Record<string, unknown> {
-  const { model: _model, ...rest } = toAnthropicRequest(body, drop);
+  const { model: _model, ...rest } = toAnthropicRequest(body, drop, 'Vertex AI (Claude)');
   return { ...rest, anthropic_version: VERTEX_ANTHROPIC_VERSION };
 }
 
