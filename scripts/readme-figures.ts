@@ -50,7 +50,7 @@ export function figuresBlock(): string {
   const cq = read('cost-quality-reference.json');
   const m = (suite: string, name: string) => find(main, suite, name);
   const c = (name: string) => find(cq, 'cost-quality', name);
-  const route = m('route', 'route() uncached, 145 utterances, hnsw, hybrid scoring');
+  const route = m('route', 'route() uncached, 151 utterances, hnsw, hybrid scoring');
   const cli = m('cli', 'semroute route, artefact compiled: CPU (user + system)');
   const k10 = m('quality', 'clinc150 K=10 hybrid hnsw global threshold (balanced)');
   const k30 = m('quality', 'clinc150 K=30 hybrid hnsw global threshold (balanced)');
@@ -69,7 +69,7 @@ export function figuresBlock(): string {
   };
   const rows: Array<[string, string]> = [
     [
-      '`route()` of a new prompt (embed + HNSW + hybrid score), 145 utterances',
+      '`route()` of a new prompt (embed + HNSW + hybrid score), 151 utterances (descriptions included)',
       `p50 ${ms(route.p50)}, p99 ${ms(route.p99)}`,
     ],
     [
