@@ -33,6 +33,7 @@ describe('npm run bench -- --quick', () => {
         'proxy',
         'quality',
         'route',
+        'scale',
         'search',
       ]);
       for (const r of latest.results) {
