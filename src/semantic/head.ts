@@ -16,6 +16,7 @@
  */
 
 import { dotAt } from '../vector-index/dot.js';
+import { offerTop } from '../vector-index/top-k.js';
 
 /** Bump when training changes: a saved head of another version is retrained. */
 export const HEAD_VERSION = 1;
@@ -136,20 +137,10 @@ function nearestRoutes(
   const topScore = new Float64Array(keep);
   for (let i = 0; i < n; i++) {
     const xo = i * d;
-    let size = 0;
-    for (let r = 0; r < routeCount && keep > 0; r++) {
-      if (r === y[i]) continue;
-      const s = dot(weights, r * d, x, xo, d);
-      if (size === keep && s <= topScore[keep - 1]!) continue;
-      let at = size < keep ? size++ : keep - 1;
-      while (at > 0 && topScore[at - 1]! < s) {
-        topScore[at] = topScore[at - 1]!;
-        topRoute[at] = topRoute[at - 1]!;
-        at--;
-      }
-      topScore[at] = s;
-      topRoute[at] = r;
-    }
+    topScore.fill(-Infinity);
+    topRoute.fill(-1);
+    for (let r = 0; r < routeCount && keep > 0; r++)
+      if (r !== y[i]) offerTop(topScore, topRoute, dot(weights, r * d, x, xo, d), r);
     out[i * m] = y[i]!;
     for (let j = 0; j < keep; j++) out[i * m + 1 + j] = topRoute[j]!;
   }

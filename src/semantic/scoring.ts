@@ -9,6 +9,7 @@
  * computed once per query in a `Probe`; `fit()` then tries aggregations on the same probes.
  */
 import type { HybridWeights, RouterConfig } from '../config/router-config.js';
+import { offerTop } from '../vector-index/top-k.js';
 import type { SearchHits } from '../vector-index/vector-index.js';
 import { aggregateHits, type RouteScore, type Scoring } from './aggregate.js';
 
@@ -122,20 +123,10 @@ export function candidateRoutes(
     const r = routeOf(label);
     if (r >= 0 && r < routeCount) seen[r] = 1;
   }
+  // Filled with 0: only a lexical score above 0 is taken.
   const best = new Int32Array(LEXICAL_CANDIDATES).fill(-1);
   const bestScore = new Float64Array(LEXICAL_CANDIDATES);
-  for (let r = 0; r < routeCount; r++) {
-    const s = lexical[r]!;
-    if (s <= 0 || s <= bestScore[LEXICAL_CANDIDATES - 1]!) continue;
-    let at = LEXICAL_CANDIDATES - 1;
-    while (at > 0 && bestScore[at - 1]! < s) {
-      bestScore[at] = bestScore[at - 1]!;
-      best[at] = best[at - 1]!;
-      at--;
-    }
-    bestScore[at] = s;
-    best[at] = r;
-  }
+  for (let r = 0; r < routeCount; r++) offerTop(bestScore, best, lexical[r]!, r);
   for (const r of best) if (r >= 0) seen[r] = 1;
   if (extra !== undefined) for (const r of extra) if (r >= 0 && r < routeCount) seen[r] = 1;
   let n = 0;

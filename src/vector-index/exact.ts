@@ -1,3 +1,4 @@
+import { offerTop } from './top-k.js';
 import { readFile } from 'node:fs/promises';
 import { ErrorCode, SemrouteError } from '../errors.js';
 import { writeFileAtomic } from '../internal/fs.js';
@@ -76,16 +77,7 @@ export class ExactIndex implements VectorIndex {
     const topScores = new Float64Array(want).fill(-Infinity);
     const topRows = new Int32Array(want).fill(-1);
     for (let row = 0; row < n; row++) {
-      const dot = dotAt(data, row * d, query);
-      if (dot <= topScores[want - 1]!) continue;
-      let pos = want - 1;
-      while (pos > 0 && topScores[pos - 1]! < dot) {
-        topScores[pos] = topScores[pos - 1]!;
-        topRows[pos] = topRows[pos - 1]!;
-        pos--;
-      }
-      topScores[pos] = dot;
-      topRows[pos] = row;
+      offerTop(topScores, topRows, dotAt(data, row * d, query), row);
     }
     const labels: number[] = [];
     const scores: number[] = [];
