@@ -5,7 +5,7 @@
 // one memcpy. Arrays keep working, so the stock addon and the patched one take the same calls,
 // and src/vector-index/hnsw.ts reads `semrouteTypedArrays` to know which path it has.
 //
-// Idempotent (a marker in addon.cc) and loud: if the source is not the one this patch was
+// Idempotent (a marker in each patched file) and loud: if the source is not the one this patch was
 // written against, nothing is changed and the warning says so; search still works, slower.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -92,6 +92,33 @@ const EDITS = [
   ],
 ];
 
+/**
+ * hnswlib keeps 65,536 mutexes per index for concurrent updates of one label (2.6 MB, and a
+ * second set allocated at every load): 9 ms of reading a 151-vector index here, most of it page
+ * faults, and 5 MB of every router's memory. semroute adds from one thread; 256 locks keep the
+ * same locking, any power of two does.
+ */
+const LOCKS_MARKER = '// semroute: label-locks patch v1';
+const HEADER_EDITS = [
+  [
+    'static const tableint MAX_LABEL_OPERATION_LOCKS = 65536;',
+    `static const tableint MAX_LABEL_OPERATION_LOCKS = 256;  ${LOCKS_MARKER}`,
+    1,
+  ],
+];
+
+/** The patched text of `source`, or a reason it is not the source the edits were written for. */
+function applyEdits(source, edits, name) {
+  let patched = source;
+  for (const [before, after, times] of edits) {
+    const found = count(patched, before);
+    if (found !== times)
+      return { error: `${name} has ${found} copies of a patched block, expected ${times}` };
+    patched = patched.replaceAll(before, after);
+  }
+  return { patched };
+}
+
 function warn(message) {
   console.warn(
     `semroute: hnswlib-node left as shipped (${message}); HNSW search copies each query element by element`,
@@ -147,22 +174,26 @@ function main() {
   }
   const { version } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
   if (version !== '3.0.0') return warn(`version ${version}, the patch is for 3.0.0`);
-  const file = path.join(dir, 'src', 'addon.cc');
-  const source = readFileSync(file, 'utf8');
+  const files = [
+    { file: path.join(dir, 'src', 'addon.cc'), marker: MARKER, edits: EDITS },
+    { file: path.join(dir, 'src', 'hnswlib', 'hnswalg.h'), marker: LOCKS_MARKER, edits: HEADER_EDITS },
+  ].map((f) => ({ ...f, source: readFileSync(f.file, 'utf8') }));
   const built = existsSync(path.join(dir, 'build', 'Release', 'addon.node'));
-  if (source.includes(MARKER) && built) return;
+  if (files.every((f) => f.source.includes(f.marker)) && built) return;
 
-  let patched = source;
-  if (!source.includes(MARKER)) {
-    for (const [before, after, times] of EDITS) {
-      const found = count(patched, before);
-      if (found !== times) return warn(`addon.cc has ${found} copies of a patched block, expected ${times}`);
-      patched = patched.replaceAll(before, after);
+  // All or nothing: a half-patched addon would be a build no one tested.
+  for (const f of files) {
+    if (f.source.includes(f.marker)) {
+      f.patched = f.source;
+      continue;
     }
+    const { patched, error } = applyEdits(f.source, f.edits, path.basename(f.file));
+    if (error) return warn(error);
+    f.patched = patched;
   }
   const gyp = nodeGyp();
   if (!gyp) return warn('node-gyp not found');
-  writeFileSync(file, patched);
+  for (const f of files) writeFileSync(f.file, f.patched);
   const args = [gyp, 'rebuild'];
   const headers = nodeHeaders();
   if (headers) args.push(`--nodedir=${headers}`);
@@ -171,7 +202,7 @@ function main() {
     execFileSync(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     // The stock source built here a moment ago: put it back and rebuild, so search still works.
-    writeFileSync(file, source);
+    for (const f of files) writeFileSync(f.file, f.source);
     try {
       execFileSync(process.execPath, args, { cwd: dir, stdio: 'ignore' });
     } catch {

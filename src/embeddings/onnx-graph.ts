@@ -12,6 +12,74 @@ interface TensorSpec {
   rawData: Uint8Array;
 }
 
+/** Where one tensor's bytes sit in an external weights file. */
+interface ExternalPlace {
+  offset: number;
+  length: number;
+}
+
+/**
+ * Large tensors kept outside the model file, in one weights file that several models may share
+ * (ONNX external data: TensorProto.external_data with location, offset and length).
+ *
+ * Why: onnxruntime copies an inline tensor three times on the way in (file read, protobuf
+ * parse, the session's own buffer) before packing the matrices, and on a virtual machine each
+ * fresh page costs a fault: the 18.6 MB int8 model took ~150 ms of CPU to open, ~12,000 page
+ * faults. External tensors at aligned offsets are mapped from the file instead: ~45 ms, ~3,000
+ * faults, the same vectors bit for bit (bench `cli`; test/embeddings/use-lite.test.ts).
+ */
+export class ExternalWeights {
+  private readonly chunks: Uint8Array[] = [];
+  private readonly placed = new Map<string, ExternalPlace & { bytes: Uint8Array }>();
+  private size = 0;
+
+  /**
+   * @param location the weights file's name, relative to the model files that refer to it.
+   * @param alignment offsets are multiples of it: onnxruntime maps a tensor from the file only
+   *   at a multiple of the allocation granularity (4 KiB on Linux, 64 KiB on Windows).
+   * @param minBytes smaller tensors stay inline: a mapping per tiny bias costs more than it saves.
+   */
+  constructor(
+    readonly location: string,
+    readonly alignment = 65536,
+    readonly minBytes = 65536,
+  ) {}
+
+  /**
+   * The place of tensor `name`. A name placed before by another model is shared, and must hold
+   * the same bytes: two models disagreeing about one weight is a converter bug.
+   */
+  place(name: string, bytes: Uint8Array): ExternalPlace {
+    const known = this.placed.get(name);
+    if (known !== undefined) {
+      if (!sameBytes(known.bytes, bytes)) throw new Error(`external tensor ${name}: two different contents`);
+      return { offset: known.offset, length: known.length };
+    }
+    const padding = (this.alignment - (this.size % this.alignment)) % this.alignment;
+    if (padding > 0) this.chunks.push(new Uint8Array(padding));
+    const place = { offset: this.size + padding, length: bytes.length };
+    this.chunks.push(bytes);
+    this.size = place.offset + bytes.length;
+    this.placed.set(name, { ...place, bytes });
+    return place;
+  }
+
+  /** The weights file's contents. */
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.size);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, at);
+      at += chunk.length;
+    }
+    return out;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 type AttributeSpec =
   | { name: string; type: 'INT'; i: number }
   | { name: string; type: 'FLOAT'; f: number }
@@ -45,6 +113,8 @@ export class GraphBuilder {
   private readonly nodes: NodeSpec[] = [];
   private readonly initializers: TensorSpec[] = [];
   private counter = 0;
+  /** Bytes of this model's tensors in the external weights file, after `encode`. */
+  externalBytes = 0;
 
   /** Adds a constant tensor and returns its name. */
   floatTensor(name: string, dims: readonly number[], data: Float32Array): string {
@@ -142,14 +212,24 @@ export class GraphBuilder {
     return names;
   }
 
-  /** Serialises the model (IR 8, default-domain opset `opset`). */
+  /**
+   * Serialises the model (IR 8, default-domain opset `opset`). With `external`, tensors of at
+   * least its `minBytes` go to that weights file instead of the model.
+   */
   encode(options: {
     inputs: GraphInput[];
     outputs: GraphInput[];
     opset?: number;
     producer: string;
     docString?: string;
+    external?: ExternalWeights | undefined;
   }): Uint8Array {
+    const external = options.external;
+    this.externalBytes = 0;
+    const place = (tensor: TensorSpec): ExternalPlace => {
+      this.externalBytes += tensor.rawData.length;
+      return external!.place(tensor.name, tensor.rawData);
+    };
     // ModelProto, its fields in number order: ir_version 1, producer_name 2, doc_string 6,
     // graph 7, opset_import 8.
     return new ProtoWriter()
@@ -160,7 +240,12 @@ export class GraphBuilder {
         // GraphProto: node 1, name 2, initializer 5, input 11, output 12.
         for (const node of this.nodes) graph.message(1, (w) => writeNode(w, node));
         graph.string(2, 'main');
-        for (const tensor of this.initializers) graph.message(5, (w) => writeTensor(w, tensor));
+        for (const tensor of this.initializers)
+          graph.message(5, (w) =>
+            external !== undefined && tensor.rawData.length >= external.minBytes
+              ? writeExternalTensor(w, tensor, external.location, place(tensor))
+              : writeTensor(w, tensor),
+          );
         for (const input of options.inputs) graph.message(11, (w) => writeValueInfo(w, input));
         for (const output of options.outputs) graph.message(12, (w) => writeValueInfo(w, output));
       })
@@ -195,6 +280,21 @@ function writeAttribute(w: ProtoWriter, a: AttributeSpec): void {
 /** TensorProto: dims 1, data_type 2, name 8, raw_data 9. */
 function writeTensor(w: ProtoWriter, t: TensorSpec): void {
   w.packedInts(1, t.dims).int(2, t.dataType).string(8, t.name).bytes(9, t.rawData);
+}
+
+/**
+ * TensorProto with its bytes elsewhere: dims 1, data_type 2, name 8, external_data 13
+ * (StringStringEntryProto: key 1, value 2), data_location 14 (EXTERNAL = 1).
+ */
+function writeExternalTensor(w: ProtoWriter, t: TensorSpec, location: string, place: ExternalPlace): void {
+  w.packedInts(1, t.dims).int(2, t.dataType).string(8, t.name);
+  const entries: Array<[string, string]> = [
+    ['location', location],
+    ['offset', String(place.offset)],
+    ['length', String(place.length)],
+  ];
+  for (const [key, value] of entries) w.message(13, (e) => e.string(1, key).string(2, value));
+  w.int(14, 1);
 }
 
 /** ValueInfoProto: name 1, type 2 (TypeProto: tensor_type 1 → elem_type 1, shape 2 → dim 1 → dim_value 1 | dim_param 2). */

@@ -172,9 +172,9 @@ export interface InstalledModel {
   id: string;
   dir: string;
   kind: 'use-lite' | 'onnx';
-  /** Bytes of model.onnx (for use-lite: the fp32 model). */
+  /** Bytes of model.onnx (for use-lite: the fp32 model, with its tensors in weights.bin). */
   bytes: number;
-  /** use-lite only: bytes of the int8 model, the default. */
+  /** use-lite only: bytes of the int8 model, the default, with its tensors in weights.bin. */
   int8Bytes?: number | undefined;
 }
 
@@ -186,14 +186,19 @@ export async function listModels(root = modelsDir()): Promise<InstalledModel[]> 
     if (entries.some((e) => e.name === 'manifest.json')) {
       const rel = path.relative(root, dir).split(path.sep).join('/');
       const onnx = path.join(dir, 'model.onnx');
-      const kind = rel === 'use-lite' ? 'use-lite' : 'onnx';
-      out.push({
-        id: rel,
-        dir,
-        kind,
-        bytes: await sizeOf(onnx),
-        ...(kind === 'use-lite' ? { int8Bytes: await sizeOf(path.join(dir, 'model-int8.onnx')) } : {}),
-      });
+      if (rel === 'use-lite') {
+        // Its two models share one weights file: the manifest knows what each reads.
+        const manifest = JSON.parse(
+          await readFile(path.join(dir, 'manifest.json'), 'utf8').catch(() => '{}'),
+        ) as { totalBytes?: number; int8?: { totalBytes?: number } };
+        out.push({
+          id: rel,
+          dir,
+          kind: 'use-lite',
+          bytes: manifest.totalBytes ?? (await sizeOf(onnx)),
+          int8Bytes: manifest.int8?.totalBytes ?? (await sizeOf(path.join(dir, 'model-int8.onnx'))),
+        });
+      } else out.push({ id: rel, dir, kind: 'onnx', bytes: await sizeOf(onnx) });
       return;
     }
     if (depth >= 2) return;

@@ -19,7 +19,7 @@ import { type FitRecord, writeFit } from './artefact.js';
 import { type Compiled, type CompileOptions, cacheDirOf, compile, saveArtefact } from './compile.js';
 import { type ChatMessageLike, type RouteInput, routingText, type TextOptions } from './messages.js';
 import { applyChange } from './mutations.js';
-import { detectLanguage, languageCode, languageDetector } from './language.js';
+import { languageCode, languageOf } from './language.js';
 
 export type { Scoring } from './aggregate.js';
 
@@ -155,7 +155,7 @@ export class SemanticRouter {
     const started = performance.now();
     const text = this.textOf(input, options);
     if (text === undefined) return this.noText(started);
-    const language = detectLanguage(await languageDetector(), text, this.languages().named);
+    const language = await languageOf(text, this.languages().named);
     const coverage = this.encoder.coverage?.(text);
     if (coverage !== undefined && coverage < this.routerConfig.min_coverage)
       return this.noText(started, text, coverage, language);
@@ -179,16 +179,17 @@ export class SemanticRouter {
   async routeMany(inputs: readonly RouteInput[], options: RouteOptions = {}): Promise<RouteResult[]> {
     const started = performance.now();
     const min = this.routerConfig.min_coverage;
-    const franc = await languageDetector();
     const named = this.languages().named;
-    const texts = inputs.map((input) => {
-      const text = this.textOf(input, options);
-      return {
-        text,
-        coverage: text === undefined ? undefined : this.encoder.coverage?.(text),
-        language: text === undefined ? 'und' : detectLanguage(franc, text, named),
-      };
-    });
+    const texts = await Promise.all(
+      inputs.map(async (input) => {
+        const text = this.textOf(input, options);
+        return {
+          text,
+          coverage: text === undefined ? undefined : this.encoder.coverage?.(text),
+          language: text === undefined ? 'und' : await languageOf(text, named),
+        };
+      }),
+    );
     const readable = (t: (typeof texts)[number]) =>
       t.text !== undefined && (t.coverage === undefined || t.coverage >= min);
     const vectors = await this.encoder.embed(

@@ -1,9 +1,14 @@
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { UseLiteEncoder } from '../../src/embeddings/use-lite/encoder.js';
-import { ensureUseLiteModel } from '../../src/embeddings/use-lite/model-files.js';
+import { ensureUseLiteModel, useLiteFiles } from '../../src/embeddings/use-lite/model-files.js';
+import { UseLiteTokenizer } from '../../src/embeddings/use-lite/tokenizer.js';
 import { ErrorCode, SemrouteError } from '../../src/errors.js';
 import { tempDir } from '../helpers/encoder.js';
+
+const { sentences } = JSON.parse(
+  await readFile(new URL('../fixtures/parity-sentences.json', import.meta.url), 'utf8'),
+) as { sentences: string[] };
 
 describe('USE-lite model files', () => {
   it('builds into an empty models folder, then reuses it, and rebuilds when the source version changes', async () => {
@@ -13,10 +18,22 @@ describe('USE-lite model files', () => {
       expect(first.built).toBe(true);
       expect(first.manifest.bytes).toBe((await stat(first.files.model)).size);
       expect(first.manifest.int8.bytes).toBe((await stat(first.files.modelInt8)).size);
+      expect(first.manifest.weights.bytes).toBe((await stat(first.files.weights)).size);
+      expect(first.manifest.tokenizer.bytes).toBe((await stat(first.files.tokenizer)).size);
+      // The model files hold the graph and small constants; every large tensor is in weights.bin,
+      // which the two models share: less than the two models' bytes together.
+      expect(first.manifest.bytes).toBeLessThan(200_000);
+      expect(first.manifest.int8.bytes).toBeLessThan(200_000);
+      expect(first.manifest.weights.bytes).toBeLessThan(
+        first.manifest.totalBytes + first.manifest.int8.totalBytes - 10e6,
+      );
+      expect(first.manifest.weights.bytes).toBeGreaterThanOrEqual(
+        first.manifest.totalBytes - first.manifest.bytes,
+      );
       // Two thirds of the bytes: int8 feed-forward weights; the embedding table, attention and
       // tanh layers stay fp32 (convert.ts, quantisedLayer).
-      expect(first.manifest.int8.bytes).toBeLessThan(first.manifest.bytes * 0.7);
-      expect(first.manifest.int8.bytes).toBeGreaterThan(first.manifest.bytes * 0.6);
+      expect(first.manifest.int8.totalBytes).toBeLessThan(first.manifest.totalBytes * 0.7);
+      expect(first.manifest.int8.totalBytes).toBeGreaterThan(first.manifest.totalBytes * 0.6);
       // The build stores the fp32 vectors every int8 load checks itself against.
       expect(first.manifest.probe.fp32).toHaveLength(first.manifest.probe.texts.length);
       const second = await ensureUseLiteModel({ root: dir });
@@ -30,9 +47,15 @@ describe('USE-lite model files', () => {
       const encoder = await UseLiteEncoder.load({ modelsDir: dir });
       expect(encoder.id).toMatch(/^use-lite-int8@0\.2\./);
       await encoder.close();
-      // A missing int8 file alone marks the model stale too.
+      // A missing int8 file alone marks the model stale too, and so does a missing weights or
+      // tokenizer file.
       await rm(first.files.modelInt8);
       expect((await ensureUseLiteModel({ root: dir })).built).toBe(true);
+      await rm(first.files.weights);
+      expect((await ensureUseLiteModel({ root: dir })).built).toBe(true);
+      await rm(first.files.tokenizer);
+      expect((await ensureUseLiteModel({ root: dir })).built).toBe(true);
+      expect((await ensureUseLiteModel({ root: dir })).built).toBe(false);
     } finally {
       await cleanup();
     }
@@ -117,5 +140,73 @@ describe('USE-lite model files', () => {
   it('rejects a bad thread count clearly', async () => {
     const error = await UseLiteEncoder.load({ threads: 0 }).catch((e: unknown) => e);
     expect((error as SemrouteError).code).toBe(ErrorCode.INPUT_INVALID);
+  });
+
+  it('builds the same bytes twice: the weights file layout does not depend on timing', async () => {
+    const [a, b] = await Promise.all([tempDir(), tempDir()]);
+    try {
+      const [first, second] = [
+        await ensureUseLiteModel({ root: a.dir }),
+        await ensureUseLiteModel({ root: b.dir }),
+      ];
+      expect(second.manifest.weights.sha256).toBe(first.manifest.weights.sha256);
+      expect(second.manifest.sha256).toBe(first.manifest.sha256);
+      expect(second.manifest.int8.sha256).toBe(first.manifest.int8.sha256);
+      expect(second.manifest.tokenizer.sha256).toBe(first.manifest.tokenizer.sha256);
+    } finally {
+      await Promise.all([a.cleanup(), b.cleanup()]);
+    }
+  });
+
+  it('fails with TOKENIZER_MISSING, naming the file, when tokenizer.bin is missing or damaged', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const { files } = await ensureUseLiteModel({ root: dir });
+      const good = await readFile(files.tokenizer);
+      const damaged: Array<[string, Uint8Array]> = [
+        ['too short', good.subarray(0, 10)],
+        ['wrong magic', Buffer.concat([Buffer.from('XXXX'), good.subarray(4)])],
+        ['bytes, header says', good.subarray(0, good.length - 4)],
+      ];
+      for (const [why, bytes] of damaged) {
+        await writeFile(files.tokenizer, bytes);
+        const error = await UseLiteEncoder.load({ modelsDir: dir, build: false }).catch((e: unknown) => e);
+        expect((error as SemrouteError).code, why).toBe(ErrorCode.TOKENIZER_MISSING);
+        expect((error as SemrouteError).file).toBe(files.tokenizer);
+        expect((error as Error).message).toContain(why);
+      }
+      await rm(files.tokenizer);
+      const missing = await UseLiteEncoder.load({ modelsDir: dir, build: false }).catch((e: unknown) => e);
+      expect((missing as SemrouteError).code).toBe(ErrorCode.TOKENIZER_MISSING);
+      expect((missing as Error).message).toContain('models build');
+    } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe('the USE-lite tokenizer in its binary form', () => {
+  it('gives the ids and coverage of the tokenizer built from vocab.json, on every parity sentence', async () => {
+    const files = useLiteFiles();
+    const fromJson = UseLiteTokenizer.fromVocabulary(JSON.parse(await readFile(files.vocabulary, 'utf8')));
+    const fromFile = UseLiteTokenizer.fromBinary(await readFile(files.tokenizer), files.tokenizer);
+    const again = UseLiteTokenizer.fromBinary(fromJson.toBinary(), 'memory');
+    const texts = [
+      ...sentences,
+      '',
+      ' ',
+      'ÅÉÎõü ß ﬁ ｈｅｌｌｏ',
+      '🙂 emoji 🚀',
+      'x'.repeat(600),
+      '\u0000 control \t chars',
+    ];
+    expect(fromFile.vocabularySize).toBe(fromJson.vocabularySize);
+    for (const text of texts) {
+      const ids = fromJson.encode(text);
+      expect(fromFile.encode(text), text).toEqual(ids);
+      expect(again.encode(text), text).toEqual(ids);
+      expect(fromFile.coverage(text), text).toBe(fromJson.coverage(text));
+    }
+    expect(Buffer.compare(fromJson.toBinary(), await readFile(files.tokenizer))).toBe(0);
   });
 });

@@ -65,4 +65,18 @@ describe('the hnswlib-node patch applied at install (scripts/patch-hnswlib.js)',
     expect(() => raw.searchKnn(Float32Array.of(1, 0), 1)).toThrow(/expected 3, but got 2/);
     expect(() => raw.addPoint(new Float32Array(4), 9)).toThrow(/expected 3, but got 4/);
   });
+
+  it('keeps 256 label locks per index, not 65,536 (2.6 MB each, touched at every create and load)', () => {
+    // Memory, not time: 40 stock indexes would hold over 100 MB of mutexes.
+    const keep: unknown[] = [];
+    const before = process.memoryUsage.rss();
+    for (let i = 0; i < 40; i++) {
+      const raw = new addon.HierarchicalNSW('ip', 4);
+      raw.initIndex(1);
+      keep.push(raw);
+    }
+    const grown = process.memoryUsage.rss() - before;
+    expect(keep).toHaveLength(40);
+    expect(grown).toBeLessThan(40e6);
+  });
 });

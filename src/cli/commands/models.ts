@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { listModels, pullModel } from '../../embeddings/pull.js';
-import { ensureUseLiteModel } from '../../embeddings/use-lite/model-files.js';
+import { ensureUseLiteModel, WEIGHTS_FILE } from '../../embeddings/use-lite/model-files.js';
 import { cpuFeatures } from '../../internal/cpu.js';
 import { printJson, progressBar, UsageError } from '../output.js';
 
@@ -41,7 +41,7 @@ export async function modelsCommand(argv: string[]): Promise<number> {
     else if (!values.quiet || result.built)
       process.stdout.write(
         result.built
-          ? `built ${result.files.model} (${(result.manifest.bytes / 1e6).toFixed(1)} MB) in ${result.manifest.buildMs} ms\n`
+          ? `built ${result.files.dir}: fp32 ${mb(result.manifest.totalBytes)}, int8 ${mb(result.manifest.int8.totalBytes)} (one ${WEIGHTS_FILE} of ${mb(result.manifest.weights.bytes)} shared), in ${result.manifest.buildMs} ms\n`
           : `up to date: ${result.files.model}\n`,
       );
     return 0;

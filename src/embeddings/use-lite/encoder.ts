@@ -11,7 +11,7 @@ import type { SessionOptions } from '../session-options.js';
 import { USE_LITE_DIMENSIONS } from './constants.js';
 import { ensureUseLiteModel, type UseLiteManifest, useLiteFiles } from './model-files.js';
 import { embedProbe, PROBE_TOLERANCE, probeCosine } from './probe.js';
-import { UseLiteTokenizer, type Vocabulary } from './tokenizer.js';
+import { UseLiteTokenizer } from './tokenizer.js';
 
 export interface UseLiteOptions extends SessionOptions {
   /** Models folder holding `use-lite/`. Default `<package>/models`, env `SEMROUTE_MODELS_DIR`. */
@@ -64,30 +64,17 @@ export class UseLiteEncoder implements Encoder {
       options.build === false
         ? useLiteFiles(options.modelsDir)
         : (await ensureUseLiteModel({ root: options.modelsDir })).files;
-    let vocabulary: Vocabulary;
+    let bytes: Buffer;
     try {
-      vocabulary = JSON.parse(await readFile(files.vocabulary, 'utf8')) as Vocabulary;
+      bytes = await readFile(files.tokenizer);
     } catch (cause) {
       throw new SemrouteError(
         ErrorCode.TOKENIZER_MISSING,
-        `USE-lite vocabulary missing or unreadable: ${files.vocabulary}`,
-        {
-          file: files.vocabulary,
-          cause,
-        },
+        `USE-lite tokenizer missing or unreadable: ${files.tokenizer}; run semroute models build`,
+        { file: files.tokenizer, cause },
       );
     }
-    if (!Array.isArray(vocabulary) || vocabulary.length < 7) {
-      throw new SemrouteError(
-        ErrorCode.TOKENIZER_MISSING,
-        `USE-lite vocabulary is not a list of [piece, score]`,
-        {
-          file: files.vocabulary,
-          expected: 'array of [string, number]',
-        },
-      );
-    }
-    const tokenizer = new UseLiteTokenizer(vocabulary);
+    const tokenizer = UseLiteTokenizer.fromBinary(bytes, files.tokenizer);
     const manifest = JSON.parse(
       await readFile(files.manifest, 'utf8').catch(() => '{}'),
     ) as Partial<UseLiteManifest>;

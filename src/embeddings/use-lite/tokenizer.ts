@@ -11,6 +11,8 @@
  * - case-sensitive, no start/end tokens, at most `maxTokens` kept (the graph drops the rest).
  */
 
+import { ErrorCode, SemrouteError } from '../../errors.js';
+
 export type Vocabulary = ReadonlyArray<readonly [string, number | null]>;
 
 const SEPARATOR = '\u2581';
@@ -24,54 +26,143 @@ const CODE_POINTS = 0x110000;
 /** Text made only of printable ASCII characters and plain spaces. */
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
-export class UseLiteTokenizer {
-  /**
-   * The trie of pieces as one map from (node, code point) to the child node, and the piece that
-   * ends at each node in a typed array: built in a few ms, where a Map per node took 30 ms of
-   * every start (the CLI's cold start counts it).
-   */
-  private readonly edges = new Map<number, number>();
-  /** Piece id ending at each node, or -1. */
-  private readonly nodeId: Int32Array;
+/**
+ * The trie of pieces, in a form that is its own file (`toBinary`): nodes numbered breadth first,
+ * each node's edges contiguous and sorted by code point, so that the target of edge `e` is node
+ * `e + 1`. Loading it is reading typed arrays; building the trie from vocab.json took ~30 ms of
+ * every CLI start (a Map per node once took 30 ms more).
+ */
+interface Tables {
+  /** Piece id ending at each node, or -1. Node 0 is the root. */
+  nodeId: Int32Array;
+  /** The edges of node n are childStart[n] … childStart[n + 1] - 1. */
+  childStart: Int32Array;
+  /** Each edge's code point, ascending within a node. */
+  childCode: Int32Array;
   /** Piece length in code points, by id: the backtrack step. */
+  pieceLength: Int32Array;
+  pieceScore: Float64Array;
+}
+
+/** The binary form's first bytes ("SRTK") and its version. */
+const MAGIC = 0x4b545253;
+const FORMAT_VERSION = 1;
+/** magic, version, pieces, nodes, edges, and padding to 8 bytes. */
+const HEADER_BYTES = 24;
+
+export class UseLiteTokenizer {
+  readonly vocabularySize: number;
+  private readonly nodeId: Int32Array;
+  private readonly childStart: Int32Array;
+  private readonly childCode: Int32Array;
   private readonly pieceLength: Int32Array;
   private readonly pieceScore: Float64Array;
-  readonly vocabularySize: number;
+  /** The root's child for each ASCII code, or -1: most prompts start most pieces there. */
+  private readonly rootAscii = new Int32Array(128).fill(-1);
 
-  constructor(
-    vocabulary: Vocabulary,
+  private constructor(
+    tables: Tables,
     private readonly maxTokens = USE_LITE_MAX_TOKENS,
   ) {
-    this.vocabularySize = vocabulary.length;
-    this.pieceLength = new Int32Array(vocabulary.length);
-    this.pieceScore = new Float64Array(vocabulary.length);
-    this.pieceLength[UNKNOWN_ID] = 1;
-    let ids = new Int32Array(vocabulary.length * 4).fill(-1);
-    let nodes = 1;
-    for (let id = RESERVED; id < vocabulary.length; id++) {
-      const [piece, score] = vocabulary[id]!;
-      let node = 0;
-      let length = 0;
-      for (const c of piece) {
-        const key = node * CODE_POINTS + c.codePointAt(0)!;
-        let next = this.edges.get(key);
-        if (next === undefined) {
-          next = nodes++;
-          this.edges.set(key, next);
-          if (next >= ids.length) {
-            const grown = new Int32Array(ids.length * 2).fill(-1);
-            grown.set(ids);
-            ids = grown;
-          }
-        }
-        node = next;
-        length++;
-      }
-      ids[node] = id;
-      this.pieceLength[id] = length;
-      this.pieceScore[id] = score ?? 0;
+    this.nodeId = tables.nodeId;
+    this.childStart = tables.childStart;
+    this.childCode = tables.childCode;
+    this.pieceLength = tables.pieceLength;
+    this.pieceScore = tables.pieceScore;
+    this.vocabularySize = tables.pieceLength.length;
+    for (let e = this.childStart[0]!; e < this.childStart[1]!; e++) {
+      const code = this.childCode[e]!;
+      if (code < 128) this.rootAscii[code] = e + 1;
     }
-    this.nodeId = ids;
+  }
+
+  /** The tokenizer of a vocabulary (vocab.json: [piece, score] by id). */
+  static fromVocabulary(vocabulary: Vocabulary, maxTokens = USE_LITE_MAX_TOKENS): UseLiteTokenizer {
+    return new UseLiteTokenizer(buildTables(vocabulary), maxTokens);
+  }
+
+  /**
+   * The tokenizer saved by `toBinary` (tokenizer.bin, written by `models build`). `file` names
+   * it in the error when the bytes are not such a file.
+   */
+  static fromBinary(bytes: Uint8Array, file: string, maxTokens = USE_LITE_MAX_TOKENS): UseLiteTokenizer {
+    const corrupt = (why: string) =>
+      new SemrouteError(
+        ErrorCode.TOKENIZER_MISSING,
+        `${file} is not a USE-lite tokenizer: ${why}; run semroute models build --force`,
+        {
+          file,
+          expected: `tokenizer.bin format ${FORMAT_VERSION}`,
+        },
+      );
+    if (bytes.byteLength < HEADER_BYTES) throw corrupt('too short');
+    // A copy at offset 0: typed-array views need aligned offsets, and a Buffer read from disk
+    // may sit anywhere in Node's pool.
+    const buffer = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+    const header = new Uint32Array(buffer.buffer, buffer.byteOffset, HEADER_BYTES / 4);
+    if (header[0] !== MAGIC) throw corrupt('wrong magic');
+    if (header[1] !== FORMAT_VERSION) throw corrupt(`format ${header[1]}`);
+    const [pieces, nodes, edges] = [header[2]!, header[3]!, header[4]!];
+    const expected = HEADER_BYTES + pieces * 8 + pieces * 4 + nodes * 4 + (nodes + 1) * 4 + edges * 4;
+    if (buffer.byteLength !== expected || edges !== nodes - 1)
+      throw corrupt(`${buffer.byteLength} bytes, header says ${expected}`);
+    let at = buffer.byteOffset + HEADER_BYTES;
+    const take = <T>(
+      make: new (b: ArrayBufferLike, o: number, n: number) => T,
+      n: number,
+      size: number,
+    ): T => {
+      const view = new make(buffer.buffer, at, n);
+      at += n * size;
+      return view;
+    };
+    const tables: Tables = {
+      pieceScore: take(Float64Array, pieces, 8),
+      pieceLength: take(Int32Array, pieces, 4),
+      nodeId: take(Int32Array, nodes, 4),
+      childStart: take(Int32Array, nodes + 1, 4),
+      childCode: take(Int32Array, edges, 4),
+    };
+    // Every index the walk follows stays inside the arrays, whatever the file says.
+    const { childStart, nodeId, pieceLength } = tables;
+    if (childStart[0] !== 0 || childStart[nodes] !== edges) throw corrupt('edge ranges out of bounds');
+    for (let n = 0; n < nodes; n++)
+      if (childStart[n + 1]! < childStart[n]!) throw corrupt('edge ranges out of order');
+    for (let n = 0; n < nodes; n++)
+      if (nodeId[n]! >= pieces || nodeId[n]! < -1) throw corrupt('piece id out of range');
+    for (let id = 0; id < pieces; id++) if (pieceLength[id]! < 0) throw corrupt('negative piece length');
+    return new UseLiteTokenizer(tables, maxTokens);
+  }
+
+  /** The binary form `fromBinary` reads. */
+  toBinary(): Uint8Array {
+    const pieces = this.pieceLength.length;
+    const nodes = this.nodeId.length;
+    const edges = this.childCode.length;
+    const out = new Uint8Array(HEADER_BYTES + pieces * 12 + nodes * 4 + (nodes + 1) * 4 + edges * 4);
+    new Uint32Array(out.buffer, 0, 5).set([MAGIC, FORMAT_VERSION, pieces, nodes, edges]);
+    let at = HEADER_BYTES;
+    for (const part of [this.pieceScore, this.pieceLength, this.nodeId, this.childStart, this.childCode]) {
+      out.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), at);
+      at += part.byteLength;
+    }
+    return out;
+  }
+
+  /** The node reached from `node` by code point `code`, or -1. */
+  private child(node: number, code: number): number {
+    if (node === 0 && code < 128) return this.rootAscii[code]!;
+    let lo = this.childStart[node]!;
+    let hi = this.childStart[node + 1]! - 1;
+    const codes = this.childCode;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = codes[mid]!;
+      if (c === code) return mid + 1;
+      if (c < code) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   /**
@@ -87,14 +178,14 @@ export class UseLiteTokenizer {
         const code = text.charCodeAt(i);
         if (code === 32) continue;
         total++;
-        if (this.edges.has(code)) known++;
+        if (this.child(0, code) >= 0) known++;
       }
       return total === 0 ? 1 : known / total;
     }
     for (const c of text.normalize('NFKC')) {
       if (/\s/.test(c)) continue;
       total++;
-      if (this.edges.has(c.codePointAt(0)!)) known++;
+      if (this.child(0, c.codePointAt(0)!) >= 0) known++;
     }
     return total === 0 ? 1 : known / total;
   }
@@ -113,9 +204,9 @@ export class UseLiteTokenizer {
     // which is the order the reference visits them in, so tie-breaking matches.
     for (let start = 0; start < n; start++) {
       const base = best[start]!;
-      let node = this.edges.get(symbols[start]!);
+      let node = this.child(0, symbols[start]!);
       let matched = false;
-      for (let i = start; node !== undefined; ) {
+      for (let i = start; node >= 0; ) {
         const id = this.nodeId[node]!;
         if (id >= 0) {
           matched = true;
@@ -123,7 +214,7 @@ export class UseLiteTokenizer {
         }
         i += 1;
         if (i >= n) break;
-        node = this.edges.get(node * CODE_POINTS + symbols[i]!);
+        node = this.child(node, symbols[i]!);
       }
       if (!matched) this.relax(best, words, start + 1, base, UNKNOWN_ID);
     }
@@ -151,4 +242,61 @@ export class UseLiteTokenizer {
       words[end] = id;
     }
   }
+}
+
+/**
+ * The tables of a vocabulary: a first trie keyed by (node, code point), then renumbered breadth
+ * first with each node's edges sorted, the form `Tables` describes.
+ */
+function buildTables(vocabulary: Vocabulary): Tables {
+  const pieceLength = new Int32Array(vocabulary.length);
+  const pieceScore = new Float64Array(vocabulary.length);
+  pieceLength[UNKNOWN_ID] = 1;
+  const edges = new Map<number, number>();
+  const children: number[][] = [[]];
+  const codes: number[] = [0];
+  const ids: number[] = [-1];
+  for (let id = RESERVED; id < vocabulary.length; id++) {
+    const [piece, score] = vocabulary[id]!;
+    let node = 0;
+    let length = 0;
+    for (const c of piece) {
+      const code = c.codePointAt(0)!;
+      const key = node * CODE_POINTS + code;
+      let next = edges.get(key);
+      if (next === undefined) {
+        next = ids.length;
+        edges.set(key, next);
+        ids.push(-1);
+        codes.push(code);
+        children.push([]);
+        children[node]!.push(next);
+      }
+      node = next;
+      length++;
+    }
+    ids[node] = id;
+    pieceLength[id] = length;
+    pieceScore[id] = score ?? 0;
+  }
+  const nodes = ids.length;
+  const nodeId = new Int32Array(nodes);
+  const childStart = new Int32Array(nodes + 1);
+  const childCode = new Int32Array(nodes - 1);
+  // Breadth first: the queue's order is the new numbering, and the edge that reaches a node is
+  // its new number minus one.
+  const queue = [0];
+  let edge = 0;
+  for (let head = 0; head < queue.length; head++) {
+    const old = queue[head]!;
+    nodeId[head] = ids[old]!;
+    childStart[head] = edge;
+    const sorted = children[old]!.sort((a, b) => codes[a]! - codes[b]!);
+    for (const c of sorted) {
+      childCode[edge++] = codes[c]!;
+      queue.push(c);
+    }
+  }
+  childStart[nodes] = edge;
+  return { nodeId, childStart, childCode, pieceLength, pieceScore };
 }
