@@ -1,7 +1,9 @@
 /**
  * The command line's cold start: `semroute route <router.json> "<text>"` as its own process,
  * as a user runs it, with the artefact already compiled. CPU (user + system, the process and
- * its threads, from bash's `time`) and wall time, p50 of 10 runs. Linux and bash only.
+ * its threads, from bash's `time`) and wall time, p50 of 10 runs, each paired with a run of
+ * `node -e 0` (node's own start, the yardstick: the ratio is what moves little between
+ * machines). Linux and bash only.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -39,16 +41,26 @@ export async function cliSuite(ctx: BenchContext): Promise<ResultRow[]> {
     const first = timed(args, env);
     if (JSON.parse(first.stdout).route !== 'coding')
       throw new Error(`cli sanity check failed: ${first.stdout}`);
-    const runs = Array.from({ length: 10 }, () => timed(args, env));
+    // In turn, so that a drift in the machine's speed moves both sides of each ratio.
+    const runs: Array<ReturnType<typeof timed>> = [];
+    const bare: Array<ReturnType<typeof timed>> = [];
+    for (let i = 0; i < 10; i++) {
+      runs.push(timed(args, env));
+      bare.push(timed(['-e', '0'], env));
+    }
     const cpu = summarize(runs.map((r) => r.cpuMs));
     const wall = summarize(runs.map((r) => r.wallMs));
+    const node = summarize(bare.map((r) => r.cpuMs));
+    const ratio = summarize(runs.map((r, i) => r.cpuMs / Math.max(bare[i]!.cpuMs, 1)));
     ctx.log(
-      `  semroute route (compiled): CPU p50 ${cpu.p50.toFixed(0)} ms, wall p50 ${wall.p50.toFixed(0)} ms (first run, compiling: ${first.cpuMs.toFixed(0)} ms CPU)`,
+      `  semroute route (compiled): CPU p50 ${cpu.p50.toFixed(0)} ms (${ratio.p50.toFixed(2)}× node -e 0, ${node.p50.toFixed(0)} ms), wall p50 ${wall.p50.toFixed(0)} ms (first run, compiling: ${first.cpuMs.toFixed(0)} ms CPU)`,
     );
     return [
       row('cli', 'semroute route, artefact compiled: CPU (user + system)', 'ms', cpu, {
         firstRunCpuMs: first.cpuMs,
       }),
+      row('cli', 'node -e 0: CPU (user + system), paired with each route run', 'ms', node),
+      row('cli', 'semroute route CPU / node -e 0 CPU (pair by pair)', 'ratio', ratio),
       row('cli', 'semroute route, artefact compiled: wall', 'ms', wall, { firstRunWallMs: first.wallMs }),
       row(
         'cli',

@@ -91,11 +91,14 @@ async function readManifest(file: string): Promise<UseLiteManifest | undefined> 
   }
 }
 
-/** True when the model on disk was built by this converter from the installed source version. */
-export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Promise<boolean> {
+/**
+ * The manifest of the model on disk when this converter built it from the installed source
+ * version and every file it vouches for is there; otherwise undefined.
+ */
+async function currentManifest(files: UseLiteFiles, version: string): Promise<UseLiteManifest | undefined> {
   const manifest = await readManifest(files.manifest);
-  if (manifest?.converter !== CONVERTER_VERSION || manifest.source.version !== version) return false;
-  if (!Array.isArray(manifest.probe?.fp32)) return false;
+  if (manifest?.converter !== CONVERTER_VERSION || manifest.source.version !== version) return undefined;
+  if (!Array.isArray(manifest.probe?.fp32)) return undefined;
   try {
     const [model, int8, weights, tokenizer] = await Promise.all([
       stat(files.model),
@@ -104,15 +107,20 @@ export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Pr
       stat(files.tokenizer),
       stat(files.vocabulary),
     ]);
-    return (
+    const whole =
       model.size === manifest.bytes &&
       int8.size === manifest.int8?.bytes &&
       weights.size === manifest.weights?.bytes &&
-      tokenizer.size === manifest.tokenizer?.bytes
-    );
+      tokenizer.size === manifest.tokenizer?.bytes;
+    return whole ? manifest : undefined;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** True when the model on disk was built by this converter from the installed source version. */
+export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Promise<boolean> {
+  return (await currentManifest(files, version)) !== undefined;
 }
 
 export interface BuildResult {
@@ -130,9 +138,8 @@ export async function ensureUseLiteModel(
 ): Promise<BuildResult> {
   const files = useLiteFiles(options.root);
   const source = await sourcePackage();
-  if (!options.force && (await isUseLiteCurrent(files, source.version))) {
-    return { files, built: false, manifest: (await readManifest(files.manifest))! };
-  }
+  const current = options.force ? undefined : await currentManifest(files, source.version);
+  if (current !== undefined) return { files, built: false, manifest: current };
   const started = performance.now();
   let fp32: ConvertedModel;
   let int8: ConvertedModel;
