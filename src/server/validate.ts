@@ -31,6 +31,30 @@ export const RouteRequestSchema = ChatRequestSchema.partial({ messages: true }).
   prompt: z.string().optional(),
 });
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A chat body as ChatRequestSchema reads it. The common, valid body is checked by hand and
+ * passed on as it is (the schema is loose: it adds nothing and drops nothing); anything the
+ * check does not accept goes through the schema, so every refusal keeps its message. zod's parse
+ * was ~5 µs of every proxied request (bench proxy profile); a test checks the two agree.
+ */
+export function validateChat(body: unknown): z.infer<typeof ChatRequestSchema> {
+  if (
+    isObject(body) &&
+    typeof body.model === 'string' &&
+    body.model.length > 0 &&
+    Array.isArray(body.messages) &&
+    body.messages.length > 0 &&
+    body.messages.every((m) => isObject(m) && typeof m.role === 'string' && m.role.length > 0) &&
+    (body.stream === undefined || body.stream === null || typeof body.stream === 'boolean') &&
+    (body.session_id === undefined || typeof body.session_id === 'string')
+  )
+    return body as z.infer<typeof ChatRequestSchema>;
+  return validate(ChatRequestSchema, body);
+}
+
 export function validate<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (!result.success) {

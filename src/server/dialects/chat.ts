@@ -1,12 +1,12 @@
 /** `POST /v1/chat/completions` (and `/chat/completions`): JSON or OpenAI SSE, as the SDKs expect. */
 import type { ChatBody, ChatChunk, ChatCompletion } from '../../gateway/types.js';
-import { ChatRequestSchema, validate } from '../validate.js';
+import { validateChat } from '../validate.js';
 import { type Dialect, dataFrame } from './dialect.js';
 
 export const chatDialect: Dialect<ChatBody & { model: string }, ChatCompletion, ChatChunk> = {
   endpoint: 'chat',
   paths: ['/v1/chat/completions', '/chat/completions'],
-  parse: (body) => validate(ChatRequestSchema, body),
+  parse: (body) => validateChat(body),
   run: (gateway, request, options) => gateway.chatCompletion(request, options),
   answer: (response) => response,
   stream: (chunks) => ({
