@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type SemrouteError, UpstreamError } from '../../src/errors.js';
 import type { GatewayConfigInput } from '../../src/config/gateway-schema.js';
@@ -7,7 +9,7 @@ import { Gateway } from '../../src/gateway/gateway.js';
 import type { ChatOutcome, GatewayIO } from '../../src/gateway/types.js';
 import { MemoryStateStore } from '../../src/gateway/state/memory.js';
 import { type FakeUpstream, startFakeUpstream } from '../../src/fake-upstream/fake-upstream.js';
-import { CountingEncoder, useLite, useLitePool } from '../helpers/encoder.js';
+import { CountingEncoder, tempDir, useLite, useLitePool } from '../helpers/encoder.js';
 
 let a: FakeUpstream;
 let b: FakeUpstream;
@@ -550,6 +552,48 @@ describe('semantic and auto routing', () => {
     expect(counting.texts).toBe(before + 1);
     expect(decisions).toEqual(['auto_router1:coder']);
     await router.close();
+  });
+
+  it('compiles one router for entries naming the same router.json, and closes it once', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const file = path.join(dir, 'router.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          routes: [{ name: 'coder', utterances: ['fix this bug in my code', 'refactor my class'] }],
+        }),
+      );
+      const auto = (name: string) => ({
+        model_name: name,
+        litellm_params: {
+          model: `auto_router/${name}`,
+          auto_router_config_path: file,
+          auto_router_default_model: 'coder',
+        },
+      });
+      const inline = {
+        model_name: 'inline',
+        litellm_params: {
+          model: 'auto_router/inline',
+          auto_router_config: { routes: [{ name: 'coder', utterances: ['fix this bug in my code'] }] },
+          auto_router_default_model: 'coder',
+        },
+      };
+      const router = await Gateway.create(
+        { model_list: [deployment('coder', a), auto('first'), auto('second'), inline] },
+        { ...noSleep, encoders: await useLitePool() },
+      );
+      expect(router.semanticRouter('first')).toBeDefined();
+      expect(router.semanticRouter('second')).toBe(router.semanticRouter('first'));
+      expect(router.semanticRouter('inline')).not.toBe(router.semanticRouter('first'));
+      expect((await router.chatCompletion(ask('second', 'please fix this bug in my code'))).model).toBe(
+        'coder',
+      );
+      await router.close();
+    } finally {
+      await cleanup();
+    }
   });
 
   const autoModels = () => [

@@ -5,6 +5,7 @@
  * router.json asks for. Encoders come from the shared pool; `embeddings/create.ts` alone picks
  * the implementation.
  */
+import path from 'node:path';
 import {
   type LoadedRouterConfig,
   loadRouterConfig,
@@ -135,18 +136,26 @@ export class SemanticRouters {
     encoders: EncoderPool,
   ): Promise<SemanticRouters> {
     const compiled = new Map<string, CompiledSemantic>();
+    // One router per (file, encoder): an `auto_router/…` entry and router_settings'
+    // auto_router_config_path naming the same router.json embed the same utterances, and a
+    // second compiled copy doubled a large router's memory (10k utterances: ~25 MB of vectors,
+    // its HNSW graph and lexical index).
+    const shared = new Map<string, SemanticRouter>();
     try {
       for (const spec of models) {
         try {
           const loaded =
             spec.file === undefined ? validateRouterConfig(spec.inline) : await loadRouterConfig(spec.file);
           const encoder = await encoders.get(encoderSpecFor(spec, loaded, table));
-          const router = await SemanticRouter.fromLoaded(loaded, { encoder });
+          const key = spec.file === undefined ? undefined : `${path.resolve(spec.file)}\u0000${encoder.id}`;
+          const known = key === undefined ? undefined : shared.get(key);
+          const router = known ?? (await SemanticRouter.fromLoaded(loaded, { encoder }));
+          if (key !== undefined) shared.set(key, router);
           const defaultModel = spec.defaultModel ?? router.routerConfig.default_route ?? '';
           try {
             checkTargets(spec, router, defaultModel, table);
           } catch (error) {
-            await router.close();
+            if (known === undefined) await router.close();
             throw error;
           }
           compiled.set(spec.model, {
@@ -168,7 +177,7 @@ export class SemanticRouters {
         }
       }
     } catch (error) {
-      await Promise.all([...compiled.values()].map((c) => c.router.close()));
+      await Promise.all([...new Set([...compiled.values()].map((c) => c.router))].map((r) => r.close()));
       throw error;
     }
     return new SemanticRouters(compiled, table, encoders);
@@ -225,6 +234,7 @@ export class SemanticRouters {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.compiled.values()].map((c) => c.router.close()));
+    // A router two entries share is closed once.
+    await Promise.all([...new Set([...this.compiled.values()].map((c) => c.router))].map((r) => r.close()));
   }
 }
