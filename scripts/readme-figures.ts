@@ -52,6 +52,7 @@ export function figuresBlock(): string {
   const c = (name: string) => find(cq, 'cost-quality', name);
   const route = m('route', 'route() uncached, 151 utterances, hnsw, hybrid scoring');
   const cli = m('cli', 'semroute route, artefact compiled: CPU (user + system)');
+  const cliRatio = m('cli', 'semroute route CPU / node -e 0 CPU (pair by pair)');
   const k10 = m('quality', 'clinc150 K=10 hybrid hnsw global threshold (balanced)');
   const k30 = m('quality', 'clinc150 K=30 hybrid hnsw global threshold (balanced)');
   const int8 = m('quality', 'clinc150 K=10 hybrid global threshold (balanced): int8 model vs fp32');
@@ -76,7 +77,10 @@ export function figuresBlock(): string {
       'HNSW search among 100,000 utterances',
       `p50 ${(hnsw.p50 / 1000).toFixed(2)} ms, recall@1 ${extra(hnsw, 'recallAt1')}`,
     ],
-    ['`semroute route` from the command line, CPU in all', `${Math.round(cli.p50)} ms`],
+    [
+      '`semroute route` from the command line, CPU in all',
+      `${Math.round(cli.p50)} ms (${cliRatio.p50.toFixed(1)}× \`node -e 0\`)`,
+    ],
     [
       'CLINC150, 10 examples per intent (150 intents + out-of-scope)',
       `accuracy ${pct(k10.mean)} (out-of-scope recall ${pct(extra(k10, 'oosRecall'))})`,
