@@ -99,7 +99,10 @@ export function lintRouter(router: SemanticRouter, options: LintOptions = {}): L
       labels: probe.hits.labels.filter((_, i) => keep[i]),
       scores: probe.hits.scores.filter((_, i) => keep[i]),
     };
-    const loo: Probe = { ...probe, hits };
+    // The trained head learned this utterance: its order would vouch for the utterance it is
+    // asked about. Without it the candidates are ordered by the hybrid score, which the
+    // leave-one-out parts above have already taken the utterance out of.
+    const loo: Probe = { ...probe, hits, head: undefined };
     if (probe.centroid !== undefined) {
       loo.centroid = Float64Array.from(probe.centroid);
       loo.centroid[u.route] = withoutSelf(centroidNorms[u.route]!, probe.centroid[u.route]!);

@@ -1,4 +1,5 @@
 /** `semroute lint`'s checks, each on a fixture made to have that one problem. */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lintRouter } from '../../src/semantic/lint.js';
@@ -18,6 +19,22 @@ const lint = async (file: string) =>
   lintRouter(await SemanticRouter.fromFile(file, { encoder: await useLite(), cacheDir: false }));
 
 describe('lintRouter', () => {
+  it('judges a head router leave-one-out without the head, which learned the utterance asked about', async () => {
+    const encoder = await useLite();
+    const config = JSON.parse(await readFile('test/fixtures/lint/confused.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const confusions = async (scoring: string) =>
+      lintRouter(await SemanticRouter.fromConfig({ ...config, scoring }, { encoder, cacheDir: false }))
+        .warnings.filter((w) => w.code === 'confused_utterance')
+        .map((w) => w.message);
+    const hybrid = await confusions('hybrid');
+    expect(hybrid.length).toBeGreaterThan(0);
+    // The leave-one-out parts are the hybrid score's, so a head router is told the same.
+    expect(await confusions('head')).toEqual(hybrid);
+  });
+
   it.each(FIXTURES)('$file → $severity $code on $route', async ({ file, severity, code, route }) => {
     const report = await lint(path.join('test/fixtures/lint', file));
     const list = severity === 'error' ? report.errors : report.warnings;
