@@ -8,7 +8,8 @@ import path from 'node:path';
  */
 export async function writeFileAtomic(
   file: string,
-  data: string | Uint8Array,
+  /** The content, or its parts in order (written as they come, never joined in memory). */
+  data: string | Uint8Array | Iterable<Uint8Array>,
   /** Permission bits the file gets (chmod, so the umask does not widen or narrow them). */
   mode?: number,
 ): Promise<void> {
