@@ -118,11 +118,6 @@ async function currentManifest(files: UseLiteFiles, version: string): Promise<Us
   }
 }
 
-/** True when the model on disk was built by this converter from the installed source version. */
-export async function isUseLiteCurrent(files: UseLiteFiles, version: string): Promise<boolean> {
-  return (await currentManifest(files, version)) !== undefined;
-}
-
 export interface BuildResult {
   files: UseLiteFiles;
   built: boolean;
