@@ -11,6 +11,7 @@
  * dropped, as a fixed-vocabulary vectoriser would; README). Routes are stored as an inverted index in typed arrays (feature → routes and
  * weights), so a query costs one map lookup per feature and a walk over its postings.
  */
+import { type DenseRows, denseRows } from './dense-rows.js';
 
 export interface LexicalDocument {
   /** Route index. */
@@ -88,6 +89,9 @@ function normalise(vector: Map<number, number>): Map<number, number> {
   return vector;
 }
 
+/** Routers with fewer routes keep postings only: rows would save nothing there. */
+const DENSE_ROUTES_FROM = 64;
+
 export class LexicalIndex {
   private readonly ids: Map<string, number>;
   /**
@@ -96,7 +100,17 @@ export class LexicalIndex {
    */
   private readonly words = new Map<string, WordKeys>();
 
-  private constructor(private readonly data: LexicalData) {
+  /**
+   * The features most routes of a large router share, as dense rows (dense-rows.ts). Their
+   * postings stay in `data`, the artefact's form; the walk reads the rows instead. Made on first
+   * use.
+   */
+  private rows: DenseRows | undefined;
+
+  private constructor(
+    private readonly data: LexicalData,
+    private readonly rowOptions: { wasm?: boolean } = {},
+  ) {
     this.ids = new Map(data.features.map((f, i) => [f, i]));
   }
 
@@ -160,8 +174,19 @@ export class LexicalIndex {
     });
   }
 
-  static fromData(data: LexicalData): LexicalIndex {
-    return new LexicalIndex(data);
+  /** `rows.wasm: false` keeps the rows' pass in JavaScript (tests compare the two). */
+  static fromData(data: LexicalData, rows: { wasm?: boolean } = {}): LexicalIndex {
+    return new LexicalIndex(data, rows);
+  }
+
+  /** How the rows' pass runs, once made: undefined for a router too small to have them. */
+  get rowKind(): DenseRows['kind'] | undefined {
+    return this.data.routeCount < DENSE_ROUTES_FROM ? undefined : this.denseRows().kind;
+  }
+
+  private denseRows(): DenseRows {
+    this.rows ??= denseRows(this.data, this.rowOptions);
+    return this.rows;
   }
 
   /** What the artefact saves. */
@@ -184,8 +209,8 @@ export class LexicalIndex {
   }
 
   /** Cosine between the query and every route (0 for routes sharing no feature with it). */
-  score(text: string, out: Float64Array = new Float64Array(this.data.routeCount)): Float64Array {
-    const { idf, offsets, routes, weights, unseenIdf } = this.data;
+  score(text: string): Float64Array {
+    const { idf, offsets, routes, weights, unseenIdf, routeCount } = this.data;
     // Counts by key, in order of first appearance (the order features() gives, so sums match
     // the build's bit for bit): a known feature by its id, an unknown one by -1 - its slot.
     const query = new Map<number, number>();
@@ -215,10 +240,28 @@ export class LexicalIndex {
     }
     for (const [k, n] of query) query.set(k, (1 + Math.log(n)) * (k < 0 ? unseenIdf : idf[k]!));
     normalise(query);
+    if (routeCount < DENSE_ROUTES_FROM) {
+      const out = new Float64Array(routeCount);
+      for (const [id, q] of query) {
+        if (id < 0) continue;
+        const end = offsets[id + 1]!;
+        for (let p = offsets[id]!; p < end; p++) out[routes[p]!]! += q * weights[p]!;
+      }
+      return out;
+    }
+    // Postings and rows add into the same sums, one feature at a time in the query's order.
+    const dense = this.denseRows();
+    const { rowOf, sums } = dense;
+    dense.reset();
     for (const [id, q] of query) {
       if (id < 0) continue;
-      for (let p = offsets[id]!; p < offsets[id + 1]!; p++) out[routes[p]!]! += q * weights[p]!;
+      const row = rowOf[id]!;
+      if (row >= 0) dense.addRow(row, q);
+      else {
+        const end = offsets[id + 1]!;
+        for (let p = offsets[id]!; p < end; p++) sums[routes[p]!]! += q * weights[p]!;
+      }
     }
-    return out;
+    return Float64Array.from(sums);
   }
 }

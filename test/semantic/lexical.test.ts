@@ -1,6 +1,7 @@
 /** The lexical side of the hybrid score: features, idf, route vectors, and their upkeep. */
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { features, LexicalIndex } from '../../src/semantic/lexical.js';
 import { SemanticRouter } from '../../src/semantic/semantic-router.js';
@@ -174,5 +175,50 @@ describe('lexical scoring of queries', () => {
     for (let pass = 0; pass < 2; pass++)
       for (const q of queries)
         expect([...index.score(q)], `${q} (pass ${pass})`).toEqual([...reference(index, q)]);
+  });
+
+  // Words drawn with a skew, so some are in most routes (dense rows) and some in a few (postings).
+  const vocabulary = Array.from({ length: 50 }, (_, i) => `w${(i * 7919) % 1000}${'abcdefgh'[i % 8]}`);
+  const word = fc.integer({ min: 0, max: 49 * 49 }).map((n) => vocabulary[Math.floor(Math.sqrt(n))]!);
+  const sentence = fc.array(word, { minLength: 1, maxLength: 8 }).map((w) => w.join(' '));
+
+  it('scores a large router through dense rows, in WebAssembly and in JavaScript, to the same bits', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 64, max: 130 }),
+        fc.array(sentence, { minLength: 140, maxLength: 300 }),
+        fc.array(fc.oneof(sentence, fc.constant('zzyzx only unseen words')), { minLength: 1, maxLength: 5 }),
+        (routeCount, texts, queries) => {
+          const built = LexicalIndex.build(
+            texts.map((text, i) => ({ route: i % routeCount, text })),
+            routeCount,
+          );
+          const wasm = LexicalIndex.fromData(built.toData());
+          const js = LexicalIndex.fromData(built.toData(), { wasm: false });
+          for (const q of queries) {
+            const want = [...reference(built, q)];
+            expect([...wasm.score(q)], q).toEqual(want);
+            expect([...js.score(q)], q).toEqual(want);
+          }
+          // Node 20 has WebAssembly SIMD on every CPU it runs on: the fast path is the one tested.
+          expect(wasm.rowKind).toBe('wasm');
+          expect(js.rowKind).toBe('js');
+        },
+      ),
+      { numRuns: 60, seed: 34 },
+    );
+  });
+
+  it('keeps postings only below 64 routes, and one sums buffer serves query after query', () => {
+    const small = LexicalIndex.build([{ route: 0, text: 'fix the bug' }], 63);
+    expect(small.rowKind).toBe(undefined);
+    const docs = Array.from({ length: 70 }, (_, r) => ({ route: r, text: `common words topic${r}` }));
+    const index = LexicalIndex.build(docs, 70);
+    const first = index.score('topic3 common');
+    const second = index.score('topic9 words');
+    // The answer is a copy: the next query does not change the last one's scores.
+    expect(first[3]).toBeGreaterThan(first[9]!);
+    expect(second[9]).toBeGreaterThan(second[3]!);
+    expect([...first]).toEqual([...reference(index, 'topic3 common')]);
   });
 });
