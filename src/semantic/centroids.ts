@@ -2,7 +2,7 @@
  * Route centroids: the normalised mean of each route's utterance vectors, one row per route in
  * a flat Float32Array. A query's cosine to every centroid is one pass over that matrix.
  */
-import { dotAt } from '../vector-index/dot.js';
+import { rowDots } from '../vector-index/row-dots.js';
 
 export function computeCentroids(
   rows: Iterable<{ route: number; vector: Float32Array }>,
@@ -35,7 +35,20 @@ export function centroidScores(
 ): Float64Array {
   const out = new Float64Array(routeCount);
   const d = query.length;
-  if (routes === undefined) for (let r = 0; r < routeCount; r++) out[r] = dotAt(centroids, r * d, query);
-  else for (const r of routes) out[r] = dotAt(centroids, r * d, query);
+  if (routeCount === 0 || d === 0) return out;
+  rowDots(centroids, d).dots(query, routes ?? allRoutes(routeCount), out);
   return out;
+}
+
+const ALL = new Map<number, Int32Array>();
+
+/** 0 … count - 1, kept per count (a router has one count; a few routers a few). */
+function allRoutes(count: number): Int32Array {
+  let found = ALL.get(count);
+  if (found === undefined) {
+    found = Int32Array.from({ length: count }, (_, r) => r);
+    if (ALL.size > 64) ALL.clear();
+    ALL.set(count, found);
+  }
+  return found;
 }

@@ -15,7 +15,7 @@
  * centroid, so an epoch costs rows × 32 × dimensions whatever the number of routes.
  */
 
-import { dotAt } from '../vector-index/dot.js';
+import { rowDots } from '../vector-index/row-dots.js';
 import { offerTop } from '../vector-index/top-k.js';
 
 /** Bump when training changes: a saved head of another version is retrained. */
@@ -191,9 +191,8 @@ export function headScores(
 ): Float64Array {
   const { weights, bias, routeCount } = head;
   const out = new Float64Array(routeCount);
-  const key = (r: number) =>
-    bias[r]! + dotAt(weights, r * head.dimensions, query) + HEAD_LEXICAL_WEIGHT * (lexical[r] ?? 0);
-  if (routes === undefined) for (let r = 0; r < routeCount; r++) out[r] = key(r);
-  else for (const r of routes) out[r] = key(r);
+  const chosen = routes ?? Int32Array.from({ length: routeCount }, (_, r) => r);
+  rowDots(weights, head.dimensions).dots(query, chosen, out);
+  for (const r of chosen) out[r] = bias[r]! + out[r]! + HEAD_LEXICAL_WEIGHT * (lexical[r] ?? 0);
   return out;
 }
