@@ -79,6 +79,20 @@ type WordKeys = Array<number | string>;
 /** Words whose features are kept between queries (a word's features never change). */
 const WORD_CACHE_LIMIT = 50_000;
 
+/** A typed array twice as long, holding what the first held. */
+function grown<T extends Int32Array | Float64Array>(array: T): T {
+  const out = new (array.constructor as new (n: number) => T)(array.length * 2);
+  out.set(array);
+  return out;
+}
+
+/** The longest run between consecutive starts (the most features one utterance has). */
+function maxRun(starts: Int32Array): number {
+  let most = 0;
+  for (let i = 1; i < starts.length; i++) most = Math.max(most, starts[i]! - starts[i - 1]!);
+  return most;
+}
+
 function normalise(vector: Map<number, number>): Map<number, number> {
   let sum = 0;
   for (const v of vector.values()) sum += v * v;
@@ -116,52 +130,110 @@ export class LexicalIndex {
 
   /** Builds the index of a router's utterances (documents in label order). */
   static build(documents: readonly LexicalDocument[], routeCount: number): LexicalIndex {
+    // Flat arrays, not a Map per utterance and per route: at 100k utterances those Maps took
+    // ~900 MB. Each sum below runs in the order the Maps gave (utterances in label order,
+    // features as features() yields them, a route's features in order of first appearance), so
+    // the index is the same bits (test/semantic/lexical.test.ts builds it the Map way).
     const ids = new Map<string, number>();
-    const counted = documents.map((d) => {
-      const tf = new Map<number, number>();
-      for (const [f, n] of features(d.text)) {
+    const n = documents.length;
+    const starts = new Int32Array(n + 1);
+    let featureIds = new Int32Array(1024);
+    let counts = new Int32Array(1024);
+    let df = new Int32Array(1024);
+    let pairs = 0;
+    for (let d = 0; d < n; d++) {
+      for (const [f, count] of features(documents[d]!.text)) {
         let id = ids.get(f);
         if (id === undefined) {
           id = ids.size;
           ids.set(f, id);
+          if (id >= df.length) df = grown(df);
         }
-        tf.set(id, n);
+        if (pairs >= featureIds.length) {
+          featureIds = grown(featureIds);
+          counts = grown(counts);
+        }
+        featureIds[pairs] = id;
+        counts[pairs++] = count;
+        df[id]! += 1;
       }
-      return { route: d.route, tf };
-    });
-    const df = new Float64Array(ids.size);
-    for (const { tf } of counted) for (const id of tf.keys()) df[id]! += 1;
-    const n = documents.length;
-    const idf = Float32Array.from(df, (d) => Math.log((1 + n) / (1 + d)) + 1);
-    // Each route: the normalised sum of its utterances' normalised TF-IDF vectors.
-    const routes = Array.from({ length: routeCount }, () => new Map<number, number>());
-    for (const { route, tf } of counted) {
-      const vector = new Map<number, number>();
-      for (const [id, count] of tf) vector.set(id, (1 + Math.log(count)) * idf[id]!);
-      const target = routes[route];
-      if (target === undefined) continue;
-      for (const [id, w] of normalise(vector)) target.set(id, (target.get(id) ?? 0) + w);
+      starts[d + 1] = pairs;
     }
-    // Inverted into CSR: feature → (route, weight).
-    const routeNorms = Float32Array.from(routes, (route) => {
-      let sum = 0;
-      for (const w of route.values()) sum += w * w;
-      return Math.sqrt(sum);
+    const featureCount = ids.size;
+    const idf = Float32Array.from(df.subarray(0, featureCount), (d) => Math.log((1 + n) / (1 + d)) + 1);
+    // Utterances by route, in label order (a counting sort); ones of no route are left out.
+    const byRoute = new Int32Array(routeCount + 1);
+    for (const d of documents) if (d.route >= 0 && d.route < routeCount) byRoute[d.route + 1]! += 1;
+    for (let r = 0; r < routeCount; r++) byRoute[r + 1]! += byRoute[r]!;
+    const order = new Int32Array(byRoute[routeCount]!);
+    const place = byRoute.slice(0, routeCount);
+    documents.forEach((d, i) => {
+      if (d.route >= 0 && d.route < routeCount) order[place[d.route]!++] = i;
     });
-    const perFeature = new Int32Array(ids.size);
-    for (const route of routes) for (const id of normalise(route).keys()) perFeature[id]! += 1;
-    const offsets = new Int32Array(ids.size + 1);
-    for (let f = 0; f < ids.size; f++) offsets[f + 1] = offsets[f]! + perFeature[f]!;
-    const fill = offsets.slice(0, ids.size);
-    const postingRoutes = new Int32Array(offsets[ids.size]!);
-    const postingWeights = new Float32Array(offsets[ids.size]!);
-    routes.forEach((route, r) => {
-      for (const [id, w] of route) {
-        const at = fill[id]!++;
-        postingRoutes[at] = r;
-        postingWeights[at] = w;
+    // Each route: the normalised sum of its utterances' normalised TF-IDF vectors, kept as
+    // (feature, weight) in order of first appearance, route after route.
+    const sums = new Float64Array(featureCount);
+    const stamp = new Int32Array(featureCount).fill(-1);
+    const vector = new Float64Array(Math.max(1, maxRun(starts)));
+    let touched = new Int32Array(1024);
+    let routeFeatures = new Int32Array(1024);
+    let routeWeights = new Float64Array(1024);
+    const routeStarts = new Int32Array(routeCount + 1);
+    const routeNorms = new Float32Array(routeCount);
+    let kept = 0;
+    for (let r = 0; r < routeCount; r++) {
+      let seen = 0;
+      for (let o = byRoute[r]!; o < byRoute[r + 1]!; o++) {
+        const d = order[o]!;
+        const from = starts[d]!;
+        const to = starts[d + 1]!;
+        let sum = 0;
+        for (let p = from; p < to; p++) {
+          const w = (1 + Math.log(counts[p]!)) * idf[featureIds[p]!]!;
+          vector[p - from] = w;
+          sum += w * w;
+        }
+        const inv = sum > 0 ? 1 / Math.sqrt(sum) : 1;
+        for (let p = from; p < to; p++) {
+          const id = featureIds[p]!;
+          const w = sum > 0 ? vector[p - from]! * inv : vector[p - from]!;
+          if (stamp[id] !== r) {
+            stamp[id] = r;
+            sums[id] = 0 + w;
+            if (seen >= touched.length) touched = grown(touched);
+            touched[seen++] = id;
+          } else sums[id]! += w;
+        }
       }
-    });
+      let sum = 0;
+      for (let i = 0; i < seen; i++) sum += sums[touched[i]!]! * sums[touched[i]!]!;
+      routeNorms[r] = Math.sqrt(sum);
+      const inv = sum > 0 ? 1 / Math.sqrt(sum) : 1;
+      while (kept + seen > routeFeatures.length) {
+        routeFeatures = grown(routeFeatures);
+        routeWeights = grown(routeWeights);
+      }
+      for (let i = 0; i < seen; i++) {
+        const id = touched[i]!;
+        routeFeatures[kept] = id;
+        routeWeights[kept++] = sum > 0 ? sums[id]! * inv : sums[id]!;
+      }
+      routeStarts[r + 1] = kept;
+    }
+    // Inverted into CSR: feature → (route, weight), routes ascending.
+    const offsets = new Int32Array(featureCount + 1);
+    for (let i = 0; i < kept; i++) offsets[routeFeatures[i]! + 1]! += 1;
+    for (let f = 0; f < featureCount; f++) offsets[f + 1]! += offsets[f]!;
+    const fill = offsets.slice(0, featureCount);
+    const postingRoutes = new Int32Array(kept);
+    const postingWeights = new Float32Array(kept);
+    for (let r = 0; r < routeCount; r++) {
+      for (let i = routeStarts[r]!; i < routeStarts[r + 1]!; i++) {
+        const at = fill[routeFeatures[i]!]!++;
+        postingRoutes[at] = r;
+        postingWeights[at] = routeWeights[i]!;
+      }
+    }
     return new LexicalIndex({
       features: [...ids.keys()],
       idf,

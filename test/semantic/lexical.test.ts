@@ -222,3 +222,81 @@ describe('lexical scoring of queries', () => {
     expect([...first]).toEqual([...reference(index, 'topic3 common')]);
   });
 });
+
+describe('LexicalIndex.build', () => {
+  /** The index built the plain way, a Map per utterance and per route: what build() must equal. */
+  function mapBuild(documents: ReadonlyArray<{ route: number; text: string }>, routeCount: number) {
+    const ids = new Map<string, number>();
+    const counted = documents.map((d) => {
+      const tf = new Map<number, number>();
+      for (const [f, n] of features(d.text)) {
+        if (!ids.has(f)) ids.set(f, ids.size);
+        tf.set(ids.get(f)!, n);
+      }
+      return { route: d.route, tf };
+    });
+    const normalise = (v: Map<number, number>) => {
+      let sum = 0;
+      for (const x of v.values()) sum += x * x;
+      if (sum > 0) for (const [k, x] of v) v.set(k, x * (1 / Math.sqrt(sum)));
+      return v;
+    };
+    const df = new Float64Array(ids.size);
+    for (const { tf } of counted) for (const id of tf.keys()) df[id]! += 1;
+    const n = documents.length;
+    const idf = Float32Array.from(df, (d) => Math.log((1 + n) / (1 + d)) + 1);
+    const routes = Array.from({ length: routeCount }, () => new Map<number, number>());
+    for (const { route, tf } of counted) {
+      const vector = new Map<number, number>();
+      for (const [id, count] of tf) vector.set(id, (1 + Math.log(count)) * idf[id]!);
+      const target = routes[route];
+      if (target === undefined) continue;
+      for (const [id, w] of normalise(vector)) target.set(id, (target.get(id) ?? 0) + w);
+    }
+    const routeNorms = Float32Array.from(routes, (route) => {
+      let sum = 0;
+      for (const w of route.values()) sum += w * w;
+      return Math.sqrt(sum);
+    });
+    const postings = Array.from({ length: ids.size }, () => [] as Array<[number, number]>);
+    routes.forEach((route, r) => {
+      for (const [id, w] of normalise(route)) postings[id]!.push([r, w]);
+    });
+    return {
+      features: [...ids.keys()],
+      idf: [...idf],
+      offsets: [0, ...postings.map((_, f) => postings.slice(0, f + 1).reduce((a, p) => a + p.length, 0))],
+      routes: postings.flatMap((p) => p.map(([r]) => r)),
+      weights: postings.flatMap((p) => p.map(([, w]) => Math.fround(w))),
+      routeNorms: [...routeNorms],
+      unseenIdf: Math.log(1 + n) + 1,
+    };
+  }
+
+  it('builds, from flat arrays, the same index bit for bit as a Map per utterance and per route', () => {
+    const words = ['fix', 'the', 'bug', 'rain', 'paris', 'code', 'jazz', 'a', 'python', '今天', 'über'];
+    const text = fc.array(fc.constantFrom(...words), { minLength: 0, maxLength: 9 }).map((w) => w.join(' '));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        // Many utterances per route, so that sums in another order would show in the last bits.
+        fc.array(fc.tuple(fc.integer({ min: -1, max: 9 }), text), { minLength: 1, maxLength: 200 }),
+        (routeCount, docs) => {
+          const documents = docs.map(([route, t]) => ({ route, text: t }));
+          const data = LexicalIndex.build(documents, routeCount).toData();
+          const want = mapBuild(documents, routeCount);
+          expect({
+            features: data.features,
+            idf: [...data.idf],
+            offsets: [...data.offsets],
+            routes: [...data.routes],
+            weights: [...data.weights],
+            routeNorms: [...data.routeNorms],
+            unseenIdf: data.unseenIdf,
+          }).toEqual(want);
+        },
+      ),
+      { numRuns: 150, seed: 34 },
+    );
+  });
+});
