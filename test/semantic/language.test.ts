@@ -131,6 +131,37 @@ describe('routes bound to languages (metadata.languages)', () => {
         language: 'eng',
       });
       expect((await router.route('Wie spät ist es in Berlin heute?')).reason).toBe('below_threshold');
+      // A caller that does without the language (the command line) gets und and the same decision.
+      const without = await router.route('how do I sort a list in python', { language: false });
+      expect({ name: without.name, score: without.score, language: without.language }).toEqual({
+        name: 'coding',
+        score: r.score,
+        language: 'und',
+      });
+      const many = await router.routeMany(['how do I sort a list in python'], { language: false });
+      expect(many[0]!.language).toBe('und');
+      await expect(router.route('hi', { language: 'no' as unknown as boolean })).rejects.toMatchObject({
+        code: 'SEMROUTE_INPUT_INVALID',
+        path: 'language',
+      });
+    } finally {
+      await router.close();
+    }
+  });
+
+  it('a router with routes bound to languages detects the language even when asked not to', async () => {
+    const router = await SemanticRouter.fromConfig(
+      {
+        routes: [
+          { name: 'coding', utterances: ['how do I reverse a list in python'] },
+          { name: 'german', description: 'Deutsch', utterances: [], metadata: { languages: ['de'] } },
+        ],
+      },
+      { encoder: await useLite(), cacheDir: false },
+    );
+    try {
+      const r = await router.route(GERMAN[0]!, { language: false });
+      expect({ name: r.name, language: r.language }).toEqual({ name: 'german', language: 'deu' });
     } finally {
       await router.close();
     }

@@ -33,7 +33,8 @@ export async function routeCommand(argv: string[]): Promise<number> {
   });
   try {
     for (const warning of router.warnings) process.stderr.write(`warning: ${warning}\n`);
-    const result = await router.route(text, { candidates: Number(values.candidates) });
+    // The language is not printed: the detector runs only when a route is bound to one.
+    const result = await router.route(text, { candidates: Number(values.candidates), language: false });
     if (values.json) {
       printJson({
         route: result.name,
