@@ -13,14 +13,20 @@ export interface RowDots {
   dots(query: Float32Array, rows: ArrayLike<number>, out: Float64Array): void;
 }
 
+/**
+ * Fewer rows than this are dotted in JavaScript: a router of a few routes dots a few thousand
+ * floats, less than compiling the kernel costs (~2 ms of a command line's start).
+ */
+export const WASM_ROWS_FROM = 64;
+
 /** Made once per matrix and kept while the matrix lives (a new compile has new matrices). */
 const MADE = new WeakMap<Float32Array, RowDots>();
 
 export function rowDots(matrix: Float32Array, dimensions: number, options: { wasm?: boolean } = {}): RowDots {
   const cached = options.wasm === false ? undefined : MADE.get(matrix);
   if (cached !== undefined) return cached;
-  const made =
-    (options.wasm === false ? undefined : wasmDots(matrix, dimensions)) ?? jsDots(matrix, dimensions);
+  const fast = options.wasm !== false && matrix.length >= WASM_ROWS_FROM * dimensions;
+  const made = (fast ? wasmDots(matrix, dimensions) : undefined) ?? jsDots(matrix, dimensions);
   if (options.wasm !== false) MADE.set(matrix, made);
   return made;
 }

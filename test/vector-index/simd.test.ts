@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { denseRows } from '../../src/semantic/dense-rows.js';
 import { dotAt } from '../../src/vector-index/dot.js';
-import { rowDots } from '../../src/vector-index/row-dots.js';
+import { rowDots, WASM_ROWS_FROM } from '../../src/vector-index/row-dots.js';
 import { kernelBytes } from '../../src/vector-index/simd.js';
 
 const float = fc.float({ min: -4, max: 4, noNaN: true, noDefaultInfinity: true });
@@ -20,7 +20,7 @@ describe('SIMD kernels', () => {
   it('rowDots: each chosen row · the query is dotAt’s answer bit for bit, in WebAssembly and in JavaScript', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: WASM_ROWS_FROM, max: WASM_ROWS_FROM + 40 }),
         fc.integer({ min: 1, max: 70 }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
         (rowCount, d, seed) => {
@@ -51,13 +51,17 @@ describe('SIMD kernels', () => {
   });
 
   it('rowDots: a row it does not have, or a query of another size, is answered as dotAt answers it', () => {
-    const matrix = Float32Array.from({ length: 12 }, (_, i) => i / 7);
+    const rows = WASM_ROWS_FROM;
+    const matrix = Float32Array.from({ length: rows * 4 }, (_, i) => i / 7);
     const dots = rowDots(matrix, 4);
-    const out = new Float64Array(4);
-    dots.dots(Float32Array.of(1, 2, 3, 4), [0, 3], out);
+    expect(dots.kind).toBe('wasm');
+    const out = new Float64Array(rows + 1);
+    dots.dots(Float32Array.of(1, 2, 3, 4), [0, rows], out);
     expect(out[0]).toBe(dotAt(matrix, 0, Float32Array.of(1, 2, 3, 4)));
-    // Row 3 is past the matrix: NaN, as the plain loop gives, not memory past it.
-    expect(out[3]).toBeNaN();
+    // Row `rows` is past the matrix: NaN, as the plain loop gives, not memory past it.
+    expect(out[rows]).toBeNaN();
+    // A small matrix stays in JavaScript: compiling the kernel would cost more than it saves.
+    expect(rowDots(Float32Array.from({ length: 12 }), 4).kind).toBe('js');
   });
 
   it('addRow: dense rows add into the sums as the plain loop does, for odd and even route counts', () => {
