@@ -15,12 +15,46 @@ type Expiring = { value: string; expires: number };
 const MINUTE = 60_000;
 const LATENCY_SAMPLES = 50;
 
+/**
+ * A deployment's last LATENCY_SAMPLES latencies, oldest overwritten: a push per answered call
+ * allocates nothing and moves nothing (an array's shift() of 50 objects was ~4 µs of a proxied
+ * request, bench proxy profile).
+ */
+class LatencyRing {
+  private readonly at = new Float64Array(LATENCY_SAMPLES);
+  private readonly ms = new Float64Array(LATENCY_SAMPLES);
+  private next = 0;
+  private size = 0;
+
+  push(at: number, ms: number): void {
+    this.at[this.next] = at;
+    this.ms[this.next] = ms;
+    this.next = (this.next + 1) % LATENCY_SAMPLES;
+    if (this.size < LATENCY_SAMPLES) this.size++;
+  }
+
+  /** The mean of the samples taken at `cutoff` or later, oldest first; undefined if none. */
+  meanSince(cutoff: number): number | undefined {
+    let sum = 0;
+    let count = 0;
+    const first = (this.next - this.size + LATENCY_SAMPLES) % LATENCY_SAMPLES;
+    for (let i = 0; i < this.size; i++) {
+      const k = (first + i) % LATENCY_SAMPLES;
+      if (this.at[k]! >= cutoff) {
+        sum += this.ms[k]!;
+        count++;
+      }
+    }
+    return count === 0 ? undefined : sum / count;
+  }
+}
+
 /** In-process state. The clock is injected so tests move time without sleeping. */
 export class MemoryStateStore implements StateStore {
   private readonly usageByMinute = new Map<string, { minute: number; usage: Usage }>();
   private readonly failures = new Map<string, { minute: number; count: number }>();
   private readonly cooling = new Map<string, number>();
-  private readonly latency = new Map<string, Array<{ at: number; ms: number }>>();
+  private readonly latency = new Map<string, LatencyRing>();
   private readonly flight = new Map<string, number>();
   private readonly sticky = new Map<string, { value: string; expires: number }>();
   private readonly cache = new Map<string, Expiring>();
@@ -111,18 +145,20 @@ export class MemoryStateStore implements StateStore {
   }
 
   async recordLatency(id: string, ms: number): Promise<void> {
-    const samples = this.latency.get(id) ?? [];
-    samples.push({ at: this.now(), ms });
-    if (samples.length > LATENCY_SAMPLES) samples.shift();
-    this.latency.set(id, samples);
+    let ring = this.latency.get(id);
+    if (ring === undefined) {
+      ring = new LatencyRing();
+      this.latency.set(id, ring);
+    }
+    ring.push(this.now(), ms);
   }
 
   async latencies(ids: readonly string[], ttlMs: number): Promise<Map<string, number>> {
     const cutoff = this.now() - ttlMs;
     const out = new Map<string, number>();
     for (const id of ids) {
-      const fresh = (this.latency.get(id) ?? []).filter((s) => s.at >= cutoff);
-      if (fresh.length > 0) out.set(id, fresh.reduce((a, s) => a + s.ms, 0) / fresh.length);
+      const mean = this.latency.get(id)?.meanSince(cutoff);
+      if (mean !== undefined) out.set(id, mean);
     }
     return out;
   }

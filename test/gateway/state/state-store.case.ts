@@ -92,6 +92,16 @@ export function runStateStoreConformance(name: string, create: () => Promise<Sto
       expect((await store.latencies(['x'], 60_000)).has('x')).toBe(false);
     });
 
+    it('keeps the last 50 latency samples of a deployment', async () => {
+      const { store, advance } = await create();
+      for (let i = 0; i < 60; i++) {
+        await store.recordLatency('d', i);
+        await advance(10);
+      }
+      // Samples 10 … 59: their mean is 34.5; with the first ten it would be 29.5.
+      expect((await store.latencies(['d'], 60_000)).get('d')).toBe(34.5);
+    });
+
     it('tracks in-flight counts without going negative', async () => {
       const { store } = await create();
       expect(await store.addInFlight('d', 1)).toBe(1);
